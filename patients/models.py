@@ -1,0 +1,214 @@
+"""Patients, their coverage, the orders for their care, and the appointments of each order."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import F, Q
+
+from payers.models import ServiceCategory
+
+
+class Patient(models.Model):
+    mrn = models.CharField("MRN", max_length=32, unique=True)
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    birth_date = models.DateField()
+    phone = models.CharField(max_length=32, blank=True, default="")
+    email = models.EmailField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(mrn=""), name="patients_patient_mrn_not_blank"),
+        ]
+        indexes = [
+            models.Index(fields=["last_name", "first_name"], name="patients_patient_name"),
+        ]
+
+    def __str__(self) -> str:
+        # Admin lists and logs show the MRN only; names are PHI.
+        return self.mrn
+
+
+class CoverageQuerySet(models.QuerySet["Coverage"]):
+    def primary(self) -> CoverageQuerySet:
+        return self.filter(rank=1)
+
+    def active_on(self, day: object) -> CoverageQuerySet:
+        return self.filter(Q(end__isnull=True) | Q(end__gte=day), start__lte=day)
+
+
+class Coverage(models.Model):
+    """A patient's insurance with one payer over a span, with the benefits last verified."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="coverages")
+    payer = models.ForeignKey("payers.Payer", on_delete=models.PROTECT, related_name="coverages")
+    member_id = models.CharField(max_length=64)
+    plan = models.CharField(max_length=100, blank=True, default="")
+    rank = models.PositiveSmallIntegerField(default=1, help_text="1 primary, 2 secondary, ...")
+    start = models.DateField()
+    end = models.DateField(null=True, blank=True, help_text="Empty: open-ended.")
+    # Benefits, as verified with the payer.
+    copay = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
+    coinsurance_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    deductible = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
+    deductible_met = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
+    plan_year_visit_limit = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Visits per plan year; a separate counter from auths."
+    )
+    benefits_verified_at = models.DateTimeField(null=True, blank=True)
+    benefits_verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CoverageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["patient", "rank", "-start", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gte=F("start")),
+                name="patients_coverage_span_ordered",
+            ),
+            models.CheckConstraint(condition=Q(rank__gte=1), name="patients_coverage_rank_positive"),
+            models.CheckConstraint(
+                condition=Q(coinsurance_percent__isnull=True)
+                | Q(coinsurance_percent__gte=0, coinsurance_percent__lte=100),
+                name="patients_coverage_coinsurance_percent",
+            ),
+            models.CheckConstraint(
+                condition=Q(copay__isnull=True) | Q(copay__gte=0),
+                name="patients_coverage_copay_nonnegative",
+            ),
+            models.CheckConstraint(
+                condition=Q(deductible__isnull=True) | Q(deductible__gte=0),
+                name="patients_coverage_deductible_nonnegative",
+            ),
+            models.CheckConstraint(
+                condition=Q(deductible_met__isnull=True) | Q(deductible_met__gte=0),
+                name="patients_coverage_deductible_met_nonnegative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payer_id} rank {self.rank} from {self.start}"
+
+
+class Priority(models.TextChoices):
+    ROUTINE = "routine", "Routine"
+    URGENT = "urgent", "Urgent"
+    STAT = "stat", "STAT"
+
+
+EXPEDITED_PRIORITIES = (Priority.URGENT, Priority.STAT)
+
+
+class Order(models.Model):
+    """A service ordered for a patient: a therapy series, a scan, a surgery, a drug."""
+
+    external_id = models.CharField(max_length=64, unique=True)
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="orders")
+    service_category = models.CharField(max_length=32, choices=ServiceCategory.choices)
+    code = models.CharField("CPT/HCPCS code", max_length=16)
+    diagnosis_codes = ArrayField(
+        models.CharField(max_length=10), blank=True, default=list, help_text="ICD-10-CM codes"
+    )
+    priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.ROUTINE)
+    visits_ordered = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Visits in the plan of care."
+    )
+    ordering_provider = models.CharField(max_length=200, blank=True, default="")
+    ordered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(service_category__in=ServiceCategory.values),
+                name="patients_order_category_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(priority__in=Priority.values), name="patients_order_priority_valid"
+            ),
+            models.CheckConstraint(condition=~Q(code=""), name="patients_order_code_not_blank"),
+            models.CheckConstraint(
+                condition=~Q(external_id=""), name="patients_order_external_id_not_blank"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+    @property
+    def is_expedited(self) -> bool:
+        return self.priority in EXPEDITED_PRIORITIES
+
+
+class AppointmentStatus(models.TextChoices):
+    """FHIR Appointment.status."""
+
+    PROPOSED = "proposed", "Proposed"
+    PENDING = "pending", "Pending"
+    BOOKED = "booked", "Booked"
+    ARRIVED = "arrived", "Arrived"
+    FULFILLED = "fulfilled", "Fulfilled"
+    CANCELLED = "cancelled", "Cancelled"
+    NOSHOW = "noshow", "No-show"
+    ENTERED_IN_ERROR = "entered-in-error", "Entered in error"
+    CHECKED_IN = "checked-in", "Checked in"
+    WAITLIST = "waitlist", "Wait-listed"
+
+
+# Visits that consume an authorized visit; cancellations and no-shows never do.
+USED_STATUSES = (AppointmentStatus.ARRIVED, AppointmentStatus.CHECKED_IN, AppointmentStatus.FULFILLED)
+
+
+class AppointmentQuerySet(models.QuerySet["Appointment"]):
+    def used(self) -> AppointmentQuerySet:
+        return self.filter(status__in=USED_STATUSES)
+
+    def booked(self) -> AppointmentQuerySet:
+        return self.filter(status=AppointmentStatus.BOOKED)
+
+
+class Appointment(models.Model):
+    external_id = models.CharField(max_length=64, unique=True)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="appointments")
+    start = models.DateTimeField()
+    status = models.CharField(
+        max_length=20, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED
+    )
+    department = models.CharField(max_length=100, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AppointmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["start", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=AppointmentStatus.values),
+                name="patients_appointment_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(external_id=""), name="patients_appointment_external_id_not_blank"
+            ),
+        ]
+        indexes = [
+            # Serves the scan's per-chunk load of an order's booked and used visits.
+            models.Index(fields=["order", "start"], name="patients_appt_order_start"),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id

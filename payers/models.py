@@ -1,0 +1,277 @@
+"""Payers, their prior-authorization rules, and the authorizations they issue."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import F, Q
+
+
+class ServiceCategory(models.TextChoices):
+    PHYSICAL_THERAPY = "physical_therapy", "Physical therapy"
+    OCCUPATIONAL_THERAPY = "occupational_therapy", "Occupational therapy"
+    IMAGING = "imaging", "Imaging"
+    DIAGNOSTIC_TESTING = "diagnostic_testing", "Diagnostic testing"
+    INFUSION = "infusion", "Infusion"
+    SURGERY = "surgery", "Surgery"
+    MEDICATION = "medication", "Medication"
+    BEHAVIORAL_HEALTH = "behavioral_health", "Behavioral health"
+    SPECIALTY_CONSULT = "specialty_consult", "Specialty consult"
+
+
+class PayerKind(models.TextChoices):
+    COMMERCIAL = "commercial", "Commercial"
+    MEDICARE = "medicare", "Medicare"
+    MEDICARE_ADVANTAGE = "medicare_advantage", "Medicare Advantage"
+    MEDICAID = "medicaid", "Medicaid"
+    WORKERS_COMP = "workers_comp", "Workers' compensation"
+    AUTO = "auto", "Auto"
+    TRICARE = "tricare", "TRICARE"
+    OTHER = "other", "Other"
+
+
+class Payer(models.Model):
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=32, choices=PayerKind.choices, default=PayerKind.COMMERCIAL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=PayerKind.values), name="payers_payer_kind_valid"
+            ),
+            models.CheckConstraint(condition=~Q(code=""), name="payers_payer_code_not_blank"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.name})"
+
+
+class RuleDefaults:
+    """The spec's defaults for a rule's numbers, used also when no rule matches."""
+
+    lead_time_days = 7
+    renewal_window_days = 14
+    visit_threshold = 2
+    standard_turnaround_days = 7
+    expedited_turnaround_hours = 72
+    appeal_window_days = 60
+
+
+class PayerRuleQuerySet(models.QuerySet["PayerRule"]):
+    def effective_on(self, day: object) -> PayerRuleQuerySet:
+        return self.filter(Q(effective_to__isnull=True) | Q(effective_to__gte=day), effective_from__lte=day)
+
+
+class PayerRule(models.Model):
+    """When a payer requires prior authorization, and the clocks around it.
+
+    Blank `plan`, blank `service_category` and empty `codes` match everything; the most
+    specific matching rule wins (see worklists.scan.match_rule).
+    """
+
+    payer = models.ForeignKey(Payer, on_delete=models.CASCADE, related_name="rules")
+    plan = models.CharField(max_length=100, blank=True, default="")
+    service_category = models.CharField(
+        max_length=32, choices=ServiceCategory.choices, blank=True, default=""
+    )
+    codes = ArrayField(models.CharField(max_length=16), blank=True, default=list)
+    effective_from = models.DateField()
+    effective_to = models.DateField(null=True, blank=True)
+    auth_required = models.BooleanField(default=True)
+    lead_time_days = models.PositiveIntegerField(default=RuleDefaults.lead_time_days)
+    renewal_window_days = models.PositiveIntegerField(default=RuleDefaults.renewal_window_days)
+    visit_threshold = models.PositiveIntegerField(default=RuleDefaults.visit_threshold)
+    standard_turnaround_days = models.PositiveIntegerField(
+        default=RuleDefaults.standard_turnaround_days
+    )
+    expedited_turnaround_hours = models.PositiveIntegerField(
+        default=RuleDefaults.expedited_turnaround_hours
+    )
+    appeal_window_days = models.PositiveIntegerField(default=RuleDefaults.appeal_window_days)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PayerRuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["payer", "effective_from", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True) | Q(effective_to__gte=F("effective_from")),
+                name="payers_payerrule_span_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(service_category="") | Q(service_category__in=ServiceCategory.values),
+                name="payers_payerrule_category_valid",
+            ),
+        ]
+        indexes = [
+            # Serves the scan's load of every rule of a payer.
+            models.Index(fields=["payer", "effective_from"], name="payers_rule_payer_from"),
+        ]
+
+    def __str__(self) -> str:
+        scope = "/".join(
+            part for part in (self.plan, self.service_category, ",".join(self.codes)) if part
+        )
+        return f"{self.payer.code} {scope or 'all'} from {self.effective_from}"
+
+
+class AuthStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted (pending at payer)"
+    APPROVED = "approved", "Approved"
+    PARTIAL = "partial", "Partially approved"
+    DENIED = "denied", "Denied"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+APPROVED_STATUSES = (AuthStatus.APPROVED, AuthStatus.PARTIAL)
+DECIDED_STATUSES = (AuthStatus.APPROVED, AuthStatus.PARTIAL, AuthStatus.DENIED)
+
+# Moves a person or an integration may make; the payer can revise a decision.
+AUTH_TRANSITIONS: dict[str, set[str]] = {
+    AuthStatus.DRAFT: {AuthStatus.SUBMITTED, AuthStatus.CANCELLED},
+    AuthStatus.SUBMITTED: {
+        AuthStatus.APPROVED,
+        AuthStatus.PARTIAL,
+        AuthStatus.DENIED,
+        AuthStatus.CANCELLED,
+    },
+    AuthStatus.APPROVED: {AuthStatus.PARTIAL, AuthStatus.DENIED, AuthStatus.CANCELLED},
+    AuthStatus.PARTIAL: {AuthStatus.APPROVED, AuthStatus.DENIED, AuthStatus.CANCELLED},
+    AuthStatus.DENIED: {AuthStatus.SUBMITTED, AuthStatus.APPROVED, AuthStatus.PARTIAL},
+    AuthStatus.CANCELLED: set(),
+}
+
+
+class SubmissionChannel(models.TextChoices):
+    PORTAL = "portal", "Payer portal"
+    FAX = "fax", "Fax"
+    PHONE = "phone", "Phone"
+    ELECTRONIC = "electronic", "Electronic (X12 278 / FHIR)"
+
+
+class Determination(models.TextChoices):
+    """X12 278 HCR01 action codes."""
+
+    A1 = "A1", "A1 certified in total"
+    A2 = "A2", "A2 certified partial"
+    A3 = "A3", "A3 not certified"
+    A4 = "A4", "A4 pended"
+    A6 = "A6", "A6 modified"
+    C = "C", "C cancelled"
+    CT = "CT", "CT contact payer"
+    NA = "NA", "NA no action required"
+
+
+class AuthorizationQuerySet(models.QuerySet["Authorization"]):
+    def approved(self) -> AuthorizationQuerySet:
+        return self.filter(status__in=APPROVED_STATUSES)
+
+    def submitted(self) -> AuthorizationQuerySet:
+        return self.filter(status=AuthStatus.SUBMITTED)
+
+    def counted(self) -> AuthorizationQuerySet:
+        """Authorizations the scan looks at: drafts and cancelled ones are ignored."""
+        return self.exclude(status__in=(AuthStatus.DRAFT, AuthStatus.CANCELLED))
+
+
+class Authorization(models.Model):
+    """A payer's answer (or pending request) for one order; an order may have several."""
+
+    order = models.ForeignKey(
+        "patients.Order", on_delete=models.CASCADE, related_name="authorizations"
+    )
+    payer = models.ForeignKey(
+        Payer, on_delete=models.PROTECT, null=True, blank=True, related_name="authorizations"
+    )
+    status = models.CharField(max_length=16, choices=AuthStatus.choices, default=AuthStatus.DRAFT)
+    auth_number = models.CharField(max_length=64, blank=True, default="")
+    payer_reference = models.CharField(max_length=64, blank=True, default="")
+    submission_channel = models.CharField(
+        max_length=16, choices=SubmissionChannel.choices, blank=True, default=""
+    )
+    expedited = models.BooleanField(default=False)
+    requested_visits = models.PositiveIntegerField(null=True, blank=True)
+    requested_start_date = models.DateField(null=True, blank=True)
+    requested_end_date = models.DateField(null=True, blank=True)
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+    approved_visits = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Empty: not limited by count."
+    )
+    determination_code = models.CharField(
+        max_length=2, choices=Determination.choices, blank=True, default=""
+    )
+    denial_reason = models.CharField(max_length=500, blank=True, default="")
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AuthorizationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=AuthStatus.values), name="payers_authorization_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=APPROVED_STATUSES)
+                | Q(start_date__isnull=False, end_date__isnull=False),
+                name="payers_authorization_approved_has_span",
+            ),
+            models.CheckConstraint(
+                condition=Q(start_date__isnull=True)
+                | Q(end_date__isnull=True)
+                | Q(end_date__gte=F("start_date")),
+                name="payers_authorization_span_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(requested_start_date__isnull=True)
+                | Q(requested_end_date__isnull=True)
+                | Q(requested_end_date__gte=F("requested_start_date")),
+                name="payers_authorization_requested_span_ordered",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=AuthStatus.SUBMITTED) | Q(submitted_at__isnull=False),
+                name="payers_authorization_submitted_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=DECIDED_STATUSES) | Q(decided_at__isnull=False),
+                name="payers_authorization_decided_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(determination_code="")
+                | Q(determination_code__in=Determination.values),
+                name="payers_authorization_determination_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(submission_channel="")
+                | Q(submission_channel__in=SubmissionChannel.values),
+                name="payers_authorization_channel_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["order", "status"], name="payers_auth_order_status"),
+            models.Index(
+                fields=["auth_number"], name="payers_auth_number", condition=~Q(auth_number="")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Auth {self.auth_number or self.pk} ({self.status})"
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status in APPROVED_STATUSES

@@ -1,0 +1,177 @@
+"""Work items found by the scan, their history, and a record of each scan."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Case, F, Q, Value, When
+
+
+class ItemKind(models.TextChoices):
+    NO_COVERAGE = "no_coverage", "No coverage"
+    UNKNOWN_RULE = "unknown_rule", "Unknown payer rule"
+    MISSING_AUTH = "missing_auth", "Missing authorization"
+    AUTH_EXPIRING = "auth_expiring", "Authorization expiring"
+    VISIT_LIMIT = "visit_limit", "Visit limit"
+    DENIED = "denied", "Denied"
+    PENDING_FOLLOW_UP = "pending_follow_up", "Pending: follow up"
+
+
+class Queue(models.TextChoices):
+    STAT = "stat", "STAT"
+    ROUTINE = "routine", "Routine"
+
+
+class ItemStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    IN_PROGRESS = "in_progress", "In progress"
+    WAITING_ON_PAYER = "waiting_on_payer", "Waiting on payer"
+    RESOLVED = "resolved", "Resolved"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+# Every state a person still has to act on; "open" in filters means all of these.
+ACTIVE_STATUSES = (ItemStatus.OPEN, ItemStatus.IN_PROGRESS, ItemStatus.WAITING_ON_PAYER)
+
+
+class Resolution(models.TextChoices):
+    GAP_CLOSED = "gap_closed", "Resolved by the scan: the gap is no longer found"
+    DISMISSED = "dismissed", "Dismissed by a person"
+
+
+class WorkItemQuerySet(models.QuerySet["WorkItem"]):
+    def open(self) -> WorkItemQuerySet:
+        """Items a person still has to act on (open, in progress, waiting on payer)."""
+        return self.filter(status__in=ACTIVE_STATUSES)
+
+    def in_queue(self, queue: str) -> WorkItemQuerySet:
+        return self.filter(queue=queue)
+
+    def overdue(self, as_of: dt.date) -> WorkItemQuerySet:
+        """Overdue means the due date is before as_of."""
+        return self.filter(due_date__lt=as_of)
+
+    def in_queue_order(self) -> WorkItemQuerySet:
+        """STAT before routine, then due date, then first service date (empty last), then id."""
+        return self.order_by(
+            Case(When(queue=Queue.STAT, then=Value(0)), default=Value(1)),
+            "due_date",
+            F("first_service_date").asc(nulls_last=True),
+            "id",
+        )
+
+
+class WorkItem(models.Model):
+    """One gap of one order that someone has to work: one active item per (order, kind)."""
+
+    order = models.ForeignKey("patients.Order", on_delete=models.CASCADE, related_name="work_items")
+    kind = models.CharField(max_length=20, choices=ItemKind.choices)
+    queue = models.CharField(max_length=8, choices=Queue.choices)
+    status = models.CharField(max_length=20, choices=ItemStatus.choices, default=ItemStatus.OPEN)
+    first_service_date = models.DateField(null=True, blank=True)
+    affected_appointments = models.PositiveIntegerField(default=0)
+    due_date = models.DateField()
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="work_items",
+    )
+    resolution = models.CharField(max_length=16, choices=Resolution.choices, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    last_seen_as_of = models.DateField(help_text="as_of of the last scan that found this gap.")
+
+    objects = WorkItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "kind"],
+                condition=Q(status__in=ACTIVE_STATUSES),
+                name="worklists_workitem_one_active_per_order_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=ItemKind.values), name="worklists_workitem_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(queue__in=Queue.values), name="worklists_workitem_queue_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ItemStatus.values), name="worklists_workitem_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ACTIVE_STATUSES) | Q(resolved_at__isnull=False),
+                name="worklists_workitem_closed_has_time",
+            ),
+        ]
+        indexes = [
+            # Serves WorkItem.objects.open().in_queue(q).in_queue_order(): the queue pages.
+            models.Index(
+                fields=["queue", "due_date", "first_service_date", "id"],
+                name="worklists_item_queue_order",
+                condition=Q(status__in=ACTIVE_STATUSES),
+            ),
+            # Serves "my items" and the assignee filter.
+            models.Index(
+                fields=["assignee", "due_date"],
+                name="worklists_item_assignee",
+                condition=Q(status__in=ACTIVE_STATUSES),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class EventKind(models.TextChoices):
+    OPENED = "opened", "Opened by the scan"
+    UPDATED = "updated", "Updated by the scan"
+    RESOLVED = "resolved", "Resolved by the scan"
+
+
+class WorkItemEvent(models.Model):
+    """Append-only history of a work item. Holds ids and codes, never PHI text."""
+
+    work_item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=32)
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["work_item", "at"], name="worklists_event_item_at")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on item {self.work_item_id}"
+
+
+class ScanRun(models.Model):
+    """One run of the scan, for operators: when, for which day, and what it changed."""
+
+    as_of = models.DateField()
+    trigger = models.CharField(max_length=16)  # "beat", "command", "order"
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    orders_scanned = models.PositiveIntegerField(default=0)
+    items_opened = models.PositiveIntegerField(default=0)
+    items_updated = models.PositiveIntegerField(default=0)
+    items_resolved = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"scan {self.as_of} ({self.trigger})"
