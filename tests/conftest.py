@@ -1,0 +1,77 @@
+"""Shared fixtures: the people who use authq, and API clients signed in as them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group, User
+from rest_framework.test import APIClient
+
+from worklists import roles
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., User]:
+    def make(username: str, role: str | None) -> User:
+        user = User.objects.create_user(username=username, password="correct-horse-battery")
+        if role is not None:
+            roles.ensure_roles()
+            user.groups.add(Group.objects.get(name=role))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def specialist(make_user: Callable[..., User]) -> User:
+    return make_user("spec1", roles.SPECIALIST)
+
+
+@pytest.fixture
+def specialist2(make_user: Callable[..., User]) -> User:
+    return make_user("spec2", roles.SPECIALIST)
+
+
+@pytest.fixture
+def scheduler(make_user: Callable[..., User]) -> User:
+    return make_user("sched1", roles.SCHEDULER)
+
+
+@pytest.fixture
+def manager(make_user: Callable[..., User]) -> User:
+    return make_user("mgr1", roles.MANAGER)
+
+
+@pytest.fixture
+def integration(make_user: Callable[..., User]) -> User:
+    return make_user("engine", roles.INTEGRATION)
+
+
+@pytest.fixture
+def outsider(make_user: Callable[..., User]) -> User:
+    """A signed-in account that holds no role."""
+    return make_user("outsider", None)
+
+
+def _client_for(user: User) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def api(integration: User) -> APIClient:
+    """An API client signed in as an integration engine."""
+    return _client_for(integration)
+
+
+@pytest.fixture
+def api_as() -> Callable[[User], APIClient]:
+    return _client_for
