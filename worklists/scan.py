@@ -1,0 +1,506 @@
+"""The authorization gap scan: what ../shared/spec/gap-detection.md calls the contract.
+
+Reading is set-based: `load_orders` fetches a chunk of orders with a fixed number of
+queries; `evaluate_order` is pure and decides each upcoming appointment and each work
+item of one order. Writing the items is `worklists.services`' job.
+
+Terms (see docs/scan.md for the choices where the spec is silent):
+- *as_of*: the scan's date in the practice time zone (settings.AUTHQ_TIME_ZONE).
+- *upcoming*: a booked appointment whose local date is in [as_of, window_end].
+- *used*: an arrived, checked-in or fulfilled appointment, any date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Q
+from django.db.models.functions import TruncDate
+
+from patients.models import (
+    EXPEDITED_PRIORITIES,
+    USED_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    Coverage,
+    Order,
+)
+from payers.models import (
+    APPROVED_STATUSES,
+    DECIDED_STATUSES,
+    AuthStatus,
+    Authorization,
+    PayerRule,
+    RuleDefaults,
+)
+from worklists.models import ItemKind, Queue
+
+# What an upcoming appointment can be, besides a gap kind.
+COVERED = "covered"
+PENDING = "pending"
+NOT_REQUIRED = "not_required"
+
+# Gap kinds an appointment itself can have (steps 1, 2, 6 to 9).
+APPOINTMENT_GAPS = (
+    ItemKind.NO_COVERAGE,
+    ItemKind.UNKNOWN_RULE,
+    ItemKind.DENIED,
+    ItemKind.VISIT_LIMIT,
+    ItemKind.AUTH_EXPIRING,
+    ItemKind.MISSING_AUTH,
+)
+
+
+def practice_tz() -> ZoneInfo:
+    return ZoneInfo(settings.AUTHQ_TIME_ZONE)
+
+
+def today() -> dt.date:
+    """Today's date in the practice time zone."""
+    return dt.datetime.now(practice_tz()).date()
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(practice_tz()).date()
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    """The first instant of a local date, as an aware datetime."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=practice_tz())
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageFacts:
+    id: int
+    payer_id: int
+    plan: str
+    start: dt.date
+    end: dt.date | None
+
+    def contains(self, day: dt.date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+@dataclass(frozen=True, slots=True)
+class AuthFacts:
+    id: int
+    status: str
+    auth_number: str
+    start_date: dt.date | None
+    end_date: dt.date | None
+    approved_visits: int | None
+    submitted_at: dt.datetime | None
+    decided_at: dt.datetime | None
+    expedited: bool
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status in APPROVED_STATUSES
+
+    def spans(self, day: dt.date) -> bool:
+        assert self.start_date is not None and self.end_date is not None
+        return self.start_date <= day <= self.end_date
+
+
+@dataclass(slots=True)
+class OrderFacts:
+    """Everything the scan reads about one order."""
+
+    id: int
+    patient_id: int
+    service_category: str
+    code: str
+    priority: str
+    visits_ordered: int | None
+    coverages: list[CoverageFacts] = field(default_factory=list)  # the patient's rank-1 ones
+    upcoming: list[tuple[int, dt.date]] = field(default_factory=list)  # (appointment id, date)
+    used_days: list[dt.date] = field(default_factory=list)
+    authorizations: list[AuthFacts] = field(default_factory=list)
+
+    @property
+    def is_expedited(self) -> bool:
+        return self.priority in EXPEDITED_PRIORITIES
+
+
+class RuleBook:
+    """Every payer rule, indexed by payer, with the spec's matching."""
+
+    def __init__(self, rules: Iterable[PayerRule]) -> None:
+        self.by_payer: dict[int, list[PayerRule]] = defaultdict(list)
+        for rule in rules:
+            self.by_payer[rule.payer_id].append(rule)
+
+    @classmethod
+    def load(cls) -> RuleBook:
+        return cls(PayerRule.objects.all())
+
+    def match(
+        self, payer_id: int, plan: str, category: str, code: str, day: dt.date
+    ) -> PayerRule | None:
+        """The most specific rule in effect on `day`: codes 4, category 2, plan 1.
+
+        Ties go to the latest effective_from, then the lowest id. None: unknown.
+        """
+        best: PayerRule | None = None
+        best_key: tuple[int, int, int] | None = None
+        for rule in self.by_payer.get(payer_id, ()):
+            if rule.effective_from > day or (rule.effective_to is not None and rule.effective_to < day):
+                continue
+            if rule.plan and rule.plan != plan:
+                continue
+            if rule.service_category and rule.service_category != category:
+                continue
+            if rule.codes and code not in rule.codes:
+                continue
+            score = (4 if rule.codes else 0) + (2 if rule.service_category else 0) + (1 if rule.plan else 0)
+            key = (score, rule.effective_from.toordinal(), -rule.id)
+            if best_key is None or key > best_key:
+                best, best_key = rule, key
+        return best
+
+
+Rule = PayerRule | type[RuleDefaults]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the walk decided for one upcoming appointment."""
+
+    appointment_id: int | None
+    day: dt.date
+    outcome: str  # COVERED, PENDING, NOT_REQUIRED or a gap kind
+    rule: PayerRule | None
+    authorization: AuthFacts | None = None  # the one assigned (covered) or concerned (gaps)
+    visits_left: int | None = None  # on `authorization`, counting this visit
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A work item the scan wants open for an order."""
+
+    order_id: int
+    kind: str
+    queue: str
+    first_service_date: dt.date | None
+    affected_appointments: int
+    due_date: dt.date
+
+
+@dataclass(slots=True)
+class Evaluation:
+    decisions: list[Decision]
+    findings: list[Finding]
+
+
+class _Walk:
+    """Step 4's bookkeeping: visits taken per approved authorization as the walk goes."""
+
+    def __init__(self, order: OrderFacts) -> None:
+        self.approved = sorted(
+            (a for a in order.authorizations if a.is_approved),
+            key=lambda a: (a.end_date, a.id),
+        )
+        self.used_in_span = {
+            a.id: sum(1 for day in order.used_days if a.spans(day)) for a in self.approved
+        }
+        self.assigned: dict[int, int] = defaultdict(int)
+
+    def taken(self, auth: AuthFacts) -> int:
+        return self.used_in_span[auth.id] + self.assigned[auth.id]
+
+    def left(self, auth: AuthFacts) -> int | None:
+        if auth.approved_visits is None:
+            return None
+        return auth.approved_visits - self.taken(auth)
+
+    def assign(self, day: dt.date) -> tuple[AuthFacts | None, AuthFacts | None, int | None]:
+        """(assigned auth, capped auth, visits left before this visit) for a visit on `day`."""
+        capped: AuthFacts | None = None
+        for auth in self.approved:
+            if not auth.spans(day):
+                continue
+            left = self.left(auth)
+            if left is None or left > 0:
+                self.assigned[auth.id] += 1
+                return auth, None, left
+            capped = capped or auth
+        return None, capped, None
+
+
+def primary_coverage(order: OrderFacts, day: dt.date) -> CoverageFacts | None:
+    """Rank-1 coverage containing `day`; several: the latest start (then highest id)."""
+    best: CoverageFacts | None = None
+    for cov in order.coverages:
+        if cov.contains(day) and (best is None or (cov.start, cov.id) > (best.start, best.id)):
+            best = cov
+    return best
+
+
+def rule_for(order: OrderFacts, day: dt.date, rules: RuleBook) -> PayerRule | None:
+    cov = primary_coverage(order, day)
+    if cov is None:
+        return None
+    return rules.match(cov.payer_id, cov.plan, order.service_category, order.code, day)
+
+
+def _latest_decided(order: OrderFacts) -> AuthFacts | None:
+    decided = [a for a in order.authorizations if a.status in DECIDED_STATUSES]
+    if not decided:
+        return None
+    epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
+    return max(decided, key=lambda a: (a.decided_at or epoch, a.id))
+
+
+def follow_up_date(order: OrderFacts, auth: AuthFacts, rule: Rule) -> dt.date:
+    """When a submitted request is due a follow-up call, as a local date.
+
+    Expedited (stat or urgent order, or a request sent as expedited): submission +
+    expedited_turnaround_hours; otherwise the submission's local date + standard days.
+    """
+    assert auth.submitted_at is not None
+    if order.is_expedited or auth.expedited:
+        return local_date(auth.submitted_at + dt.timedelta(hours=rule.expedited_turnaround_hours))
+    return local_date(auth.submitted_at) + dt.timedelta(days=rule.standard_turnaround_days)
+
+
+def decide_appointments(
+    order: OrderFacts, rules: RuleBook, extra_day: dt.date | None = None
+) -> tuple[list[Decision], _Walk]:
+    """Steps 1 to 9 for each upcoming appointment in order (and a hypothetical last one)."""
+    walk = _Walk(order)
+    has_submitted = any(a.status == AuthStatus.SUBMITTED for a in order.authorizations)
+    latest = _latest_decided(order)
+    latest_is_denied = latest is not None and latest.status == AuthStatus.DENIED
+    visits: list[tuple[int | None, dt.date]] = list(order.upcoming)
+    if extra_day is not None:
+        visits.append((None, extra_day))
+    decisions = []
+    for appointment_id, day in visits:
+        cov = primary_coverage(order, day)
+        if cov is None:
+            decisions.append(Decision(appointment_id, day, ItemKind.NO_COVERAGE, None))
+            continue
+        rule = rules.match(cov.payer_id, cov.plan, order.service_category, order.code, day)
+        if rule is None:
+            decisions.append(Decision(appointment_id, day, ItemKind.UNKNOWN_RULE, None))
+            continue
+        if not rule.auth_required:
+            decisions.append(Decision(appointment_id, day, NOT_REQUIRED, rule))
+            continue
+        assigned, capped, left = walk.assign(day)
+        if assigned is not None:
+            decisions.append(Decision(appointment_id, day, COVERED, rule, assigned, left))
+        elif has_submitted:
+            decisions.append(Decision(appointment_id, day, PENDING, rule))
+        elif latest_is_denied:
+            decisions.append(Decision(appointment_id, day, ItemKind.DENIED, rule, latest))
+        elif capped is not None:
+            decisions.append(Decision(appointment_id, day, ItemKind.VISIT_LIMIT, rule, capped, 0))
+        else:
+            ended = [a for a in walk.approved if a.end_date is not None and a.end_date < day]
+            if ended:
+                last = max(ended, key=lambda a: (a.end_date, a.id))
+                decisions.append(Decision(appointment_id, day, ItemKind.AUTH_EXPIRING, rule, last))
+            else:
+                decisions.append(Decision(appointment_id, day, ItemKind.MISSING_AUTH, rule))
+    return decisions, walk
+
+
+def _queue(order: OrderFacts, first: dt.date | None, as_of: dt.date) -> str:
+    if order.is_expedited:
+        return Queue.STAT
+    if first is not None and (first - as_of).days <= settings.AUTHQ_STAT_WINDOW_DAYS:
+        return Queue.STAT
+    return Queue.ROUTINE
+
+
+def evaluate_order(order: OrderFacts, rules: RuleBook, as_of: dt.date) -> Evaluation:
+    """Decide every upcoming appointment of `order` and the work items it needs on as_of."""
+    decisions, walk = decide_appointments(order, rules)
+    rule_now = rule_for(order, as_of, rules)
+    rule_now_or_defaults: Rule = rule_now or RuleDefaults
+    has_submitted = any(a.status == AuthStatus.SUBMITTED for a in order.authorizations)
+
+    # kind -> (first service date, affected count, the first affected appointment's rule)
+    gaps: dict[str, list[Decision]] = defaultdict(list)
+    for decision in decisions:
+        if decision.outcome in APPOINTMENT_GAPS:
+            gaps[decision.outcome].append(decision)
+
+    due: dict[str, dt.date] = {}
+    first: dict[str, dt.date | None] = {}
+    affected: dict[str, int] = {}
+    item_rule: dict[str, Rule] = {}
+    for kind, hits in gaps.items():
+        first[kind] = hits[0].day
+        affected[kind] = len(hits)
+        item_rule[kind] = hits[0].rule or RuleDefaults
+        due[kind] = hits[0].day - dt.timedelta(days=item_rule[kind].lead_time_days)
+
+    def add(kind: str, due_date: dt.date) -> None:
+        """Merge a non-appointment source of `kind`: the earlier due date wins."""
+        if kind in due:
+            due[kind] = min(due[kind], due_date)
+        else:
+            due[kind], first[kind], affected[kind] = due_date, None, 0
+            item_rule[kind] = rule_now_or_defaults
+
+    # Proactive re-authorization.
+    if (
+        rule_now is not None
+        and rule_now.auth_required
+        and not has_submitted
+        and order.visits_ordered is not None
+    ):
+        current_auths = [a for a in walk.approved if a.spans(as_of)]
+        if current_auths:
+            current = min(current_auths, key=lambda a: (a.end_date, a.id))
+            planned = len(order.used_days) + sum(walk.assigned.values())
+            if planned < order.visits_ordered:
+                assert current.end_date is not None
+                left = walk.left(current)
+                if (current.end_date - as_of).days <= rule_now.renewal_window_days:
+                    lead = item_rule.get(ItemKind.AUTH_EXPIRING, rule_now).lead_time_days
+                    add(ItemKind.AUTH_EXPIRING, current.end_date - dt.timedelta(days=lead))
+                elif left is not None and left <= rule_now.visit_threshold:
+                    add(ItemKind.VISIT_LIMIT, as_of)
+
+    # Pending follow-up: the earliest follow-up date of the submitted requests.
+    submitted = [
+        a for a in order.authorizations if a.status == AuthStatus.SUBMITTED and a.submitted_at
+    ]
+    if submitted:
+        follow_up = min(follow_up_date(order, a, rule_now_or_defaults) for a in submitted)
+        if follow_up <= as_of:
+            pending = [d for d in decisions if d.outcome == PENDING]
+            due[ItemKind.PENDING_FOLLOW_UP] = follow_up
+            first[ItemKind.PENDING_FOLLOW_UP] = pending[0].day if pending else None
+            affected[ItemKind.PENDING_FOLLOW_UP] = len(pending)
+
+    # Denial: appealable for appeal_window_days after the decision.
+    latest = _latest_decided(order)
+    if latest is not None and latest.status == AuthStatus.DENIED:
+        assert latest.decided_at is not None
+        decided_on = local_date(latest.decided_at)
+        if ItemKind.DENIED in due:
+            appeal_by = decided_on + dt.timedelta(days=item_rule[ItemKind.DENIED].appeal_window_days)
+            due[ItemKind.DENIED] = min(due[ItemKind.DENIED], appeal_by)
+        else:
+            appeal_by = decided_on + dt.timedelta(days=rule_now_or_defaults.appeal_window_days)
+            if as_of <= appeal_by:
+                add(ItemKind.DENIED, appeal_by)
+
+    findings = [
+        Finding(
+            order_id=order.id,
+            kind=kind,
+            queue=_queue(order, first[kind], as_of),
+            first_service_date=first[kind],
+            affected_appointments=affected[kind],
+            due_date=due_date,
+        )
+        for kind, due_date in due.items()
+    ]
+    return Evaluation(decisions=decisions, findings=findings)
+
+
+def load_orders(
+    order_ids: Sequence[int], as_of: dt.date, window_end: dt.date
+) -> list[OrderFacts]:
+    """Read the scan's input for a chunk of orders: five queries, whatever the chunk size."""
+    orders = {
+        row[0]: OrderFacts(*row)
+        for row in Order.objects.filter(id__in=order_ids)
+        .order_by("id")
+        .values_list(
+            "id", "patient_id", "service_category", "code", "priority", "visits_ordered"
+        )
+    }
+    if not orders:
+        return []
+    tz = practice_tz()
+    window = Q(
+        status=AppointmentStatus.BOOKED,
+        start__gte=day_start(as_of),
+        start__lt=day_start(window_end + dt.timedelta(days=1)),
+    )
+    appointments = (
+        Appointment.objects.filter(window | Q(status__in=USED_STATUSES), order_id__in=orders)
+        .annotate(day=TruncDate("start", tzinfo=tz))
+        .order_by("order_id", "start", "id")
+        .values_list("order_id", "id", "status", "day")
+    )
+    for order_id, appointment_id, status, day in appointments:
+        if status == AppointmentStatus.BOOKED:
+            orders[order_id].upcoming.append((appointment_id, day))
+        else:
+            orders[order_id].used_days.append(day)
+
+    auths = (
+        Authorization.objects.counted()
+        .filter(order_id__in=orders)
+        .order_by("order_id", "id")
+        .values_list(
+            "order_id",
+            "id",
+            "status",
+            "auth_number",
+            "start_date",
+            "end_date",
+            "approved_visits",
+            "submitted_at",
+            "decided_at",
+            "expedited",
+        )
+    )
+    for order_id, *rest in auths:
+        orders[order_id].authorizations.append(AuthFacts(*rest))
+
+    by_patient: dict[int, list[OrderFacts]] = defaultdict(list)
+    for order in orders.values():
+        by_patient[order.patient_id].append(order)
+    coverages = (
+        Coverage.objects.primary()
+        .filter(patient_id__in=by_patient)
+        .values_list("patient_id", "id", "payer_id", "plan", "start", "end")
+    )
+    for patient_id, *rest in coverages:
+        facts = CoverageFacts(*rest)
+        for order in by_patient[patient_id]:
+            order.coverages.append(facts)
+    return list(orders.values())
+
+
+@dataclass(frozen=True, slots=True)
+class VisitCheck:
+    """The scheduler's answer: would a visit of this order on this date be covered?"""
+
+    status: str  # "covered", "pending", "not_required" or a gap kind
+    authorization: Authorization | None
+    visits_left: int | None
+    auth_end_date: dt.date | None
+
+
+def check_visit(order: Order, day: dt.date) -> VisitCheck:
+    """Decide one more visit of `order` on `day`, after the visits already booked.
+
+    The walk runs from today (or `day`, if earlier) through `day`, so booked visits
+    before it take their authorized visits first. `visits_left` counts this visit.
+    """
+    as_of = min(today(), day)
+    (facts,) = load_orders([order.pk], as_of, day)
+    decisions, _walk = decide_appointments(facts, RuleBook.load(), extra_day=day)
+    decision = decisions[-1]
+    auth = decision.authorization
+    authorization = Authorization.objects.get(pk=auth.id) if auth is not None else None
+    return VisitCheck(
+        status=decision.outcome,
+        authorization=authorization,
+        visits_left=decision.visits_left if auth is not None else None,
+        auth_end_date=auth.end_date if auth is not None else None,
+    )
