@@ -54,9 +54,7 @@ class Coverage(models.Model):
     end = models.DateField(null=True, blank=True, help_text="Empty: open-ended.")
     # Benefits, as verified with the payer.
     copay = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
-    coinsurance_percent = models.DecimalField(
-        max_digits=5, decimal_places=2, null=True, blank=True
-    )
+    coinsurance_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     deductible = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
     deductible_met = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
     plan_year_visit_limit = models.PositiveIntegerField(
@@ -78,7 +76,9 @@ class Coverage(models.Model):
                 condition=Q(end__isnull=True) | Q(end__gte=F("start")),
                 name="patients_coverage_span_ordered",
             ),
-            models.CheckConstraint(condition=Q(rank__gte=1), name="patients_coverage_rank_positive"),
+            models.CheckConstraint(
+                condition=Q(rank__gte=1), name="patients_coverage_rank_positive"
+            ),
             models.CheckConstraint(
                 condition=Q(coinsurance_percent__isnull=True)
                 | Q(coinsurance_percent__gte=0, coinsurance_percent__lte=100),
@@ -170,7 +170,11 @@ class AppointmentStatus(models.TextChoices):
 
 
 # Visits that consume an authorized visit; cancellations and no-shows never do.
-USED_STATUSES = (AppointmentStatus.ARRIVED, AppointmentStatus.CHECKED_IN, AppointmentStatus.FULFILLED)
+USED_STATUSES = (
+    AppointmentStatus.ARRIVED,
+    AppointmentStatus.CHECKED_IN,
+    AppointmentStatus.FULFILLED,
+)
 
 
 class AppointmentQuerySet(models.QuerySet["Appointment"]):

@@ -64,7 +64,9 @@ class RuleDefaults:
 
 class PayerRuleQuerySet(models.QuerySet["PayerRule"]):
     def effective_on(self, day: object) -> PayerRuleQuerySet:
-        return self.filter(Q(effective_to__isnull=True) | Q(effective_to__gte=day), effective_from__lte=day)
+        return self.filter(
+            Q(effective_to__isnull=True) | Q(effective_to__gte=day), effective_from__lte=day
+        )
 
 
 class PayerRule(models.Model):
@@ -252,8 +254,7 @@ class Authorization(models.Model):
                 name="payers_authorization_decided_has_time",
             ),
             models.CheckConstraint(
-                condition=Q(determination_code="")
-                | Q(determination_code__in=Determination.values),
+                condition=Q(determination_code="") | Q(determination_code__in=Determination.values),
                 name="payers_authorization_determination_valid",
             ),
             models.CheckConstraint(

@@ -23,7 +23,12 @@ RECORD_MODELS = {
 
 
 def _perms(actions: list[str], models: dict[str, list[str]]) -> list[str]:
-    return [f"{app}.{action}_{model}" for app, names in models.items() for model in names for action in actions]
+    return [
+        f"{app}.{action}_{model}"
+        for app, names in models.items()
+        for model in names
+        for action in actions
+    ]
 
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {

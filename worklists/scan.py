@@ -33,8 +33,8 @@ from patients.models import (
 from payers.models import (
     APPROVED_STATUSES,
     DECIDED_STATUSES,
-    AuthStatus,
     Authorization,
+    AuthStatus,
     PayerRule,
     RuleDefaults,
 )
@@ -149,7 +149,9 @@ class RuleBook:
         best: PayerRule | None = None
         best_key: tuple[int, int, int] | None = None
         for rule in self.by_payer.get(payer_id, ()):
-            if rule.effective_from > day or (rule.effective_to is not None and rule.effective_to < day):
+            if rule.effective_from > day or (
+                rule.effective_to is not None and rule.effective_to < day
+            ):
                 continue
             if rule.plan and rule.plan != plan:
                 continue
@@ -157,7 +159,11 @@ class RuleBook:
                 continue
             if rule.codes and code not in rule.codes:
                 continue
-            score = (4 if rule.codes else 0) + (2 if rule.service_category else 0) + (1 if rule.plan else 0)
+            score = (
+                (4 if rule.codes else 0)
+                + (2 if rule.service_category else 0)
+                + (1 if rule.plan else 0)
+            )
             key = (score, rule.effective_from.toordinal(), -rule.id)
             if best_key is None or key > best_key:
                 best, best_key = rule, key
@@ -388,7 +394,9 @@ def evaluate_order(order: OrderFacts, rules: RuleBook, as_of: dt.date) -> Evalua
         assert latest.decided_at is not None
         decided_on = local_date(latest.decided_at)
         if ItemKind.DENIED in due:
-            appeal_by = decided_on + dt.timedelta(days=item_rule[ItemKind.DENIED].appeal_window_days)
+            appeal_by = decided_on + dt.timedelta(
+                days=item_rule[ItemKind.DENIED].appeal_window_days
+            )
             due[ItemKind.DENIED] = min(due[ItemKind.DENIED], appeal_by)
         else:
             appeal_by = decided_on + dt.timedelta(days=rule_now_or_defaults.appeal_window_days)
@@ -409,17 +417,13 @@ def evaluate_order(order: OrderFacts, rules: RuleBook, as_of: dt.date) -> Evalua
     return Evaluation(decisions=decisions, findings=findings)
 
 
-def load_orders(
-    order_ids: Sequence[int], as_of: dt.date, window_end: dt.date
-) -> list[OrderFacts]:
+def load_orders(order_ids: Sequence[int], as_of: dt.date, window_end: dt.date) -> list[OrderFacts]:
     """Read the scan's input for a chunk of orders: five queries, whatever the chunk size."""
     orders = {
         row[0]: OrderFacts(*row)
         for row in Order.objects.filter(id__in=order_ids)
         .order_by("id")
-        .values_list(
-            "id", "patient_id", "service_category", "code", "priority", "visits_ordered"
-        )
+        .values_list("id", "patient_id", "service_category", "code", "priority", "visits_ordered")
     }
     if not orders:
         return []

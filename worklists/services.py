@@ -52,7 +52,9 @@ def _order_id_chunks(chunk_size: int) -> Iterator[list[int]]:
     last = 0
     while True:
         ids = list(
-            Order.objects.filter(id__gt=last).order_by("id").values_list("id", flat=True)[:chunk_size]
+            Order.objects.filter(id__gt=last)
+            .order_by("id")
+            .values_list("id", flat=True)[:chunk_size]
         )
         if not ids:
             return
@@ -150,13 +152,17 @@ def _apply_findings(
                 else:
                     result.updated += 1
                 events.append(
-                    WorkItemEvent(work_item_id=item_id, kind=kind_of_event, actor_id=actor_id, data=data)
+                    WorkItemEvent(
+                        work_item_id=item_id, kind=kind_of_event, actor_id=actor_id, data=data
+                    )
                 )
 
         found = {(f.order_id, f.kind) for f in findings}
         gone = [item.id for key, item in existing.items() if key not in found]
         if gone:
-            result.resolved = WorkItem.objects.filter(id__in=gone, status__in=ACTIVE_STATUSES).update(
+            result.resolved = WorkItem.objects.filter(
+                id__in=gone, status__in=ACTIVE_STATUSES
+            ).update(
                 status=ItemStatus.RESOLVED,
                 resolution=Resolution.GAP_CLOSED,
                 resolved_at=now,
@@ -176,7 +182,9 @@ def _apply_findings(
     return result
 
 
-def reevaluate_order(order: Order | int, *, as_of: dt.date | None = None, by: object = None) -> ChunkResult:
+def reevaluate_order(
+    order: Order | int, *, as_of: dt.date | None = None, by: object = None
+) -> ChunkResult:
     """Re-run the scan for one order now, so its items change without waiting for beat."""
     order_id = order if isinstance(order, int) else order.pk
     actor_id = getattr(by, "pk", None)

@@ -12,9 +12,7 @@ from worklists import services
 @shared_task(name="worklists.tasks.scan_authorizations")
 def scan_authorizations(as_of: str | None = None) -> int | None:
     """The beat's scan; returns the ScanRun id, or None when another scan was running."""
-    run = services.run_scan(
-        as_of=dt.date.fromisoformat(as_of) if as_of else None, trigger="beat"
-    )
+    run = services.run_scan(as_of=dt.date.fromisoformat(as_of) if as_of else None, trigger="beat")
     return run.pk if run else None
 
 
