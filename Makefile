@@ -1,0 +1,80 @@
+# authq: `make run` starts the product with the demo practice, `make test` runs the tests.
+# Both install everything first (into .tools and .venv) and start an embedded PostgreSQL
+# and Redis under var/ unless DATABASE_URL / REDIS_URL name servers to use.
+
+UV_VERSION := 0.13.8
+PORT ?= 8000
+ARGS ?=
+CMD ?=
+
+PY := .venv/bin/python
+MANAGE := $(PY) manage.py
+SERVICES := $(PY) scripts/services.py
+UV := .tools/bin/uv
+
+# uv must use the Python that scripts/find-python.sh found, never download one.
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
+# These targets are for development: DEBUG on (so no secret key is needed) unless told.
+export DJANGO_DEBUG ?= 1
+export AUTHQ_DEMO_PASSWORD ?= authq-demo-2026
+
+define BANNER
+
+authq is running at http://127.0.0.1:$(PORT)/  (admin: /admin/, API: /api/schema/)
+Sign in with password "$(AUTHQ_DEMO_PASSWORD)" as:
+  specialist     authorization specialist
+  specialist2    a second authorization specialist
+  scheduler      scheduler
+  manager        manager
+  admin-demo     administrator
+Ctrl-C stops the web server, the Celery worker and beat, and the embedded servers.
+
+endef
+export BANNER
+
+.PHONY: help install test lint run manage clean
+
+help:
+	@echo "make run               start authq with the demo practice on http://127.0.0.1:$(PORT)/"
+	@echo "make test [ARGS=...]   run the test suite (ARGS go to pytest, e.g. ARGS='-k scan')"
+	@echo "make lint              ruff check and ruff format --check"
+	@echo "make manage CMD='...'  run a manage.py command with the servers, e.g. CMD=createsuperuser"
+	@echo "make install           install into .tools (uv) and .venv (the project)"
+	@echo "make clean             remove .tools and .venv (keeps the data in var/)"
+
+# A private virtualenv holding only the pinned uv, made with the Python found here.
+.tools/uv-$(UV_VERSION).stamp:
+	@python=$$(scripts/find-python.sh) && echo "Python: $$python" && \
+		rm -rf .tools && "$$python" -m venv .tools && \
+		.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
+	@touch $@
+
+.venv/.installed: pyproject.toml uv.lock .tools/uv-$(UV_VERSION).stamp
+	$(UV) sync --frozen --python "$$(scripts/find-python.sh)"
+	@touch $@
+
+install: .venv/.installed
+
+test: install
+	$(SERVICES) run -- $(PY) -m pytest $(ARGS)
+
+lint: install
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+run: install
+	$(SERVICES) up \
+		--step "$(MANAGE) migrate --noinput" \
+		--step "$(MANAGE) collectstatic --noinput --verbosity 0" \
+		--step "$(MANAGE) seed_demo --if-empty" \
+		--proc "web=$(MANAGE) runserver 127.0.0.1:$(PORT)" \
+		--proc "worker=.venv/bin/celery -A authq worker -l info --concurrency 2" \
+		--proc "beat=.venv/bin/celery -A authq beat -l info" \
+		--ready 127.0.0.1:$(PORT) --banner "$$BANNER"
+
+manage: install
+	$(SERVICES) run -- $(MANAGE) $(CMD)
+
+clean:
+	rm -rf .tools .venv
