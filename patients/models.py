@@ -7,6 +7,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
 
+from patients.validators import validate_icd10cm
 from payers.models import ServiceCategory
 
 
@@ -119,7 +120,10 @@ class Order(models.Model):
     service_category = models.CharField(max_length=32, choices=ServiceCategory.choices)
     code = models.CharField("CPT/HCPCS code", max_length=16)
     diagnosis_codes = ArrayField(
-        models.CharField(max_length=10), blank=True, default=list, help_text="ICD-10-CM codes"
+        models.CharField(max_length=10, validators=[validate_icd10cm]),
+        blank=True,
+        default=list,
+        help_text="ICD-10-CM codes, with the dot (M54.50).",
     )
     priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.ROUTINE)
     visits_ordered = models.PositiveIntegerField(

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,77 +15,184 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Appointment',
+            name="Appointment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(max_length=64, unique=True)),
-                ('start', models.DateTimeField()),
-                ('status', models.CharField(choices=[('proposed', 'Proposed'), ('pending', 'Pending'), ('booked', 'Booked'), ('arrived', 'Arrived'), ('fulfilled', 'Fulfilled'), ('cancelled', 'Cancelled'), ('noshow', 'No-show'), ('entered-in-error', 'Entered in error'), ('checked-in', 'Checked in'), ('waitlist', 'Wait-listed')], default='booked', max_length=20)),
-                ('department', models.CharField(blank=True, default='', max_length=100)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("external_id", models.CharField(max_length=64, unique=True)),
+                ("start", models.DateTimeField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("proposed", "Proposed"),
+                            ("pending", "Pending"),
+                            ("booked", "Booked"),
+                            ("arrived", "Arrived"),
+                            ("fulfilled", "Fulfilled"),
+                            ("cancelled", "Cancelled"),
+                            ("noshow", "No-show"),
+                            ("entered-in-error", "Entered in error"),
+                            ("checked-in", "Checked in"),
+                            ("waitlist", "Wait-listed"),
+                        ],
+                        default="booked",
+                        max_length=20,
+                    ),
+                ),
+                ("department", models.CharField(blank=True, default="", max_length=100)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['start', 'id'],
+                "ordering": ["start", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Order',
+            name="Order",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(max_length=64, unique=True)),
-                ('service_category', models.CharField(choices=[('physical_therapy', 'Physical therapy'), ('occupational_therapy', 'Occupational therapy'), ('imaging', 'Imaging'), ('diagnostic_testing', 'Diagnostic testing'), ('infusion', 'Infusion'), ('surgery', 'Surgery'), ('medication', 'Medication'), ('behavioral_health', 'Behavioral health'), ('specialty_consult', 'Specialty consult')], max_length=32)),
-                ('code', models.CharField(max_length=16, verbose_name='CPT/HCPCS code')),
-                ('diagnosis_codes', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=10), blank=True, default=list, help_text='ICD-10-CM codes')),
-                ('priority', models.CharField(choices=[('routine', 'Routine'), ('urgent', 'Urgent'), ('stat', 'STAT')], default='routine', max_length=8)),
-                ('visits_ordered', models.PositiveIntegerField(blank=True, help_text='Visits in the plan of care.', null=True)),
-                ('ordering_provider', models.CharField(blank=True, default='', max_length=200)),
-                ('ordered_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("external_id", models.CharField(max_length=64, unique=True)),
+                (
+                    "service_category",
+                    models.CharField(
+                        choices=[
+                            ("physical_therapy", "Physical therapy"),
+                            ("occupational_therapy", "Occupational therapy"),
+                            ("imaging", "Imaging"),
+                            ("diagnostic_testing", "Diagnostic testing"),
+                            ("infusion", "Infusion"),
+                            ("surgery", "Surgery"),
+                            ("medication", "Medication"),
+                            ("behavioral_health", "Behavioral health"),
+                            ("specialty_consult", "Specialty consult"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("code", models.CharField(max_length=16, verbose_name="CPT/HCPCS code")),
+                (
+                    "diagnosis_codes",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=10),
+                        blank=True,
+                        default=list,
+                        help_text="ICD-10-CM codes",
+                    ),
+                ),
+                (
+                    "priority",
+                    models.CharField(
+                        choices=[("routine", "Routine"), ("urgent", "Urgent"), ("stat", "STAT")],
+                        default="routine",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "visits_ordered",
+                    models.PositiveIntegerField(
+                        blank=True, help_text="Visits in the plan of care.", null=True
+                    ),
+                ),
+                ("ordering_provider", models.CharField(blank=True, default="", max_length=200)),
+                ("ordered_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Patient',
+            name="Patient",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('mrn', models.CharField(max_length=32, unique=True, verbose_name='MRN')),
-                ('first_name', models.CharField(max_length=100)),
-                ('last_name', models.CharField(max_length=100)),
-                ('birth_date', models.DateField()),
-                ('phone', models.CharField(blank=True, default='', max_length=32)),
-                ('email', models.EmailField(blank=True, default='', max_length=254)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("mrn", models.CharField(max_length=32, unique=True, verbose_name="MRN")),
+                ("first_name", models.CharField(max_length=100)),
+                ("last_name", models.CharField(max_length=100)),
+                ("birth_date", models.DateField()),
+                ("phone", models.CharField(blank=True, default="", max_length=32)),
+                ("email", models.EmailField(blank=True, default="", max_length=254)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['last_name', 'first_name', 'id'],
+                "ordering": ["last_name", "first_name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Coverage',
+            name="Coverage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('member_id', models.CharField(max_length=64)),
-                ('plan', models.CharField(blank=True, default='', max_length=100)),
-                ('rank', models.PositiveSmallIntegerField(default=1, help_text='1 primary, 2 secondary, ...')),
-                ('start', models.DateField()),
-                ('end', models.DateField(blank=True, help_text='Empty: open-ended.', null=True)),
-                ('copay', models.DecimalField(blank=True, decimal_places=2, max_digits=9, null=True)),
-                ('coinsurance_percent', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True)),
-                ('deductible', models.DecimalField(blank=True, decimal_places=2, max_digits=9, null=True)),
-                ('deductible_met', models.DecimalField(blank=True, decimal_places=2, max_digits=9, null=True)),
-                ('plan_year_visit_limit', models.PositiveIntegerField(blank=True, help_text='Visits per plan year; a separate counter from auths.', null=True)),
-                ('benefits_verified_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('benefits_verified_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("member_id", models.CharField(max_length=64)),
+                ("plan", models.CharField(blank=True, default="", max_length=100)),
+                (
+                    "rank",
+                    models.PositiveSmallIntegerField(
+                        default=1, help_text="1 primary, 2 secondary, ..."
+                    ),
+                ),
+                ("start", models.DateField()),
+                ("end", models.DateField(blank=True, help_text="Empty: open-ended.", null=True)),
+                (
+                    "copay",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=9, null=True),
+                ),
+                (
+                    "coinsurance_percent",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True),
+                ),
+                (
+                    "deductible",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=9, null=True),
+                ),
+                (
+                    "deductible_met",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=9, null=True),
+                ),
+                (
+                    "plan_year_visit_limit",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Visits per plan year; a separate counter from auths.",
+                        null=True,
+                    ),
+                ),
+                ("benefits_verified_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "benefits_verified_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['patient', 'rank', '-start', 'id'],
+                "ordering": ["patient", "rank", "-start", "id"],
             },
         ),
     ]

@@ -5,93 +5,187 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('patients', '0001_initial'),
-        ('payers', '0001_initial'),
+        ("patients", "0001_initial"),
+        ("payers", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='coverage',
-            name='payer',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='coverages', to='payers.payer'),
+            model_name="coverage",
+            name="payer",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="coverages",
+                to="payers.payer",
+            ),
         ),
         migrations.AddField(
-            model_name='appointment',
-            name='order',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='appointments', to='patients.order'),
+            model_name="appointment",
+            name="order",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="appointments",
+                to="patients.order",
+            ),
         ),
         migrations.AddIndex(
-            model_name='patient',
-            index=models.Index(fields=['last_name', 'first_name'], name='patients_patient_name'),
+            model_name="patient",
+            index=models.Index(fields=["last_name", "first_name"], name="patients_patient_name"),
         ),
         migrations.AddConstraint(
-            model_name='patient',
-            constraint=models.CheckConstraint(condition=models.Q(('mrn', ''), _negated=True), name='patients_patient_mrn_not_blank'),
+            model_name="patient",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("mrn", ""), _negated=True),
+                name="patients_patient_mrn_not_blank",
+            ),
         ),
         migrations.AddField(
-            model_name='order',
-            name='patient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='orders', to='patients.patient'),
+            model_name="order",
+            name="patient",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="orders",
+                to="patients.patient",
+            ),
         ),
         migrations.AddField(
-            model_name='coverage',
-            name='patient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='coverages', to='patients.patient'),
+            model_name="coverage",
+            name="patient",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="coverages",
+                to="patients.patient",
+            ),
         ),
         migrations.AddIndex(
-            model_name='appointment',
-            index=models.Index(fields=['order', 'start'], name='patients_appt_order_start'),
+            model_name="appointment",
+            index=models.Index(fields=["order", "start"], name="patients_appt_order_start"),
         ),
         migrations.AddConstraint(
-            model_name='appointment',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['proposed', 'pending', 'booked', 'arrived', 'fulfilled', 'cancelled', 'noshow', 'entered-in-error', 'checked-in', 'waitlist'])), name='patients_appointment_status_valid'),
+            model_name="appointment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "status__in",
+                        [
+                            "proposed",
+                            "pending",
+                            "booked",
+                            "arrived",
+                            "fulfilled",
+                            "cancelled",
+                            "noshow",
+                            "entered-in-error",
+                            "checked-in",
+                            "waitlist",
+                        ],
+                    )
+                ),
+                name="patients_appointment_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='appointment',
-            constraint=models.CheckConstraint(condition=models.Q(('external_id', ''), _negated=True), name='patients_appointment_external_id_not_blank'),
+            model_name="appointment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("external_id", ""), _negated=True),
+                name="patients_appointment_external_id_not_blank",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('service_category__in', ['physical_therapy', 'occupational_therapy', 'imaging', 'diagnostic_testing', 'infusion', 'surgery', 'medication', 'behavioral_health', 'specialty_consult'])), name='patients_order_category_valid'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "service_category__in",
+                        [
+                            "physical_therapy",
+                            "occupational_therapy",
+                            "imaging",
+                            "diagnostic_testing",
+                            "infusion",
+                            "surgery",
+                            "medication",
+                            "behavioral_health",
+                            "specialty_consult",
+                        ],
+                    )
+                ),
+                name="patients_order_category_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('priority__in', ['routine', 'urgent', 'stat'])), name='patients_order_priority_valid'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("priority__in", ["routine", "urgent", "stat"])),
+                name="patients_order_priority_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('code', ''), _negated=True), name='patients_order_code_not_blank'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("code", ""), _negated=True),
+                name="patients_order_code_not_blank",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('external_id', ''), _negated=True), name='patients_order_external_id_not_blank'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("external_id", ""), _negated=True),
+                name="patients_order_external_id_not_blank",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='coverage',
-            constraint=models.CheckConstraint(condition=models.Q(('end__isnull', True), ('end__gte', models.F('start')), _connector='OR'), name='patients_coverage_span_ordered'),
+            model_name="coverage",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("end__isnull", True), ("end__gte", models.F("start")), _connector="OR"
+                ),
+                name="patients_coverage_span_ordered",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='coverage',
-            constraint=models.CheckConstraint(condition=models.Q(('rank__gte', 1)), name='patients_coverage_rank_positive'),
+            model_name="coverage",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("rank__gte", 1)), name="patients_coverage_rank_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='coverage',
-            constraint=models.CheckConstraint(condition=models.Q(('coinsurance_percent__isnull', True), models.Q(('coinsurance_percent__gte', 0), ('coinsurance_percent__lte', 100)), _connector='OR'), name='patients_coverage_coinsurance_percent'),
+            model_name="coverage",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("coinsurance_percent__isnull", True),
+                    models.Q(("coinsurance_percent__gte", 0), ("coinsurance_percent__lte", 100)),
+                    _connector="OR",
+                ),
+                name="patients_coverage_coinsurance_percent",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='coverage',
-            constraint=models.CheckConstraint(condition=models.Q(('copay__isnull', True), ('copay__gte', 0), _connector='OR'), name='patients_coverage_copay_nonnegative'),
+            model_name="coverage",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("copay__isnull", True), ("copay__gte", 0), _connector="OR"),
+                name="patients_coverage_copay_nonnegative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='coverage',
-            constraint=models.CheckConstraint(condition=models.Q(('deductible__isnull', True), ('deductible__gte', 0), _connector='OR'), name='patients_coverage_deductible_nonnegative'),
+            model_name="coverage",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("deductible__isnull", True), ("deductible__gte", 0), _connector="OR"
+                ),
+                name="patients_coverage_deductible_nonnegative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='coverage',
-            constraint=models.CheckConstraint(condition=models.Q(('deductible_met__isnull', True), ('deductible_met__gte', 0), _connector='OR'), name='patients_coverage_deductible_met_nonnegative'),
+            model_name="coverage",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("deductible_met__isnull", True), ("deductible_met__gte", 0), _connector="OR"
+                ),
+                name="patients_coverage_deductible_met_nonnegative",
+            ),
         ),
     ]

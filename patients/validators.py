@@ -1,0 +1,28 @@
+"""Validation of clinical codes against real code lists."""
+
+from __future__ import annotations
+
+import re
+
+import simple_icd_10_cm as icd
+from django.core.exceptions import ValidationError
+
+_ICD_SHAPE = re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
+
+
+def is_icd10cm_code(code: str) -> bool:
+    """A code of the ICD-10-CM list: a category or subcategory, with its dot (M54.50)."""
+    if not _ICD_SHAPE.match(code):
+        return False
+    return icd.is_valid_item(code) and (
+        icd.is_category_or_subcategory(code) or icd.is_extended_subcategory(code)
+    )
+
+
+def validate_icd10cm(code: str) -> None:
+    if not is_icd10cm_code(code):
+        raise ValidationError(
+            "%(code)s is not an ICD-10-CM code (expected a form like M54.50).",
+            code="invalid_icd10cm",
+            params={"code": code},
+        )
