@@ -1,0 +1,86 @@
+"""Writes to patients, coverages, orders and appointments.
+
+Patients, orders and appointments are upserted against their unique natural key
+(mrn, external_id). A coverage is keyed by the card it comes from and when it starts:
+(patient, payer, member_id, start), looked up while the patient row is locked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+
+from patients.models import Appointment, Coverage, Order, Patient
+from payers.models import Payer
+from payers.services import DuplicateKey, save_changes
+
+
+def upsert_patient(*, mrn: str, **fields: Any) -> tuple[Patient, bool]:
+    return Patient.objects.update_or_create(mrn=mrn, defaults=fields)
+
+
+def update_patient(patient: Patient, **changes: Any) -> Patient:
+    return save_changes(patient, changes)
+
+
+def find_coverage(
+    patient: Patient,
+    *,
+    payer: Payer,
+    member_id: str,
+    start: dt.date,
+    exclude_id: int | None = None,
+) -> Coverage | None:
+    found = Coverage.objects.filter(
+        patient=patient, payer=payer, member_id=member_id, start=start
+    ).order_by("id")
+    if exclude_id is not None:
+        found = found.exclude(pk=exclude_id)
+    return found.first()
+
+
+def upsert_coverage(
+    patient: Patient, *, payer: Payer, member_id: str, start: dt.date, **fields: Any
+) -> tuple[Coverage, bool]:
+    """Create a coverage, or update the patient's one from the same card and start date."""
+    key = {"payer": payer, "member_id": member_id, "start": start}
+    with transaction.atomic():
+        Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk").get()
+        coverage = find_coverage(patient, **key)
+        if coverage is not None:
+            return save_changes(coverage, fields), False
+        return Coverage.objects.create(patient=patient, **key, **fields), True
+
+
+def update_coverage(coverage: Coverage, **changes: Any) -> Coverage:
+    with transaction.atomic():
+        Patient.objects.select_for_update().filter(pk=coverage.patient_id).values_list("pk").get()
+        key = {
+            name: changes.get(name, getattr(coverage, name))
+            for name in ("payer", "member_id", "start")
+        }
+        if find_coverage(coverage.patient, exclude_id=coverage.pk, **key) is not None:
+            raise DuplicateKey(
+                "member_id",
+                "The patient already has this payer's coverage for this member id from this date.",
+            )
+        return save_changes(coverage, changes)
+
+
+def upsert_order(*, external_id: str, **fields: Any) -> tuple[Order, bool]:
+    return Order.objects.update_or_create(external_id=external_id, defaults=fields)
+
+
+def update_order(order: Order, **changes: Any) -> Order:
+    return save_changes(order, changes)
+
+
+def upsert_appointment(*, external_id: str, **fields: Any) -> tuple[Appointment, bool]:
+    return Appointment.objects.update_or_create(external_id=external_id, defaults=fields)
+
+
+def update_appointment(appointment: Appointment, **changes: Any) -> Appointment:
+    """Reschedule, complete, cancel or move an appointment."""
+    return save_changes(appointment, changes)
