@@ -1,3 +1,33 @@
+"""The REST API under /api/v1/ (../shared/spec/api.md). URL names are in the `api` namespace."""
+
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from patients.api import AppointmentViewSet, CoverageViewSet, OrderViewSet, PatientViewSet
+from payers.api import AuthorizationViewSet, PayerRuleViewSet, PayerViewSet
+from worklists.api import AuthCheckView, WorkItemViewSet
+
+app_name = "api"
+
+
+class Router(DefaultRouter):
+    # JSON only: no `.json` suffix routes doubling every path in the schema.
+    include_format_suffixes = False
+
+
+router = Router()
+router.register("payers", PayerViewSet, basename="payer")
+router.register("payer-rules", PayerRuleViewSet, basename="payer-rule")
+router.register("patients", PatientViewSet, basename="patient")
+router.register("coverages", CoverageViewSet, basename="coverage")
+router.register("orders", OrderViewSet, basename="order")
+router.register("appointments", AppointmentViewSet, basename="appointment")
+router.register("authorizations", AuthorizationViewSet, basename="authorization")
+router.register("work-items", WorkItemViewSet, basename="work-item")
+
+urlpatterns = [
+    path("auth-check/", AuthCheckView.as_view(), name="auth-check"),
+    *router.urls,
+]

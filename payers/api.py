@@ -1,0 +1,512 @@
+"""REST API for payers, payer rules and authorizations, and the pieces every app's API shares.
+
+The shared pieces (record serializer and viewset, reference fields, filters) live here
+because payers is the app that patients and worklists already import.
+
+Contract (see ../shared/spec/api.md): POST creates, or updates the record with the same
+natural key and answers 200; PATCH changes one record by its key; there is no DELETE.
+Bad input is a 400 whose JSON body names each field at fault, and nothing is saved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from django.apps import apps
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import IntegrityError, models
+from django.db.models import F, Q, QuerySet
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.encoding import smart_str
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import DjangoModelPermissions, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from patients.models import Order
+from payers import services
+from payers.models import (
+    APPROVED_STATUSES,
+    DECIDED_STATUSES,
+    Authorization,
+    AuthStatus,
+    Payer,
+    PayerRule,
+)
+
+# Shared pieces
+
+
+class RecordPermissions(DjangoModelPermissions):
+    """The model's view permission to read, change to PATCH, and add and change to POST.
+
+    Mirrors authq.api_permissions.ModelPermissions (apps do not import authq), except
+    that POST needs both: a POST with an existing natural key updates that record.
+    """
+
+    perms_map = {
+        **DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+        "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
+        "POST": ["%(app_label)s.add_%(model_name)s", "%(app_label)s.change_%(model_name)s"],
+    }
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 date-time with an offset; a naive one is refused, not guessed."""
+
+    default_error_messages = {
+        **serializers.DateTimeField.default_error_messages,
+        "naive": "Give a date-time with an offset, e.g. 2026-12-01T09:00:00-05:00.",
+    }
+
+    def to_internal_value(self, value: Any) -> dt.datetime:
+        parsed = value
+        if isinstance(value, str):
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:
+                parsed = None
+        if isinstance(parsed, dt.datetime) and timezone.is_naive(parsed):
+            self.fail("naive")
+        return super().to_internal_value(value)
+
+
+class KeyRelatedField(serializers.SlugRelatedField):
+    """A reference to another resource by its natural key (a payer's code, a patient's mrn)."""
+
+    default_error_messages = {
+        **serializers.SlugRelatedField.default_error_messages,
+        "does_not_exist": "No {model} with {slug_name} '{value}'.",
+    }
+
+    def to_internal_value(self, data: Any) -> models.Model:
+        queryset = self.get_queryset()
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            return queryset.get(**{self.slug_field: data})
+        except ObjectDoesNotExist:
+            self.fail(
+                "does_not_exist",
+                model=queryset.model._meta.verbose_name,
+                slug_name=self.slug_field,
+                value=smart_str(data),
+            )
+
+
+def constraint_fields(constraint: models.BaseConstraint) -> set[str]:
+    """The model fields a database constraint reads, to name them in a 400."""
+    if isinstance(constraint, models.UniqueConstraint):
+        return set(constraint.fields)
+    names: set[str] = set()
+    pending: list[Any] = [getattr(constraint, "condition", None)]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, Q):
+            pending.extend(node.children)
+        elif isinstance(node, tuple):
+            lookup, value = node
+            names.add(lookup.split("__")[0])
+            if isinstance(value, F):
+                names.add(value.name.split("__")[0])
+    return names
+
+
+def constraint_errors(exc: IntegrityError) -> dict[str, list[str]]:
+    """A 400 body for a constraint the serializers did not catch first (a race, a new rule)."""
+    name = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+    for model in apps.get_models():
+        for constraint in model._meta.constraints:
+            if constraint.name == name:
+                message = f"Breaks the rule {name}."
+                return {f: [message] for f in sorted(constraint_fields(constraint))}
+    return {"non_field_errors": [f"Conflicts with the stored records ({name or 'integrity'})."]}
+
+
+class RecordSerializer(serializers.ModelSerializer):
+    """A record written through its app's services.
+
+    Subclasses give `upsert` (POST) and `change` (PATCH), and may give `find_existing`
+    (the record a POST would update) and `check` (cross-field rules that mirror the
+    model's CheckConstraints, so that they are 400s naming fields rather than 500s).
+    """
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: AwareDateTimeField,
+    }
+    # The natural key, or the parent a record belongs to: PATCH cannot change these.
+    fixed_fields: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.created = False
+        self.existing: models.Model | None = None
+
+    def find_existing(self, attrs: dict[str, Any]) -> models.Model | None:
+        return None
+
+    def check(self, attrs: dict[str, Any]) -> dict[str, list[str]]:
+        return {}
+
+    def upsert(self, data: dict[str, Any]) -> tuple[models.Model, bool]:
+        raise NotImplementedError
+
+    def change(self, record: Any, data: dict[str, Any]) -> models.Model:
+        raise NotImplementedError
+
+    def value(self, attrs: dict[str, Any], name: str) -> Any:
+        """The field's value once this write is saved."""
+        if name in attrs:
+            return attrs[name]
+        if self.existing is not None:
+            return getattr(self.existing, name)
+        return self.Meta.model._meta.get_field(name).get_default()
+
+    def span_errors(self, attrs: dict[str, Any], start: str, end: str) -> dict[str, list[str]]:
+        first, last = self.value(attrs, start), self.value(attrs, end)
+        if first is not None and last is not None and last < first:
+            return {end: [f"Must be on or after {start} ({first})."]}
+        return {}
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        errors: dict[str, list[str]] = {}
+        if self.instance is None:
+            self.existing = self.find_existing(attrs)
+        else:
+            self.existing = self.instance
+            for name in self.fixed_fields:
+                if name in attrs and attrs[name] != getattr(self.instance, name):
+                    errors[name] = ["Cannot be changed."]
+        for name, messages in self.check(attrs).items():
+            errors.setdefault(name, []).extend(messages)
+        if errors:
+            raise ValidationError(errors)
+        return attrs
+
+    def create(self, validated_data: dict[str, Any]) -> models.Model:
+        with domain_errors():
+            record, self.created = self.upsert(validated_data)
+        return record
+
+    def update(self, instance: models.Model, validated_data: dict[str, Any]) -> models.Model:
+        with domain_errors():
+            return self.change(instance, validated_data)
+
+
+@contextmanager
+def domain_errors() -> Iterator[None]:
+    """Turn a service's refusal into a 400 naming the field."""
+    try:
+        yield
+    except services.TransitionNotAllowed as exc:
+        raise ValidationError({"status": [str(exc)]}) from exc
+    except services.DuplicateKey as exc:
+        raise ValidationError({exc.field: [str(exc)]}) from exc
+
+
+@dataclass(frozen=True)
+class KeyFilter:
+    """`?param=KEY`: the records that reference the record with that natural key."""
+
+    param: str
+    field: str
+    model: type[models.Model]
+    key: str
+
+    def apply(self, queryset: QuerySet[Any], raw: str) -> QuerySet[Any]:
+        try:
+            target = self.model._default_manager.only("pk").get(**{self.key: raw})
+        except self.model.DoesNotExist as exc:
+            name = self.model._meta.verbose_name
+            raise ValueError(f"No {name} with {self.key} '{raw}'.") from exc
+        return queryset.filter(**{self.field: target})
+
+    def parameter(self) -> OpenApiParameter:
+        name = self.model._meta.verbose_name
+        return OpenApiParameter(self.param, str, description=f"The {name}'s {self.key}.")
+
+
+@dataclass(frozen=True)
+class ChoiceFilter:
+    """`?param=VALUE`, VALUE one of `choices`; a value in `groups` stands for several."""
+
+    param: str
+    field: str
+    choices: Sequence[str]
+    groups: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    description: str = ""
+
+    def apply(self, queryset: QuerySet[Any], raw: str) -> QuerySet[Any]:
+        if raw in self.groups:
+            return queryset.filter(**{f"{self.field}__in": list(self.groups[raw])})
+        if raw not in self.choices:
+            raise ValueError(f"'{raw}' is not one of: {', '.join(self.choices)}.")
+        return queryset.filter(**{self.field: raw})
+
+    def parameter(self) -> OpenApiParameter:
+        return OpenApiParameter(
+            self.param, str, enum=list(self.choices), description=self.description
+        )
+
+
+type QueryFilter = KeyFilter | ChoiceFilter
+
+
+def apply_filters(
+    queryset: QuerySet[Any], params: QueryDict, filters: Sequence[QueryFilter]
+) -> QuerySet[Any]:
+    """Narrow `queryset` by the query parameters; every bad one is named in a 400."""
+    errors: dict[str, list[str]] = {}
+    for query_filter in filters:
+        raw = params.get(query_filter.param)
+        if raw is None:
+            continue
+        try:
+            queryset = query_filter.apply(queryset, raw)
+        except ValueError as exc:
+            errors[query_filter.param] = [str(exc)]
+    if errors:
+        raise ValidationError(errors)
+    return queryset
+
+
+class RecordViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    # GET list and detail, POST to create (or update by natural key), PATCH by key; no DELETE.
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    permission_classes = [IsAuthenticated, RecordPermissions]
+    filters: ClassVar[Sequence[QueryFilter]] = ()
+
+    def get_queryset(self) -> QuerySet[Any]:
+        queryset = super().get_queryset()
+        if self.action == "list":
+            queryset = apply_filters(queryset, self.request.query_params, self.filters)
+        return queryset
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response(serializer.data, status=201 if serializer.created else 200)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, IntegrityError):
+            exc = ValidationError(constraint_errors(exc))
+        return super().handle_exception(exc)
+
+
+def record_schema(
+    serializer: type[serializers.Serializer], filters: Sequence[QueryFilter] = (), key: str = "id"
+) -> Any:
+    """OpenAPI for a RecordViewSet: POST answers 201 (created) or 200 (updated by key)."""
+    return extend_schema_view(
+        list=extend_schema(parameters=[f.parameter() for f in filters]),
+        create=extend_schema(
+            responses={201: serializer, 200: serializer},
+            description=(
+                "Create a record; when one with the same key exists, update it and answer 200."
+                if key != "id"
+                else "Create a record."
+            ),
+        ),
+        partial_update=extend_schema(description=f"Change the record identified by its {key}."),
+    )
+
+
+# Payers
+
+
+class PayerSerializer(RecordSerializer):
+    fixed_fields = ("code",)
+
+    class Meta:
+        model = Payer
+        fields = ["code", "name", "kind"]
+        # The upsert replaces the uniqueness check: a known code updates that payer.
+        extra_kwargs = {"code": {"validators": []}}
+
+    def upsert(self, data: dict[str, Any]) -> tuple[Payer, bool]:
+        return services.upsert_payer(**data)
+
+    def change(self, record: Payer, data: dict[str, Any]) -> Payer:
+        return services.update_payer(record, **data)
+
+
+@record_schema(PayerSerializer, key="code")
+class PayerViewSet(RecordViewSet):
+    """Payers, keyed by code."""
+
+    queryset = Payer.objects.all()
+    serializer_class = PayerSerializer
+    lookup_field = "code"
+
+
+# Payer rules
+
+_rule_numbers = [
+    "auth_required",
+    "lead_time_days",
+    "renewal_window_days",
+    "visit_threshold",
+    "standard_turnaround_days",
+    "expedited_turnaround_hours",
+    "appeal_window_days",
+]
+
+
+class PayerRuleSerializer(RecordSerializer):
+    """A rule's key, for POST: payer, plan, service_category, codes (as a set), effective_from."""
+
+    payer = KeyRelatedField(slug_field="code", queryset=Payer.objects.all())
+    codes = serializers.ListField(
+        child=serializers.CharField(max_length=16), required=False, help_text="CPT/HCPCS codes."
+    )
+    fixed_fields = ("payer",)
+
+    class Meta:
+        model = PayerRule
+        fields = [
+            "id",
+            "payer",
+            "plan",
+            "service_category",
+            "codes",
+            *_rule_numbers,
+            "effective_from",
+            "effective_to",
+        ]
+
+    def find_existing(self, attrs: dict[str, Any]) -> PayerRule | None:
+        return services.find_rule(
+            attrs["payer"],
+            plan=attrs.get("plan", ""),
+            service_category=attrs.get("service_category", ""),
+            codes=attrs.get("codes", []),
+            effective_from=attrs["effective_from"],
+        )
+
+    def check(self, attrs: dict[str, Any]) -> dict[str, list[str]]:
+        return self.span_errors(attrs, "effective_from", "effective_to")
+
+    def upsert(self, data: dict[str, Any]) -> tuple[PayerRule, bool]:
+        return services.upsert_rule(data.pop("payer"), **data)
+
+    def change(self, record: PayerRule, data: dict[str, Any]) -> PayerRule:
+        return services.update_rule(record, **data)
+
+
+_payer_filter = KeyFilter("payer", "payer", Payer, "code")
+
+
+@record_schema(PayerRuleSerializer, [_payer_filter])
+class PayerRuleViewSet(RecordViewSet):
+    """When a payer requires prior authorization, and the clocks around it."""
+
+    queryset = PayerRule.objects.select_related("payer")
+    serializer_class = PayerRuleSerializer
+    filters = [_payer_filter]
+
+
+# Authorizations
+
+
+class AuthorizationSerializer(RecordSerializer):
+    """An order's authorization; POST with an auth number the order already has updates it."""
+
+    order = KeyRelatedField(slug_field="external_id", queryset=Order.objects.all())
+    payer = KeyRelatedField(
+        slug_field="code", queryset=Payer.objects.all(), required=False, allow_null=True
+    )
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    fixed_fields = ("order",)
+
+    class Meta:
+        model = Authorization
+        fields = [
+            "id",
+            "order",
+            "payer",
+            "auth_number",
+            "status",
+            "start_date",
+            "end_date",
+            "approved_visits",
+            "submitted_at",
+            "decided_at",
+            "denial_reason",
+            "requested_visits",
+            "requested_start_date",
+            "requested_end_date",
+            "expedited",
+            "payer_reference",
+            "submission_channel",
+            "determination_code",
+            "created_by",
+        ]
+
+    def find_existing(self, attrs: dict[str, Any]) -> Authorization | None:
+        return services.find_authorization(attrs["order"], attrs.get("auth_number", ""))
+
+    def check(self, attrs: dict[str, Any]) -> dict[str, list[str]]:
+        errors: dict[str, list[str]] = {}
+        status = self.value(attrs, "status")
+        if status in APPROVED_STATUSES:
+            for name in ("start_date", "end_date"):
+                if self.value(attrs, name) is None:
+                    errors[name] = [f"Required when status is {status}."]
+        if status == AuthStatus.SUBMITTED and self.value(attrs, "submitted_at") is None:
+            errors["submitted_at"] = ["Required when status is submitted."]
+        if status in DECIDED_STATUSES and self.value(attrs, "decided_at") is None:
+            errors["decided_at"] = [f"Required when status is {status}."]
+        errors.update(self.span_errors(attrs, "start_date", "end_date"))
+        errors.update(self.span_errors(attrs, "requested_start_date", "requested_end_date"))
+        if isinstance(self.existing, Authorization):
+            try:
+                services.check_transition(self.existing.status, status)
+            except services.TransitionNotAllowed as exc:
+                errors["status"] = [str(exc)]
+        if self.instance is not None and "auth_number" in attrs:
+            clash = services.find_authorization(
+                self.instance.order, attrs["auth_number"], exclude_id=self.instance.pk
+            )
+            if clash is not None:
+                errors["auth_number"] = [
+                    f"Authorization {clash.pk} of this order already has this auth number."
+                ]
+        return errors
+
+    def upsert(self, data: dict[str, Any]) -> tuple[Authorization, bool]:
+        return services.upsert_authorization(
+            data.pop("order"), by=self.context["request"].user, **data
+        )
+
+    def change(self, record: Authorization, data: dict[str, Any]) -> Authorization:
+        return services.update_authorization(record, **data)
+
+
+_order_filter = KeyFilter("order", "order", Order, "external_id")
+
+
+@record_schema(AuthorizationSerializer, [_order_filter])
+class AuthorizationViewSet(RecordViewSet):
+    """Authorizations of orders: requests, decisions, spans and visit counts."""
+
+    queryset = Authorization.objects.select_related("order", "payer", "created_by")
+    serializer_class = AuthorizationSerializer
+    filters = [_order_filter]
