@@ -223,7 +223,7 @@ def where(url: str) -> str:
 def in_terminal_foreground() -> bool:
     """True when a Ctrl-C in the terminal reaches our process group, children included."""
     try:
-        return os.tcgetpgrp(sys.stdin.fileno()) == os.getpgrp()
+        return os.tcgetpgrp(0) == os.getpgrp()
     except OSError:
         return False
 
