@@ -51,7 +51,7 @@ help:
 	@touch $@
 
 .venv/.installed: pyproject.toml uv.lock .tools/uv-$(UV_VERSION).stamp
-	$(UV) sync --frozen --python "$$(scripts/find-python.sh)"
+	$(UV) sync --locked --python "$$(scripts/find-python.sh)"
 	@touch $@
 
 install: .venv/.installed
