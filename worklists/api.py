@@ -112,7 +112,11 @@ class AuthCheckSerializer(serializers.Serializer):
         allow_null=True, help_text="Auth number of the authorization concerned, if any."
     )
     visits_left = serializers.IntegerField(
-        allow_null=True, help_text="Visits left on that authorization; null when not counted."
+        allow_null=True,
+        help_text=(
+            "Approved visits of that authorization not yet used or booked before this date,"
+            " this visit included; null when the authorization has no visit count."
+        ),
     )
     auth_end_date = serializers.DateField(allow_null=True)
 
