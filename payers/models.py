@@ -276,3 +276,147 @@ class Authorization(models.Model):
     @property
     def is_approved(self) -> bool:
         return self.status in APPROVED_STATUSES
+
+
+class ReviewOutcome(models.TextChoices):
+    PENDING = "pending", "Pending"
+    OVERTURNED = "overturned", "Overturned (approved)"
+    PARTIAL = "partial", "Partly overturned"
+    UPHELD = "upheld", "Denial upheld"
+    WITHDRAWN = "withdrawn", "Withdrawn / not held"
+
+
+class PeerToPeerReview(models.Model):
+    """The ordering physician's call with the payer's physician about a denial."""
+
+    authorization = models.ForeignKey(
+        Authorization, on_delete=models.CASCADE, related_name="peer_reviews"
+    )
+    request_by = models.DateField(help_text="Last day the payer accepts a request.")
+    window_start = models.DateTimeField(null=True, blank=True)
+    window_end = models.DateTimeField(null=True, blank=True)
+    call_windows = models.CharField(max_length=300, blank=True, default="")
+    reviewing_physician = models.CharField(max_length=200, blank=True, default="")
+    outcome = models.CharField(
+        max_length=16, choices=ReviewOutcome.choices, default=ReviewOutcome.PENDING
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["authorization", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome__in=ReviewOutcome.values),
+                name="payers_peertopeerreview_outcome_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(window_start__isnull=True)
+                | Q(window_end__isnull=True)
+                | Q(window_end__gte=F("window_start")),
+                name="payers_peertopeerreview_window_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"P2P {self.pk} on auth {self.authorization_id} ({self.outcome})"
+
+
+class AppealLevel(models.TextChoices):
+    FIRST = "1", "Level 1"
+    SECOND = "2", "Level 2"
+    EXTERNAL = "external", "External review"
+
+
+class Appeal(models.Model):
+    """A written appeal of a denied authorization."""
+
+    authorization = models.ForeignKey(
+        Authorization, on_delete=models.CASCADE, related_name="appeals"
+    )
+    level = models.CharField(max_length=8, choices=AppealLevel.choices)
+    deadline = models.DateField()
+    channel = models.CharField(max_length=16, choices=SubmissionChannel.choices)
+    outcome = models.CharField(
+        max_length=16, choices=ReviewOutcome.choices, default=ReviewOutcome.PENDING
+    )
+    filed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["authorization", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(level__in=AppealLevel.values), name="payers_appeal_level_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=SubmissionChannel.values),
+                name="payers_appeal_channel_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=ReviewOutcome.values), name="payers_appeal_outcome_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Appeal {self.pk} level {self.level} on auth {self.authorization_id}"
+
+
+class DocumentKind(models.TextChoices):
+    CLINICAL_NOTE = "clinical_note", "Clinical note"
+    PAYER_LETTER = "payer_letter", "Payer letter"
+    OTHER = "other", "Other"
+
+
+class DocumentType(models.TextChoices):
+    PDF = "application/pdf", "PDF"
+    PNG = "image/png", "PNG"
+    JPEG = "image/jpeg", "JPEG"
+    TIFF = "image/tiff", "TIFF"
+
+
+class Document(models.Model):
+    """A file sent to or received from a payer, kept in default_storage (never under /media).
+
+    `storage_name` is the name in storage, made by the service (no user text in it).
+    """
+
+    order = models.ForeignKey("patients.Order", on_delete=models.CASCADE, related_name="documents")
+    authorization = models.ForeignKey(
+        Authorization,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="documents",
+    )
+    kind = models.CharField(max_length=16, choices=DocumentKind.choices)
+    content_type = models.CharField(max_length=32, choices=DocumentType.choices)
+    size = models.PositiveIntegerField()
+    storage_name = models.CharField(max_length=200, unique=True)
+    original_name = models.CharField(max_length=200, blank=True, default="")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["order", "-uploaded_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=DocumentKind.values), name="payers_document_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(content_type__in=DocumentType.values),
+                name="payers_document_type_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Document {self.pk} ({self.kind})"

@@ -41,6 +41,15 @@ class Resolution(models.TextChoices):
     DISMISSED = "dismissed", "Dismissed by a person"
 
 
+class DismissalReason(models.TextChoices):
+    NOT_NEEDED = "not_needed", "Authorization not needed for this service"
+    HANDLED_ELSEWHERE = "handled_elsewhere", "Handled outside authq"
+    SELF_PAY = "self_pay", "Patient chose self-pay"
+    APPOINTMENTS_WRONG = "appointments_wrong", "Appointments will be cancelled or moved"
+    DUPLICATE = "duplicate", "Duplicate of another item"
+    OTHER = "other", "Other (see note)"
+
+
 class WorkItemQuerySet(models.QuerySet["WorkItem"]):
     def open(self) -> WorkItemQuerySet:
         """Items a person still has to act on (open, in progress, waiting on payer)."""
@@ -85,6 +94,13 @@ class WorkItem(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     last_seen_as_of = models.DateField(help_text="as_of of the last scan that found this gap.")
+    follow_up_on = models.DateField(
+        null=True, blank=True, help_text="A person's own reminder date for this item."
+    )
+    dismissal_reason = models.CharField(
+        max_length=24, choices=DismissalReason.choices, blank=True, default=""
+    )
+    dismissal_note = models.CharField(max_length=500, blank=True, default="")
 
     objects = WorkItemQuerySet.as_manager()
 
@@ -137,6 +153,16 @@ class EventKind(models.TextChoices):
     OPENED = "opened", "Opened by the scan"
     UPDATED = "updated", "Updated by the scan"
     RESOLVED = "resolved", "Resolved by the scan"
+    BENEFITS_VERIFIED = "benefits_verified", "Benefits verified"
+    SUBMITTED = "submitted", "Request submitted"
+    DECIDED = "decided", "Payer answer recorded"
+    PEER_REVIEW = "peer_review", "Peer-to-peer review recorded"
+    APPEAL = "appeal", "Appeal recorded"
+    DOCUMENT = "document", "Document attached"
+    NOTE = "note", "Note added"
+    FOLLOW_UP = "follow_up", "Follow-up date set"
+    NOTIFIED = "notified", "Patient notified"
+    DISMISSED = "dismissed", "Dismissed"
 
 
 class WorkItemEvent(models.Model):
@@ -175,3 +201,57 @@ class ScanRun(models.Model):
 
     def __str__(self) -> str:
         return f"scan {self.as_of} ({self.trigger})"
+
+
+class WorkItemNote(models.Model):
+    """A specialist's free-text note on an item. The text may hold PHI: it stays here,
+    never in events or logs."""
+
+    work_item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="notes")
+    text = models.TextField(max_length=4000)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"note {self.pk} on item {self.work_item_id}"
+
+
+class NotificationTemplate(models.TextChoices):
+    APPROVED = "approved", "Authorization approved"
+    PENDING = "pending", "Request sent, waiting on the payer"
+    LIMITED = "limited", "Coverage limited: financial responsibility"
+    DENIED = "denied", "Coverage denied: financial responsibility"
+
+
+class PatientNotification(models.Model):
+    """An email sent to a patient about an item: the message as sent, and when."""
+
+    work_item = models.ForeignKey(
+        WorkItem, on_delete=models.CASCADE, related_name="notifications"
+    )
+    template = models.CharField(max_length=16, choices=NotificationTemplate.choices)
+    to_address = models.EmailField()
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    financial_responsibility = models.BooleanField(default=False)
+    sent_at = models.DateTimeField()
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(template__in=NotificationTemplate.values),
+                name="worklists_patientnotification_template_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"notification {self.pk} ({self.template})"

@@ -31,18 +31,27 @@ def _perms(actions: list[str], models: dict[str, list[str]]) -> list[str]:
     ]
 
 
+# Records of the work on an item: clinical documents among them, so never schedulers'.
+WORK_MODELS = {
+    "payers": ["peertopeerreview", "appeal", "document"],
+    "worklists": ["workitemnote", "patientnotification"],
+}
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Works the queues: reads and writes every record of the workflow.
     SPECIALIST: _perms(["view", "add", "change"], RECORD_MODELS)
+    + _perms(["view", "add"], WORK_MODELS)
     + ["worklists.view_workitem", "worklists.change_workitem", "worklists.view_workitemevent"],
     # Books visits: sees patients, orders, appointments and whether a date is covered.
     SCHEDULER: _perms(["view"], {"patients": ["patient", "order", "appointment"]})
     + ["payers.view_authorization"],
     # Watches the work: reads everything, changes nothing but assignments.
     MANAGER: _perms(["view"], RECORD_MODELS)
+    + _perms(["view"], WORK_MODELS)
     + ["worklists.view_workitem", "worklists.change_workitem", "worklists.view_workitemevent"],
     # Runs the practice's set-up.
     ADMIN: _perms(["view", "add", "change", "delete"], RECORD_MODELS)
+    + _perms(["view"], WORK_MODELS)
     + _perms(["view", "change"], {"worklists": ["workitem"]})
     + ["worklists.view_workitemevent", "worklists.view_scanrun"],
     # An interface engine pushing records through the REST API.
