@@ -114,6 +114,7 @@ class CoverageViewSet(RecordViewSet):
     """Patients' insurance coverages, with the benefits last verified."""
 
     queryset = Coverage.objects.select_related("patient", "payer", "benefits_verified_by")
+    lookup_value_regex = "[0-9]+"
     serializer_class = CoverageSerializer
     filters = [_patient_filter]
 

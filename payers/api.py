@@ -91,10 +91,10 @@ class KeyRelatedField(serializers.SlugRelatedField):
 
     def to_internal_value(self, data: Any) -> models.Model:
         queryset = self.get_queryset()
-        if not isinstance(data, str):
+        if isinstance(data, bool) or not isinstance(data, str | int):
             self.fail("invalid")
         try:
-            return queryset.get(**{self.slug_field: data})
+            return queryset.get(**{self.slug_field: str(data)})
         except ObjectDoesNotExist:
             self.fail(
                 "does_not_exist",
@@ -291,6 +291,8 @@ class RecordViewSet(
     # GET list and detail, POST to create (or update by natural key), PATCH by key; no DELETE.
     http_method_names = ["get", "post", "patch", "head", "options"]
     permission_classes = [IsAuthenticated, RecordPermissions]
+    # Natural keys may hold dots (there are no `.json` suffix routes to confuse them with).
+    lookup_value_regex = "[^/]+"
     filters: ClassVar[Sequence[QueryFilter]] = ()
 
     def get_queryset(self) -> QuerySet[Any]:
@@ -419,6 +421,7 @@ class PayerRuleViewSet(RecordViewSet):
     """When a payer requires prior authorization, and the clocks around it."""
 
     queryset = PayerRule.objects.select_related("payer")
+    lookup_value_regex = "[0-9]+"
     serializer_class = PayerRuleSerializer
     filters = [_payer_filter]
 
@@ -508,5 +511,6 @@ class AuthorizationViewSet(RecordViewSet):
     """Authorizations of orders: requests, decisions, spans and visit counts."""
 
     queryset = Authorization.objects.select_related("order", "payer", "created_by")
+    lookup_value_regex = "[0-9]+"
     serializer_class = AuthorizationSerializer
     filters = [_order_filter]
