@@ -122,3 +122,10 @@ def test_put_and_delete_are_not_offered(api, api_as, make_user):
     admin = api_as(make_user("admin1", roles.ADMIN))
     assert admin.delete("/api/v1/patients/MRN-1/").status_code == 405
     assert Patient.objects.filter(mrn="MRN-1").exists()
+
+
+def test_the_api_root_lists_the_collections_to_signed_in_users_only(api):
+    listing = api.get("/api/v1/").json()
+    assert set(listing) == {*RECORD_COLLECTIONS, "work-items"}
+    assert listing["patients"] == "http://testserver/api/v1/patients/"
+    assert APIClient().get("/api/v1/").status_code == 401

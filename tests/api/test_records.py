@@ -327,3 +327,22 @@ def test_an_unknown_parent_key_in_a_list_filter_is_a_400_naming_it(practice):
     response = practice.get("/api/v1/appointments/?order=NOPE")
     assert response.status_code == 400
     assert set(response.json()) == {"order"}
+
+
+def test_natural_keys_with_dots_and_dashes_work_in_urls(practice):
+    post(practice, "orders", order_payload(external_id="HL7.ORC-2.1"))
+    assert practice.get("/api/v1/orders/HL7.ORC-2.1/").json()["external_id"] == "HL7.ORC-2.1"
+    response = practice.patch("/api/v1/orders/HL7.ORC-2.1/", {"priority": "urgent"}, format="json")
+    assert response.status_code == 200
+    assert Order.objects.get(external_id="HL7.ORC-2.1").priority == "urgent"
+
+
+def test_a_numeric_mrn_may_be_sent_as_a_json_number(api):
+    post(api, "payers", payer_payload())
+    post(api, "patients", patient_payload(mrn="100234"))
+    created = post(api, "coverages", coverage_payload(patient=100234))
+    assert created["patient"] == "100234"
+
+
+def test_an_id_key_that_is_not_a_number_is_404(practice):
+    assert practice.get("/api/v1/authorizations/A-1/").status_code == 404
