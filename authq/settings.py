@@ -88,9 +88,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Request ids, and the acting person for the patient-data audit triggers.
+    "patients.audit.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After auth and htmx: it needs request.user and request.htmx.
+    "authq.middleware.SessionTimeoutMiddleware",
+    "authq.middleware.NoStoreMiddleware",
 ]
 
 if not DEBUG:
@@ -140,7 +145,22 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "worklists:home"
+LOGOUT_REDIRECT_URL = "login"
+
+# Sessions live in the database. A session ends after AUTHQ_IDLE_TIMEOUT_MINUTES without a
+# request from the person (background refreshes do not count), and at the latest
+# AUTHQ_SESSION_MAX_HOURS after sign-in (one shift), however busy.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+AUTHQ_IDLE_TIMEOUT_MINUTES = env_int("AUTHQ_IDLE_TIMEOUT_MINUTES", 15)
+AUTHQ_SESSION_MAX_HOURS = env_int("AUTHQ_SESSION_MAX_HOURS", 12)
+SESSION_COOKIE_AGE = AUTHQ_SESSION_MAX_HOURS * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
 
 LANGUAGE_CODE = "en-us"
 USE_I18N = True

@@ -8,7 +8,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import connection, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from patients.models import Order
@@ -227,3 +229,136 @@ def run_scan(*, as_of: dt.date | None = None, trigger: str = "command") -> ScanR
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [SCAN_LOCK_KEY])
+
+
+# --- Claiming: who works an item. ---------------------------------------------------
+# These change who works an item, not the records the scan reads, so they do not
+# re-evaluate the order.
+
+CLAIMED = "claimed"
+RELEASED = "released"
+ASSIGNED = "assigned"
+
+
+class ClaimError(Exception):
+    """A claim, release or assignment that cannot happen; the message is safe to show."""
+
+
+def can_work_items(user: object) -> bool:
+    """Works items: may claim them. Specialists (and admins), not managers or schedulers."""
+    return bool(
+        getattr(user, "is_active", False)
+        and user.has_perm("worklists.change_workitem")  # type: ignore[attr-defined]
+        and user.has_perm("payers.change_authorization")  # type: ignore[attr-defined]
+    )
+
+
+def can_assign_items(user: object) -> bool:
+    """May hand items to a colleague: specialists for cross-coverage, and managers."""
+    return bool(
+        getattr(user, "is_active", False) and user.has_perm("worklists.change_workitem")  # type: ignore[attr-defined]
+    )
+
+
+def workers() -> QuerySet[User]:
+    """Active people who may be given items: those with both permissions of can_work_items."""
+    from django.contrib.auth.models import Permission
+
+    def holders(app_label: str, codename: str) -> Q:
+        perm = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+        return Q(is_superuser=True) | Q(groups__permissions__in=perm) | Q(user_permissions__in=perm)
+
+    ids = (
+        User.objects.filter(is_active=True)
+        .filter(holders("worklists", "change_workitem"))
+        .filter(holders("payers", "change_authorization"))
+        .values("id")
+    )
+    return User.objects.filter(id__in=ids).order_by("username")
+
+
+def _event(item: WorkItem, kind: str, by: object, **data: object) -> None:
+    WorkItemEvent.objects.create(
+        work_item=item, kind=kind, actor_id=getattr(by, "pk", None), data=data
+    )
+
+
+def _take(item: WorkItem, user: object) -> None:
+    item.assignee_id = user.pk  # type: ignore[attr-defined]
+    if item.status == ItemStatus.OPEN:
+        item.status = ItemStatus.IN_PROGRESS
+    item.save(update_fields=["assignee", "status", "updated_at"])
+
+
+def claim_next(user: object, *, queue: str | None = None) -> WorkItem | None:
+    """The top unclaimed open item in queue order, now the user's; None when none is left.
+
+    Rows another transaction is claiming are skipped, not waited for, so people who
+    click at the same moment get different items.
+    """
+    with transaction.atomic():
+        candidates = WorkItem.objects.filter(status=ItemStatus.OPEN, assignee__isnull=True)
+        if queue:
+            candidates = candidates.in_queue(queue)
+        item = candidates.in_queue_order().select_for_update(skip_locked=True, of=("self",)).first()
+        if item is None:
+            return None
+        _take(item, user)
+        _event(item, CLAIMED, user, queue=item.queue, next=True)
+    return item
+
+
+def _locked(item: WorkItem | int) -> WorkItem:
+    pk = item if isinstance(item, int) else item.pk
+    return WorkItem.objects.select_for_update(of=("self",)).get(pk=pk)
+
+
+def claim(item: WorkItem | int, *, by: object) -> WorkItem:
+    """Take a chosen item. Claiming one's own item again changes nothing."""
+    with transaction.atomic():
+        item = _locked(item)
+        if not item.is_active:
+            raise ClaimError("This item is closed.")
+        if item.assignee_id == by.pk:  # type: ignore[attr-defined]
+            return item
+        if item.assignee_id is not None:
+            raise ClaimError("Someone else has already claimed this item.")
+        _take(item, by)
+        _event(item, CLAIMED, by, queue=item.queue)
+    return item
+
+
+def release(item: WorkItem | int, *, by: object) -> WorkItem:
+    """Give an item back to the queue: unassigned, and open again if it was in progress.
+
+    The assignee may release it; so may anyone who may assign items (a manager).
+    """
+    with transaction.atomic():
+        item = _locked(item)
+        if item.assignee_id is None:
+            return item
+        if item.assignee_id != by.pk and not can_assign_items(by):  # type: ignore[attr-defined]
+            raise ClaimError("Only the person working this item can release it.")
+        previous = item.assignee_id
+        item.assignee = None
+        if item.status == ItemStatus.IN_PROGRESS:
+            item.status = ItemStatus.OPEN
+        item.save(update_fields=["assignee", "status", "updated_at"])
+        _event(item, RELEASED, by, previous_assignee=previous)
+    return item
+
+
+def assign(item: WorkItem | int, *, to: User, by: object) -> WorkItem:
+    """Hand an item to a colleague (cross-coverage); only people who work items qualify."""
+    if not can_work_items(to):
+        raise ClaimError("Items can only be assigned to authorization specialists.")
+    with transaction.atomic():
+        item = _locked(item)
+        if not item.is_active:
+            raise ClaimError("This item is closed.")
+        if item.assignee_id == to.pk:
+            return item
+        previous = item.assignee_id
+        _take(item, to)
+        _event(item, ASSIGNED, by, previous_assignee=previous, assignee=to.pk)
+    return item

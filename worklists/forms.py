@@ -1,0 +1,109 @@
+"""Forms of the queue page: its filters, and assigning an item to a colleague."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.contrib.auth.models import User
+from django.db.models import Exists, OuterRef
+
+from patients.models import Appointment, Coverage
+from payers.models import Payer, ServiceCategory
+from worklists.models import ItemKind, Queue, WorkItemQuerySet
+
+UNASSIGNED = "none"
+
+
+class QueueFilterForm(forms.Form):
+    """The queue page's filters; every field is optional and an empty form shows everything."""
+
+    queue = forms.ChoiceField(choices=[("", "STAT and routine"), *Queue.choices], required=False)
+    kind = forms.ChoiceField(choices=[("", "Any kind"), *ItemKind.choices], required=False)
+    payer = forms.ModelChoiceField(
+        queryset=Payer.objects.order_by("name"), required=False, empty_label="Any payer"
+    )
+    category = forms.ChoiceField(
+        label="Service", choices=[("", "Any service"), *ServiceCategory.choices], required=False
+    )
+    department = forms.ChoiceField(required=False)
+    assignee = forms.ChoiceField(required=False)
+    mine = forms.BooleanField(label="My items", required=False)
+    overdue = forms.BooleanField(label="Overdue", required=False)
+    due_within = forms.IntegerField(
+        label="Due within (days)", min_value=0, max_value=365, required=False
+    )
+
+    def __init__(self, *args: Any, workers: list[User], departments: list[str], **kw: Any):
+        super().__init__(*args, **kw)
+        self.fields["assignee"].choices = [
+            ("", "Anyone"),
+            (UNASSIGNED, "Unassigned"),
+            *[(str(u.pk), u.get_full_name() or u.username) for u in workers],
+        ]
+        self.fields["department"].choices = [("", "Any department")] + [
+            (name, name) for name in departments
+        ]
+        self.fields["payer"].label_from_instance = lambda p: p.name
+
+    def filter(self, items: WorkItemQuerySet, *, user: User, today: dt.date) -> WorkItemQuerySet:
+        """Narrow open items to the valid filters (call after is_valid())."""
+        data = self.cleaned_data
+        if data.get("queue"):
+            items = items.in_queue(data["queue"])
+        if data.get("kind"):
+            items = items.filter(kind=data["kind"])
+        if data.get("payer"):
+            # The patient's primary coverage active today is with this payer.
+            items = items.filter(
+                Exists(
+                    Coverage.objects.primary()
+                    .active_on(today)
+                    .filter(patient_id=OuterRef("order__patient_id"), payer=data["payer"])
+                )
+            )
+        if data.get("category"):
+            items = items.filter(order__service_category=data["category"])
+        if data.get("department"):
+            # Any visit of the order from today on is booked in that department.
+            items = items.filter(
+                Exists(
+                    Appointment.objects.filter(
+                        order_id=OuterRef("order_id"),
+                        department=data["department"],
+                        start__date__gte=today,
+                    )
+                )
+            )
+        assignee = data.get("assignee")
+        if data.get("mine"):
+            items = items.filter(assignee=user)
+        elif assignee == UNASSIGNED:
+            items = items.filter(assignee__isnull=True)
+        elif assignee:
+            items = items.filter(assignee_id=int(assignee))
+        if data.get("overdue"):
+            items = items.overdue(today)
+        if data.get("due_within") is not None:
+            items = items.filter(due_date__lte=today + dt.timedelta(days=data["due_within"]))
+        return items
+
+    def active_count(self) -> int:
+        return sum(1 for v in self.cleaned_data.values() if v not in (None, "", False))
+
+
+class AssignForm(forms.Form):
+    to = forms.ModelChoiceField(queryset=User.objects.none(), label="Assign to")
+
+    def __init__(self, *args: Any, workers: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.fields["to"].queryset = workers
+
+
+def query_without(data: Any, *names: str) -> str:
+    """The query string of data without the given keys (for paging links)."""
+    copy = data.copy()
+    for name in names:
+        copy.pop(name, None)
+    return copy.urlencode()

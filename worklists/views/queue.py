@@ -1,0 +1,244 @@
+"""The home page, the queues, and claiming items from them."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
+
+from patients.models import Appointment, Coverage
+from worklists import scan, services
+from worklists.forms import AssignForm, QueueFilterForm, query_without
+from worklists.models import ItemKind, Queue, WorkItem
+
+PAGE_SIZE = 50
+
+
+def _url_or_none(name: str, *args: object) -> str | None:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+
+
+def item_url(item: WorkItem) -> str:
+    """The item's own page (the work-item view), or the queue until that page exists."""
+    return _url_or_none("worklists:item", item.pk) or reverse("worklists:queue")
+
+
+@require_GET
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each person to the page of their role."""
+    user = request.user
+    if user.has_perm("worklists.view_workitem"):
+        return redirect("worklists:queue")
+    scheduler_url = _url_or_none("worklists:scheduler")
+    if scheduler_url and user.has_perm("patients.view_appointment"):
+        return redirect(scheduler_url)
+    raise PermissionDenied
+
+
+def _can_view_queues(user: object) -> bool:
+    return user.has_perm("worklists.view_workitem")  # type: ignore[attr-defined]
+
+
+def scoped_item(user: object, pk: int) -> WorkItem:
+    """The work item pk if this person may see work items (403 otherwise, 404 if none)."""
+    if not _can_view_queues(user):
+        raise PermissionDenied
+    return get_object_or_404(WorkItem.objects.all(), pk=pk)
+
+
+def _departments() -> list[str]:
+    return list(
+        Appointment.objects.exclude(department="")
+        .order_by("department")
+        .values_list("department", flat=True)
+        .distinct()
+    )
+
+
+def _queue_context(request: HttpRequest) -> dict[str, object]:
+    today = scan.today()
+    workers = list(services.workers())
+    form = QueueFilterForm(request.GET or None, workers=workers, departments=_departments())
+    items = WorkItem.objects.open()
+    if form.is_bound and form.is_valid():
+        items = form.filter(items, user=request.user, today=today)
+    primary_payer = (
+        Coverage.objects.primary()
+        .active_on(today)
+        .filter(patient_id=OuterRef("order__patient_id"))
+        .order_by("start", "id")
+        .values("payer__name")[:1]
+    )
+    next_department = (
+        Appointment.objects.filter(order_id=OuterRef("order_id"), start__date__gte=today)
+        .exclude(department="")
+        .order_by("start")
+        .values("department")[:1]
+    )
+    rows = (
+        items.select_related("order__patient", "assignee")
+        .annotate(payer_name=Subquery(primary_payer), department=Subquery(next_department))
+        .in_queue_order()
+    )
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    for item in page.object_list:
+        item.is_overdue = item.due_date < today
+        item.age_days = (today - timezone.localdate(item.created_at)).days
+
+    # Counts of every open item by queue and kind, whatever the filters: the overview.
+    counts = {
+        (row["queue"], row["kind"]): row
+        for row in WorkItem.objects.open()
+        .values("queue", "kind")
+        .annotate(
+            n=Count("id"),
+            overdue=Count("id", filter=Q(due_date__lt=today)),
+            unclaimed=Count("id", filter=Q(assignee__isnull=True)),
+        )
+        .order_by()
+    }
+    summary = []
+    for queue_value, queue_label in Queue.choices:
+        kinds = [
+            {"value": kind, "label": label, **counts[(queue_value, kind)]}
+            for kind, label in ItemKind.choices
+            if (queue_value, kind) in counts
+        ]
+        summary.append(
+            {
+                "value": queue_value,
+                "label": queue_label,
+                "n": sum(k["n"] for k in kinds),
+                "overdue": sum(k["overdue"] for k in kinds),
+                "unclaimed": sum(k["unclaimed"] for k in kinds),
+                "kinds": kinds,
+            }
+        )
+    return {
+        "form": form,
+        "page": page,
+        "summary": summary,
+        "today": today,
+        "query": request.GET.urlencode(),
+        "page_query": query_without(request.GET, "page"),
+        "can_work": services.can_work_items(request.user),
+        "can_assign": services.can_assign_items(request.user),
+        "workers": workers,
+        "PAGE_SIZE": PAGE_SIZE,
+    }
+
+
+@require_GET
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    """The STAT and routine queues in queue order, filtered, paged, refreshing itself."""
+    if not _can_view_queues(request.user):
+        raise PermissionDenied
+    context = _queue_context(request)
+    template = "worklists/queue.html#results" if request.htmx else "worklists/queue.html"
+    return render(request, template, context)
+
+
+def _queue_redirect(request: HttpRequest) -> HttpResponse:
+    """Back to the queue with the filters the person was looking at."""
+    query = request.POST.get("return_query", "")
+    return redirect(reverse("worklists:queue") + (f"?{query}" if query else ""))
+
+
+def _conflict(request: HttpRequest, message: str) -> HttpResponse:
+    """An action that could not happen: a 409 message for htmx, a flash message otherwise."""
+    if request.htmx:
+        response = render(request, "worklists/queue.html#flash", {"flash": message}, status=409)
+        return reswap(retarget(response, "#flash"), "outerHTML")
+    messages.error(request, message)
+    return _queue_redirect(request)
+
+
+def _after_action(request: HttpRequest, message: str) -> HttpResponse:
+    """Refresh the list in place for htmx (keeping the filters), else redirect back."""
+    if request.htmx:
+        query = request.POST.get("return_query", "")
+        request.GET = QueryDict(query)
+        context = _queue_context(request)
+        context["flash"] = message
+        context["flash_ok"] = True
+        return render(request, "worklists/queue.html#results", context)
+    messages.success(request, message)
+    return _queue_redirect(request)
+
+
+def _require_worker(request: HttpRequest) -> None:
+    if not services.can_work_items(request.user):
+        raise PermissionDenied
+
+
+@require_POST
+@login_required
+def claim_next(request: HttpRequest) -> HttpResponse:
+    _require_worker(request)
+    queue_value = request.POST.get("queue") or None
+    if queue_value not in (None, *Queue.values):
+        queue_value = None
+    item = services.claim_next(request.user, queue=queue_value)
+    if item is None:
+        return _conflict(request, "The queue is empty: every open item has been claimed.")
+    url = item_url(item)
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    messages.success(request, f"You claimed item {item.pk}.")
+    return redirect(url)
+
+
+@require_POST
+@login_required
+def claim(request: HttpRequest, pk: int) -> HttpResponse:
+    item = scoped_item(request.user, pk)
+    _require_worker(request)
+    try:
+        services.claim(item, by=request.user)
+    except services.ClaimError as exc:
+        return _conflict(request, str(exc))
+    return _after_action(request, f"You claimed item {item.pk}.")
+
+
+@require_POST
+@login_required
+def release(request: HttpRequest, pk: int) -> HttpResponse:
+    item = scoped_item(request.user, pk)
+    if not services.can_assign_items(request.user):
+        raise PermissionDenied
+    try:
+        services.release(item, by=request.user)
+    except services.ClaimError as exc:
+        return _conflict(request, str(exc))
+    return _after_action(request, f"Item {item.pk} is back in the queue.")
+
+
+@require_POST
+@login_required
+def assign(request: HttpRequest, pk: int) -> HttpResponse:
+    item = scoped_item(request.user, pk)
+    if not services.can_assign_items(request.user):
+        raise PermissionDenied
+    form = AssignForm(request.POST, workers=services.workers())
+    if not form.is_valid():
+        return _conflict(request, "Choose an authorization specialist to assign the item to.")
+    to: User = form.cleaned_data["to"]
+    try:
+        services.assign(item, to=to, by=request.user)
+    except services.ClaimError as exc:
+        return _conflict(request, str(exc))
+    return _after_action(request, f"Item {item.pk} is now assigned to {to.username}.")
