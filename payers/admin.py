@@ -1,0 +1,269 @@
+"""Admin for payers, their rules, and authorizations.
+
+Admin pages write through the same services as the API (payers.services,
+patients.services): ServiceAdmin hands the form's fields to them, and the forms ask the
+services' own checks (allowed status moves, natural keys) so that a refusal is a form
+error rather than a crash. Inlines are read-only lists with links for the same reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.db import models
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest
+
+from payers import services
+from payers.models import Authorization, Payer, PayerRule
+
+
+class ServiceAdmin(admin.ModelAdmin):
+    """A ModelAdmin whose saves go through `create` and `update`, which call a service."""
+
+    def create(self, request: HttpRequest, fields: dict[str, Any]) -> models.Model:
+        raise NotImplementedError
+
+    def update(self, request: HttpRequest, obj: Any, changes: dict[str, Any]) -> models.Model:
+        raise NotImplementedError
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        names = {f.name for f in obj._meta.concrete_fields}
+        if change:
+            changes = {n: form.cleaned_data[n] for n in form.changed_data if n in names}
+            saved = self.update(request, obj, changes) if changes else obj
+        else:
+            fields = {n: v for n, v in form.cleaned_data.items() if n in names}
+            saved = self.create(request, fields)
+        # The admin logs and redirects with the object it built from the form.
+        obj.pk = saved.pk
+        obj._state.adding = False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """A list of related rows with links to their own pages, where they are edited."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class PayerRuleInline(ReadOnlyInline):
+    model = PayerRule
+    fields = (
+        "plan",
+        "service_category",
+        "codes",
+        "effective_from",
+        "effective_to",
+        "auth_required",
+        "lead_time_days",
+    )
+    readonly_fields = fields
+
+
+@admin.register(Payer)
+class PayerAdmin(ServiceAdmin):
+    list_display = ("code", "name", "kind", "rule_count")
+    list_filter = ("kind",)
+    search_fields = ("code", "name")
+    readonly_fields = ("created_at", "updated_at")
+    inlines = (PayerRuleInline,)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Payer]:
+        return super().get_queryset(request).annotate(rule_count=Count("rules"))
+
+    @admin.display(description="Rules", ordering="rule_count")
+    def rule_count(self, payer: Any) -> int:
+        return payer.rule_count
+
+    def create(self, request: HttpRequest, fields: dict[str, Any]) -> Payer:
+        payer, _ = services.upsert_payer(**fields)
+        return payer
+
+    def update(self, request: HttpRequest, obj: Payer, changes: dict[str, Any]) -> Payer:
+        return services.update_payer(obj, **changes)
+
+
+class PayerRuleForm(forms.ModelForm):
+    """The admin builds the fields from the fieldsets; this adds the service's key check."""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        payer, start = data.get("payer"), data.get("effective_from")
+        if payer is not None and start is not None:
+            same = services.find_rule(
+                payer,
+                plan=data.get("plan", ""),
+                service_category=data.get("service_category", ""),
+                codes=data.get("codes") or [],
+                effective_from=start,
+                exclude_id=self.instance.pk,
+            )
+            if same is not None:
+                self.add_error(
+                    "effective_from",
+                    "The payer already has a rule with this plan, category and codes from this date.",
+                )
+        return data
+
+
+@admin.register(PayerRule)
+class PayerRuleAdmin(ServiceAdmin):
+    form = PayerRuleForm
+    list_display = (
+        "id",
+        "payer",
+        "plan",
+        "service_category",
+        "code_list",
+        "effective_from",
+        "effective_to",
+        "auth_required",
+        "lead_time_days",
+        "visit_threshold",
+    )
+    list_filter = ("auth_required", "service_category", "payer__kind", "payer")
+    search_fields = ("payer__code", "payer__name", "plan")
+    list_select_related = ("payer",)
+    autocomplete_fields = ("payer",)
+    readonly_fields = ("created_at", "updated_at")
+    fieldsets = (
+        (
+            "Matching (blank plan, category or codes match everything)",
+            {
+                "fields": (
+                    "payer",
+                    "plan",
+                    "service_category",
+                    "codes",
+                    "effective_from",
+                    "effective_to",
+                    "auth_required",
+                )
+            },
+        ),
+        (
+            "Clocks",
+            {
+                "fields": (
+                    "lead_time_days",
+                    "renewal_window_days",
+                    "visit_threshold",
+                    "standard_turnaround_days",
+                    "expedited_turnaround_hours",
+                    "appeal_window_days",
+                )
+            },
+        ),
+        ("Record", {"fields": ("created_at", "updated_at")}),
+    )
+
+    @admin.display(description="Codes")
+    def code_list(self, rule: PayerRule) -> str:
+        return ", ".join(rule.codes)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[PayerRule], search_term: str
+    ) -> tuple[QuerySet[PayerRule], bool]:
+        """Also find the rules that list a code: searching 97110 finds codes {97110, 97140}."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term:
+            results = queryset.filter(Q(pk__in=results.values("pk")) | Q(codes__contains=[term]))
+        return results, may_have_duplicates
+
+    def create(self, request: HttpRequest, fields: dict[str, Any]) -> PayerRule:
+        rule, _ = services.upsert_rule(fields.pop("payer"), **fields)
+        return rule
+
+    def update(self, request: HttpRequest, obj: PayerRule, changes: dict[str, Any]) -> PayerRule:
+        return services.update_rule(obj, **changes)
+
+
+class AuthorizationForm(forms.ModelForm):
+    """Adds the service's checks: allowed status moves, one auth number per order."""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        status = data.get("status")
+        if self.instance.pk is not None and status:
+            current = Authorization.objects.values_list("status", flat=True).get(
+                pk=self.instance.pk
+            )
+            try:
+                services.check_transition(current, status)
+            except services.TransitionNotAllowed as exc:
+                self.add_error("status", str(exc))
+        order = data.get("order")
+        number = data.get("auth_number", "")
+        if order is not None and services.find_authorization(
+            order, number, exclude_id=self.instance.pk
+        ):
+            self.add_error("auth_number", "Another authorization of this order has this number.")
+        return data
+
+
+@admin.register(Authorization)
+class AuthorizationAdmin(ServiceAdmin):
+    form = AuthorizationForm
+    list_display = (
+        "id",
+        "order",
+        "payer",
+        "status",
+        "determination_code",
+        "auth_number",
+        "start_date",
+        "end_date",
+        "approved_visits",
+        "submitted_at",
+        "decided_at",
+    )
+    list_filter = ("status", "determination_code", "submission_channel", "expedited", "payer__kind")
+    search_fields = ("auth_number", "payer_reference", "order__external_id", "order__patient__mrn")
+    list_select_related = ("order", "payer")
+    autocomplete_fields = ("order", "payer")
+    show_full_result_count = False
+    # Who created it is recorded by the service, from the signed-in user.
+    readonly_fields = ("created_by", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("order", "payer", "status", "expedited", "submission_channel")}),
+        ("Request", {"fields": ("requested_visits", "requested_start_date", "requested_end_date")}),
+        (
+            "Payer's answer",
+            {
+                "fields": (
+                    "determination_code",
+                    "auth_number",
+                    "payer_reference",
+                    "start_date",
+                    "end_date",
+                    "approved_visits",
+                    "denial_reason",
+                )
+            },
+        ),
+        (
+            "Record",
+            {"fields": ("submitted_at", "decided_at", "created_by", "created_at", "updated_at")},
+        ),
+    )
+
+    def create(self, request: HttpRequest, fields: dict[str, Any]) -> Authorization:
+        order = fields.pop("order")
+        auth, _ = services.upsert_authorization(order, by=request.user, **fields)  # type: ignore[arg-type]
+        return auth
+
+    def update(
+        self, request: HttpRequest, obj: Authorization, changes: dict[str, Any]
+    ) -> Authorization:
+        return services.update_authorization(obj, **changes)

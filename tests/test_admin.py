@@ -1,0 +1,224 @@
+"""The admin site: every record reachable, pages that stay cheap, and PHI kept off lists."""
+
+from __future__ import annotations
+
+import datetime as dt
+from io import StringIO
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from django.utils import formats
+
+from patients.models import Appointment, Coverage, Order, Patient
+from payers.models import Authorization, AuthStatus, Payer, PayerRule
+from worklists import roles
+from worklists.models import EventKind, ScanRun, WorkItem, WorkItemEvent
+
+AS_OF = dt.date(2026, 3, 2)
+
+MODELS = [
+    Patient,
+    Coverage,
+    Order,
+    Appointment,
+    Payer,
+    PayerRule,
+    Authorization,
+    WorkItem,
+    WorkItemEvent,
+    ScanRun,
+]
+# List pages that could show a patient's record.
+PATIENT_LISTS = [Patient, Coverage, Order, Appointment, Authorization, WorkItem, WorkItemEvent]
+
+
+def admin_url(model: type, view: str, *args: object) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+@pytest.fixture
+def practice(db: None) -> None:
+    """A small seeded practice, with work items, their history and a scan run."""
+    roles.ensure_roles()
+    call_command(
+        "seed_demo", "--patients", "30", "--seed", "3", "--as-of", AS_OF.isoformat(),
+        stdout=StringIO(), stderr=StringIO(),
+    )  # fmt: skip
+    ScanRun.objects.create(as_of=AS_OF, trigger="command", orders_scanned=10)
+    for index, order in enumerate(Order.objects.order_by("id")[:40]):
+        item = WorkItem.objects.create(
+            order=order,
+            kind="missing_auth",
+            queue="routine" if index % 3 else "stat",
+            due_date=AS_OF + dt.timedelta(days=index % 9),
+            first_service_date=AS_OF + dt.timedelta(days=7 + index % 9),
+            affected_appointments=1,
+            last_seen_as_of=AS_OF,
+        )
+        WorkItemEvent.objects.create(work_item=item, kind=EventKind.OPENED, data={"n": index})
+
+
+@pytest.fixture
+def admin_client(practice: None) -> Client:
+    client = Client()
+    client.force_login(User.objects.get(username="admin-demo"))
+    return client
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m._meta.label_lower)
+def test_each_changelist_loads_with_a_bounded_number_of_queries(
+    admin_client, model, django_assert_max_num_queries
+):
+    assert model.objects.count() >= 1
+    with django_assert_max_num_queries(12):
+        response = admin_client.get(admin_url(model, "changelist"))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m._meta.label_lower)
+def test_each_change_page_loads(admin_client, model, django_assert_max_num_queries):
+    obj = model.objects.order_by("id").first()
+    with django_assert_max_num_queries(40):
+        response = admin_client.get(admin_url(model, "change", obj.pk))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("model", PATIENT_LISTS, ids=lambda m: m._meta.label_lower)
+def test_list_pages_show_no_names_birth_dates_or_member_ids(admin_client, model):
+    page = admin_client.get(admin_url(model, "changelist")).content.decode()
+
+    for patient in Patient.objects.all():
+        assert patient.last_name not in page
+        assert patient.birth_date.isoformat() not in page
+        assert formats.date_format(patient.birth_date) not in page
+    for member_id in Coverage.objects.values_list("member_id", flat=True):
+        assert member_id not in page
+
+
+def test_patients_are_found_by_mrn(admin_client):
+    response = admin_client.get(admin_url(Patient, "changelist"), {"q": "DM0000007"})
+
+    assert list(response.context["cl"].result_list) == [Patient.objects.get(mrn="DM0000007")]
+
+
+def test_the_patient_picker_offers_mrns_only(admin_client):
+    patient = Patient.objects.get(mrn="DM0000002")
+    response = admin_client.get(
+        reverse("admin:autocomplete"),
+        {
+            "app_label": "patients",
+            "model_name": "coverage",
+            "field_name": "patient",
+            "term": "DM0000002",
+        },
+    )
+
+    assert response.json()["results"] == [{"id": str(patient.pk), "text": "DM0000002"}]
+
+
+def test_the_patients_own_page_shows_the_demographics(admin_client):
+    patient = Patient.objects.get(mrn="DM0000001")
+
+    page = admin_client.get(admin_url(Patient, "change", patient.pk)).content.decode()
+
+    assert patient.last_name in page
+
+
+def test_payer_rules_are_found_by_code(admin_client):
+    response = admin_client.get(admin_url(PayerRule, "changelist"), {"q": "72148"})
+
+    rules = list(response.context["cl"].result_list)
+    assert rules
+    assert all("72148" in rule.codes for rule in rules)
+
+
+@pytest.mark.parametrize("model", [WorkItemEvent, ScanRun], ids=lambda m: m._meta.label_lower)
+def test_history_and_scan_runs_cannot_be_added_changed_or_deleted(admin_client, model):
+    obj = model.objects.first()
+    before = model.objects.count()
+
+    assert admin_client.get(admin_url(model, "add")).status_code == 403
+    assert admin_client.post(admin_url(model, "change", obj.pk), {}).status_code == 403
+    assert admin_client.post(admin_url(model, "delete", obj.pk), {"post": "yes"}).status_code == 403
+    assert model.objects.count() == before
+
+
+def test_work_items_are_listed_by_kind_queue_status_and_due_date(admin_client):
+    response = admin_client.get(admin_url(WorkItem, "changelist"), {"queue__exact": "stat"})
+
+    items = list(response.context["cl"].result_list)
+    assert items
+    assert {item.queue for item in items} == {"stat"}
+    assert [item.due_date for item in items] == sorted(item.due_date for item in items)
+    page = response.content.decode()
+    for heading in ("Kind", "Queue", "Status", "Due date"):
+        assert heading in page
+
+
+def auth_form(auth: Authorization, **changes: object) -> dict[str, object]:
+    """The fields the authorization page posts, from the record, with changes."""
+    data: dict[str, object] = {
+        "order": auth.order_id,
+        "payer": auth.payer_id or "",
+        "status": auth.status,
+        "submission_channel": auth.submission_channel,
+        "requested_visits": auth.requested_visits or "",
+        "requested_start_date": auth.requested_start_date or "",
+        "requested_end_date": auth.requested_end_date or "",
+        "determination_code": auth.determination_code,
+        "auth_number": auth.auth_number,
+        "payer_reference": auth.payer_reference,
+        "start_date": auth.start_date or "",
+        "end_date": auth.end_date or "",
+        "approved_visits": auth.approved_visits or "",
+        "denial_reason": auth.denial_reason,
+        "submitted_at_0": "2026-02-20",
+        "submitted_at_1": "10:00",
+        "decided_at_0": "",
+        "decided_at_1": "",
+    }
+    if auth.expedited:
+        data["expedited"] = "on"
+    data.update(changes)
+    return data
+
+
+def test_an_authorization_cannot_be_moved_to_a_status_its_state_does_not_allow(admin_client):
+    auth = Authorization.objects.filter(status=AuthStatus.DRAFT).first()
+
+    response = admin_client.post(
+        admin_url(Authorization, "change", auth.pk),
+        auth_form(auth, status="approved", start_date="2026-03-01", end_date="2026-03-31",
+                  decided_at_0="2026-02-25", decided_at_1="09:00"),
+    )  # fmt: skip
+
+    assert response.status_code == 200
+    assert "cannot go from draft to approved" in response.content.decode()
+    auth.refresh_from_db()
+    assert auth.status == AuthStatus.DRAFT
+
+
+def test_an_allowed_status_change_is_saved(admin_client):
+    auth = Authorization.objects.filter(status=AuthStatus.DRAFT).first()
+
+    response = admin_client.post(
+        admin_url(Authorization, "change", auth.pk), auth_form(auth, status="submitted")
+    )
+
+    assert response.status_code == 302
+    auth.refresh_from_db()
+    assert auth.status == AuthStatus.SUBMITTED
+    assert auth.submitted_at is not None
+
+
+def test_a_role_without_admin_access_is_kept_out(practice):
+    client = Client()
+    client.force_login(User.objects.get(username="specialist"))
+
+    response = client.get(admin_url(Patient, "changelist"))
+
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
