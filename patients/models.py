@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import F, Q
 
@@ -131,6 +132,12 @@ class Order(models.Model):
     )
     ordering_provider = models.CharField(max_length=200, blank=True, default="")
     ordered_at = models.DateTimeField(null=True, blank=True)
+    auth_requested_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a scheduler last asked for an authorization; the scan keeps the "
+        "order's items in the STAT queue until an authorization is submitted or decided after it.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -220,3 +227,57 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return self.external_id
+
+
+class AccessAction(models.TextChoices):
+    VIEW = "view", "Viewed"
+    CREATE = "create", "Created"
+    UPDATE = "update", "Updated"
+    DELETE = "delete", "Deleted"
+
+
+class AccessEvent(models.Model):
+    """One read or change of patient data: who, which records, when, from where.
+
+    Views are recorded by patients.audit.record_view; creates, updates and deletes by
+    PostgreSQL triggers on the patient-data tables (so bulk operations and raw SQL leave
+    events too), which read the acting user from the connection's `authq.*` settings. The
+    database refuses UPDATE and DELETE on this table (migration 0004). Ids and codes only:
+    no names, dates of birth, member ids or any other PHI text.
+    """
+
+    at = models.DateTimeField(db_default=models.functions.Now())
+    # No foreign key: the row must outlive the user, and SET NULL would be an UPDATE.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True, default="")
+    action = models.CharField(max_length=8, choices=AccessAction.choices)
+    model = models.CharField(max_length=64, help_text="app_label.model, or the table name.")
+    object_ids = ArrayField(models.BigIntegerField(), default=list)
+    patient_ids = ArrayField(models.BigIntegerField(), default=list)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=AccessAction.values),
+                name="patients_accessevent_action_valid",
+            ),
+        ]
+        indexes = [
+            # Serves the audit search: newest first, optionally for one user.
+            models.Index(fields=["at"], name="patients_access_at"),
+            models.Index(fields=["user", "at"], name="patients_access_user_at"),
+            # Serves the search by patient (patient_ids @> ARRAY[id]).
+            GinIndex(fields=["patient_ids"], name="patients_access_patients"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.model} by {self.user_id} at {self.at}"

@@ -48,12 +48,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Watches the work: reads everything, changes nothing but assignments.
     MANAGER: _perms(["view"], RECORD_MODELS)
     + _perms(["view"], WORK_MODELS)
-    + ["worklists.view_workitem", "worklists.change_workitem", "worklists.view_workitemevent"],
+    + ["worklists.view_workitem", "worklists.change_workitem", "worklists.view_workitemevent"]
+    + ["patients.view_accessevent"],
     # Runs the practice's set-up.
     ADMIN: _perms(["view", "add", "change", "delete"], RECORD_MODELS)
     + _perms(["view"], WORK_MODELS)
     + _perms(["view", "change"], {"worklists": ["workitem"]})
-    + ["worklists.view_workitemevent", "worklists.view_scanrun"],
+    + ["worklists.view_workitemevent", "worklists.view_scanrun", "patients.view_accessevent"],
     # An interface engine pushing records through the REST API.
     INTEGRATION: _perms(["view", "add", "change"], RECORD_MODELS) + ["worklists.view_workitem"],
 }

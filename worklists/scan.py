@@ -117,6 +117,7 @@ class OrderFacts:
     code: str
     priority: str
     visits_ordered: int | None
+    auth_requested_at: dt.datetime | None = None
     coverages: list[CoverageFacts] = field(default_factory=list)  # the patient's rank-1 ones
     upcoming: list[tuple[int, dt.date]] = field(default_factory=list)  # (appointment id, date)
     used_days: list[dt.date] = field(default_factory=list)
@@ -125,6 +126,18 @@ class OrderFacts:
     @property
     def is_expedited(self) -> bool:
         return self.priority in EXPEDITED_PRIORITIES
+
+    @property
+    def auth_request_open(self) -> bool:
+        """A scheduler asked for an authorization and none was submitted or decided since."""
+        asked = self.auth_requested_at
+        if asked is None:
+            return False
+        return not any(
+            (a.submitted_at is not None and a.submitted_at >= asked)
+            or (a.decided_at is not None and a.decided_at >= asked)
+            for a in self.authorizations
+        )
 
 
 class RuleBook:
@@ -318,7 +331,7 @@ def decide_appointments(
 
 
 def _queue(order: OrderFacts, first: dt.date | None, as_of: dt.date) -> str:
-    if order.is_expedited:
+    if order.is_expedited or order.auth_request_open:
         return Queue.STAT
     if first is not None and (first - as_of).days <= settings.AUTHQ_STAT_WINDOW_DAYS:
         return Queue.STAT
@@ -403,6 +416,12 @@ def evaluate_order(order: OrderFacts, rules: RuleBook, as_of: dt.date) -> Evalua
             if as_of <= appeal_by:
                 add(ItemKind.DENIED, appeal_by)
 
+    # A scheduler's request for an authorization: at least one item, due today, in STAT.
+    if order.auth_request_open and not due:
+        # Due the day it was asked for, so a dismissal of the item stays dismissed.
+        assert order.auth_requested_at is not None
+        add(ItemKind.MISSING_AUTH, local_date(order.auth_requested_at))
+
     findings = [
         Finding(
             order_id=order.id,
@@ -423,7 +442,15 @@ def load_orders(order_ids: Sequence[int], as_of: dt.date, window_end: dt.date) -
         row[0]: OrderFacts(*row)
         for row in Order.objects.filter(id__in=order_ids)
         .order_by("id")
-        .values_list("id", "patient_id", "service_category", "code", "priority", "visits_ordered")
+        .values_list(
+            "id",
+            "patient_id",
+            "service_category",
+            "code",
+            "priority",
+            "visits_ordered",
+            "auth_requested_at",
+        )
     }
     if not orders:
         return []

@@ -1,0 +1,182 @@
+"""The audit of patient data: who read or changed which records, when, from where.
+
+Changes are recorded by database triggers (patients migration 0004), reads by
+`record_view`, which every view that shows patient data calls with the records it shows.
+`AuditMiddleware` gives each request an id and tells the database, before each write a
+signed-in person makes, who is acting, so the triggers can record it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.db import connection, models
+from django.http import HttpRequest, HttpResponse
+from django.utils.functional import SimpleLazyObject, empty
+
+from patients.models import AccessAction, AccessEvent
+
+REQUEST_ID_HEADER = "X-Request-ID"
+
+_SET_ACTOR = (
+    "SELECT set_config('authq.user_id', %s, false), "
+    "set_config('authq.request_id', %s, false), "
+    "set_config('authq.remote_addr', %s, false)"
+)
+_READ_PREFIXES = ("SELECT", "SAVEPOINT", "RELEASE", "ROLLBACK", "SET", "SHOW")
+# The tables whose triggers read the settings (patients migration 0004).
+AUDITED_TABLES = (
+    "patients_patient",
+    "patients_coverage",
+    "patients_order",
+    "patients_appointment",
+    "payers_authorization",
+)
+
+
+def _writes_patient_data(sql: str) -> bool:
+    if sql.lstrip().upper().startswith(_READ_PREFIXES):
+        return False
+    return any(table in sql for table in AUDITED_TABLES)
+
+
+def request_id(request: HttpRequest) -> str:
+    """The id of this request, made on first use (32 hex digits)."""
+    rid = getattr(request, "request_id", None)
+    if not rid:
+        rid = uuid.uuid4().hex
+        request.request_id = rid  # type: ignore[attr-defined]
+    return rid
+
+
+def remote_addr(request: HttpRequest) -> str:
+    """The client's address as the server saw it (a proxy must set REMOTE_ADDR itself)."""
+    return request.META.get("REMOTE_ADDR", "") or ""
+
+
+def _known_user_id(request: HttpRequest) -> int | None:
+    """The signed-in user's id if the request already knows it, without a query.
+
+    Django's lazy user is read only once something resolved it; DRF sets the Django
+    request's `user` after authenticating a token or session.
+    """
+    user = request.__dict__.get("user")
+    if user is None:
+        return None
+    if isinstance(user, SimpleLazyObject):
+        wrapped = user._wrapped  # noqa: SLF001
+        if wrapped is empty:
+            return None
+        user = wrapped
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return user.pk
+
+
+class AuditMiddleware:
+    """Give each request an id; name the acting person to the database before each write.
+
+    The settings are session-level (`set_config(..., false)`) and set again before every
+    write statement, because a rolled-back transaction or savepoint would undo a value set
+    inside it. They are cleared when the response is ready, so a pooled connection never
+    carries one person's id into the next request, the scan or a command.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        rid = request_id(request)
+        addr = remote_addr(request)
+        state = {"set": False}
+
+        def tell_database(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+            user_id = _known_user_id(request)
+            if user_id is not None and _writes_patient_data(sql):
+                context["cursor"].execute(_SET_ACTOR, [str(user_id), rid, addr])
+                state["set"] = True
+            return execute(sql, params, many, context)
+
+        try:
+            with connection.execute_wrapper(tell_database):
+                response = self.get_response(request)
+        finally:
+            if state["set"]:
+                _clear_actor()
+        response[REQUEST_ID_HEADER] = rid
+        return response
+
+
+def _clear_actor() -> None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(_SET_ACTOR, ["", "", ""])
+    except Exception:  # noqa: BLE001
+        # A broken connection is closed by Django and takes its settings with it.
+        connection.close_if_unusable_or_obsolete()
+
+
+def _patient_ids(model: type[models.Model], ids: list[int]) -> list[int]:
+    """The patients the records belong to: one query, whatever the number of records."""
+    label = model._meta.label_lower
+    if label == "patients.patient":
+        return sorted(set(ids))
+    names = {f.name for f in model._meta.get_fields()}
+    if "patient" in names:
+        path = "patient_id"
+    elif "order" in names:
+        path = "order__patient_id"
+    else:
+        return []
+    return sorted(
+        {
+            pid
+            for pid in model._default_manager.filter(pk__in=ids)
+            .values_list(path, flat=True)
+            .distinct()
+            if pid is not None
+        }
+    )
+
+
+def record_view(
+    request: HttpRequest,
+    objects_or_ids: Iterable[models.Model | int] | models.Model | int,
+    model: type[models.Model] | None = None,
+    *,
+    patient_ids: Iterable[int] | None = None,
+) -> AccessEvent | None:
+    """Record that the signed-in person was shown these records (ids only).
+
+    Call it with every record of patient data a page or partial shows, a list page with
+    the ids on the page. `model` is needed when passing ids; `patient_ids` saves a query
+    when the caller knows them. Nothing is recorded for an empty list or an anonymous user.
+    """
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    if isinstance(objects_or_ids, models.Model | int):
+        objects_or_ids = [objects_or_ids]
+    ids: list[int] = []
+    for item in objects_or_ids:
+        if isinstance(item, models.Model):
+            model = model or type(item)
+            ids.append(item.pk)
+        else:
+            ids.append(int(item))
+    if not ids:
+        return None
+    if model is None:
+        raise TypeError("record_view needs the model when given ids")
+    pids = sorted(set(patient_ids)) if patient_ids is not None else _patient_ids(model, ids)
+    return AccessEvent.objects.create(
+        user_id=user.pk,
+        remote_addr=remote_addr(request) or None,
+        request_id=request_id(request),
+        action=AccessAction.VIEW,
+        model=model._meta.label_lower,
+        object_ids=sorted(set(ids)),
+        patient_ids=pids,
+    )
