@@ -97,10 +97,11 @@ class WorkItem(models.Model):
     follow_up_on = models.DateField(
         null=True, blank=True, help_text="A person's own reminder date for this item."
     )
+    # db_default: the scan inserts items with raw SQL that names only its own columns.
     dismissal_reason = models.CharField(
-        max_length=24, choices=DismissalReason.choices, blank=True, default=""
+        max_length=24, choices=DismissalReason.choices, blank=True, default="", db_default=""
     )
-    dismissal_note = models.CharField(max_length=500, blank=True, default="")
+    dismissal_note = models.CharField(max_length=500, blank=True, default="", db_default="")
 
     objects = WorkItemQuerySet.as_manager()
 
