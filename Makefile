@@ -33,7 +33,7 @@ Ctrl-C stops the web server, the Celery worker and beat, and the embedded server
 endef
 export BANNER
 
-.PHONY: help install test lint run manage clean
+.PHONY: help install browser test lint run manage clean
 
 help:
 	@echo "make run               start authq with the demo practice on http://127.0.0.1:$(PORT)/"
@@ -56,7 +56,11 @@ help:
 
 install: .venv/.installed
 
-test: install
+# The browser tests drive Debian's chromium (Playwright cannot download its own browser here).
+browser:
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
+test: install browser
 	$(SERVICES) run -- $(PY) -m pytest $(ARGS)
 
 lint: install
