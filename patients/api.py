@@ -161,6 +161,14 @@ class OrderSerializer(RecordSerializer):
             )
         return codes
 
+    def to_representation(self, instance: Order) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        # Minimum necessary (S22): no diagnoses for those who book visits.
+        if request is not None and not request.user.has_perm("patients.view_diagnosis"):
+            data.pop("diagnosis_codes", None)
+        return data
+
     def upsert(self, data: dict[str, Any]) -> tuple[Order, bool]:
         return services.upsert_order(**data)
 

@@ -143,6 +143,10 @@ class Order(models.Model):
 
     class Meta:
         ordering = ["id"]
+        permissions = [
+            # Schedulers see status, dates and visits left; diagnoses need this (S22).
+            ("view_diagnosis", "Can see an order's diagnoses and clinical documents"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(service_category__in=ServiceCategory.values),

@@ -41,7 +41,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Works the queues: reads and writes every record of the workflow.
     SPECIALIST: _perms(["view", "add", "change"], RECORD_MODELS)
     + _perms(["view", "add"], WORK_MODELS)
-    + ["worklists.view_workitem", "worklists.change_workitem", "worklists.view_workitemevent"],
+    + ["worklists.view_workitem", "worklists.change_workitem", "worklists.view_workitemevent"]
+    + ["patients.view_diagnosis"],
     # Books visits: sees patients, orders, appointments and whether a date is covered.
     SCHEDULER: _perms(["view"], {"patients": ["patient", "order", "appointment"]})
     + ["payers.view_authorization"],
@@ -49,14 +50,16 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     MANAGER: _perms(["view"], RECORD_MODELS)
     + _perms(["view"], WORK_MODELS)
     + ["worklists.view_workitem", "worklists.change_workitem", "worklists.view_workitemevent"]
-    + ["patients.view_accessevent"],
+    + ["patients.view_accessevent", "patients.view_diagnosis"],
     # Runs the practice's set-up.
     ADMIN: _perms(["view", "add", "change", "delete"], RECORD_MODELS)
     + _perms(["view"], WORK_MODELS)
     + _perms(["view", "change"], {"worklists": ["workitem"]})
-    + ["worklists.view_workitemevent", "worklists.view_scanrun", "patients.view_accessevent"],
+    + ["worklists.view_workitemevent", "worklists.view_scanrun"]
+    + ["patients.view_accessevent", "patients.view_diagnosis"],
     # An interface engine pushing records through the REST API.
-    INTEGRATION: _perms(["view", "add", "change"], RECORD_MODELS) + ["worklists.view_workitem"],
+    INTEGRATION: _perms(["view", "add", "change"], RECORD_MODELS)
+    + ["worklists.view_workitem", "patients.view_diagnosis"],
 }
 
 

@@ -362,3 +362,49 @@ def assign(item: WorkItem | int, *, to: User, by: object) -> WorkItem:
         _take(item, to)
         _event(item, ASSIGNED, by, previous_assignee=previous, assignee=to.pk)
     return item
+
+# The scheduler's request for an authorization.
+
+AUTH_REQUESTED = "auth_requested"
+
+
+def can_request_authorization(user: object) -> bool:
+    """Schedulers and specialists: whoever may see orders and their authorizations."""
+    return bool(
+        getattr(user, "is_active", False)
+        and user.has_perm("patients.view_order")  # type: ignore[attr-defined]
+        and user.has_perm("payers.view_authorization")  # type: ignore[attr-defined]
+    )
+
+
+def request_authorization(order: Order | int, *, by: object) -> WorkItem:
+    """Ask the specialists for an authorization of `order`: its item goes to the STAT queue.
+
+    The request is kept on the order (`auth_requested_at`), so every later scan keeps the
+    order's items in STAT, and opens a missing-authorization item when it finds no other
+    gap, until an authorization is submitted or decided after the request (docs/scan.md).
+    Returns the order's STAT item, with an `auth_requested` event by `by`.
+    """
+    from worklists.models import Queue
+
+    order_id = order if isinstance(order, int) else order.pk
+    with transaction.atomic():
+        locked = Order.objects.select_for_update(no_key=True).get(pk=order_id)
+        locked.auth_requested_at = timezone.now()
+        locked.save(update_fields=["auth_requested_at", "updated_at"])
+        reevaluate_order(locked, by=by)
+        item = (
+            WorkItem.objects.open()
+            .filter(order_id=order_id, queue=Queue.STAT)
+            .in_queue_order()
+            .first()
+        )
+        if item is None:
+            # Only a dismissed request of the same day can leave no active item.
+            item = WorkItem.objects.filter(order_id=order_id).order_by("-updated_at", "-id").first()
+            assert item is not None
+        _event(item, AUTH_REQUESTED, by, order=order_id)
+    log.info(
+        "authorization requested order=%s by=%s item=%s", order_id, getattr(by, "pk", None), item.pk
+    )
+    return item

@@ -43,7 +43,9 @@ def test_bulk_and_raw_sql_changes_are_recorded_per_statement() -> None:
     _payer, patient = f.practice()
     orders = Order.objects.bulk_create(
         [
-            Order(external_id=f"BULK-{n}", patient=patient, service_category="imaging", code="70551")
+            Order(
+                external_id=f"BULK-{n}", patient=patient, service_category="imaging", code="70551"
+            )
             for n in range(3)
         ]
     )
@@ -74,9 +76,12 @@ def test_database_refuses_update_and_delete_of_audit_rows() -> None:
         "UPDATE patients_accessevent SET user_id = 1 WHERE id = %s",
         "DELETE FROM patients_accessevent WHERE id = %s",
     ):
-        with pytest.raises(DatabaseError, match="append-only"):
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(sql, [row.pk])
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [row.pk])
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         AccessEvent.objects.filter(pk=row.pk).delete()
     assert AccessEvent.objects.filter(pk=row.pk).exists()
@@ -111,9 +116,11 @@ def test_actor_is_cleared_after_the_request(integration: User) -> None:
         format="json",
     )
     f.patient(mrn="LATER")  # the scan or a command, on the same connection afterwards
-    (row,) = events(model="patients.patient", action="create", object_ids__contains=[
-        Patient.objects.get(mrn="LATER").pk
-    ])
+    (row,) = events(
+        model="patients.patient",
+        action="create",
+        object_ids__contains=[Patient.objects.get(mrn="LATER").pk],
+    )
     assert row.user_id is None and row.request_id == ""
 
 

@@ -1,0 +1,239 @@
+"""The scheduler's page: find a patient or an order, check a date, ask for an authorization.
+
+Schedulers see status, dates and visits left: never diagnoses or clinical documents,
+and member ids only masked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from patients.audit import record_view
+from patients.models import Appointment, Coverage, Order, Patient
+from payers.models import Authorization
+from worklists import scan, services
+from worklists.models import ItemKind, Queue, WorkItem
+
+MAX_PATIENTS = 25
+
+
+def can_use_scheduler(user: object) -> bool:
+    return services.can_request_authorization(user)
+
+
+def _require(user: object) -> None:
+    if not can_use_scheduler(user):
+        raise PermissionDenied
+
+
+def scoped_order(user: object, pk: int) -> Order:
+    """The order pk if this person may use the scheduler's page (403 otherwise, 404 if none)."""
+    _require(user)
+    return get_object_or_404(Order.objects.select_related("patient"), pk=pk)
+
+
+def mask_member_id(member_id: str) -> str:
+    """All but the last four characters hidden: enough to match a card, no more."""
+    if len(member_id) <= 4:
+        return "•" * len(member_id)
+    return "•" * (len(member_id) - 4) + member_id[-4:]
+
+
+class FindForm(forms.Form):
+    q = forms.CharField(
+        label="Patient or order",
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(
+            attrs={
+                "placeholder": "MRN, last name (Smith, Jo) or order id",
+                "autofocus": True,
+                "autocomplete": "off",
+                "type": "search",
+            }
+        ),
+    )
+
+
+class CheckForm(forms.Form):
+    day = forms.DateField(label="Visit date", widget=forms.DateInput(attrs={"type": "date"}))
+
+
+def find(q: str) -> tuple[list[Order], list[Patient]]:
+    """Orders whose external id is q, and patients by MRN or name prefix, with their orders."""
+    q = q.strip()
+    if not q:
+        return [], []
+    orders = list(Order.objects.filter(external_id__iexact=q).select_related("patient"))
+    if "," in q:
+        last, first = (part.strip() for part in q.split(",", 1))
+        match = Q(last_name__istartswith=last, first_name__istartswith=first)
+    else:
+        match = Q(mrn__istartswith=q) | Q(last_name__istartswith=q)
+    patients = list(
+        Patient.objects.filter(match)
+        .order_by("last_name", "first_name", "id")
+        .prefetch_related(Prefetch("orders", queryset=Order.objects.order_by("-id")))[:MAX_PATIENTS]
+    )
+    return orders, patients
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A visit check in plain words: tone is ok, wait or stop (green, amber, red)."""
+
+    tone: str
+    headline: str
+    detail: str
+
+
+def explain(check: scan.VisitCheck, day: dt.date) -> Answer:
+    auth = check.authorization
+    number = (auth.auth_number or f"#{auth.pk}") if auth is not None else ""
+    ends = f"ends {check.auth_end_date:%a %-d %b %Y}" if check.auth_end_date else ""
+    if check.status == scan.COVERED:
+        left = (
+            f"{check.visits_left} visit{'s' if check.visits_left != 1 else ''} left"
+            if check.visits_left is not None
+            else "no visit limit"
+        )
+        return Answer("ok", f"Covered, {left}, {ends}", f"Authorization {number}")
+    if check.status == scan.NOT_REQUIRED:
+        return Answer("ok", "Covered, no authorization needed", "The payer's rule needs none.")
+    if check.status == scan.PENDING:
+        return Answer(
+            "wait",
+            "Pending at the payer",
+            "A request was sent and has no answer yet. Book only if the patient accepts the risk.",
+        )
+    reasons = {
+        ItemKind.NO_COVERAGE: "No active insurance on that date.",
+        ItemKind.UNKNOWN_RULE: "The payer's rule for this service is unknown: ask a specialist.",
+        ItemKind.MISSING_AUTH: "No authorization covers this visit.",
+        ItemKind.AUTH_EXPIRING: f"The authorization {number} ended on "
+        f"{check.auth_end_date:%a %-d %b %Y}."
+        if check.auth_end_date
+        else "The authorization has ended.",
+        ItemKind.VISIT_LIMIT: f"The visits of authorization {number} are used up.",
+        ItemKind.DENIED: "The payer denied the request.",
+    }
+    tone = "wait" if check.status == ItemKind.UNKNOWN_RULE else "stop"
+    return Answer(tone, f"Not covered on {day:%a %-d %b}", reasons.get(check.status, ""))
+
+
+def _order_context(order: Order, day: dt.date | None) -> dict[str, object]:
+    today = scan.today()
+    coverage = (
+        Coverage.objects.filter(patient_id=order.patient_id)
+        .active_on(today)
+        .select_related("payer")
+        .order_by("rank", "-start")
+        .first()
+    )
+    auths = Authorization.objects.counted().filter(order=order).order_by("-id")[:10]
+    upcoming = list(
+        Appointment.objects.filter(order=order, start__gte=scan.day_start(today))
+        .booked()
+        .order_by("start")[:20]
+    )
+    items = list(
+        WorkItem.objects.open().filter(order=order).select_related("assignee").in_queue_order()
+    )
+    context: dict[str, object] = {
+        "order": order,
+        "patient": order.patient,
+        "coverage": coverage,
+        "member_id": mask_member_id(coverage.member_id) if coverage else "",
+        "auths": list(auths),
+        "upcoming": upcoming,
+        "items": items,
+        "stat_item": next((i for i in items if i.queue == Queue.STAT), None),
+        "today": today,
+        "form": CheckForm(initial={"day": day or today}),
+        "day": day,
+        "day_value": (day or today).isoformat(),
+    }
+    if day is not None:
+        check = scan.check_visit(order, day)
+        context["check"] = check
+        context["answer"] = explain(check, day)
+    return context
+
+
+@require_GET
+@login_required
+def scheduler(request: HttpRequest) -> HttpResponse:
+    """Find a patient or an order (the search box answers as you type)."""
+    _require(request.user)
+    form = FindForm(request.GET or None)
+    q = form.cleaned_data["q"] if form.is_valid() else ""
+    orders, patients = find(q)
+    if len(orders) == 1 and not patients and not request.htmx:
+        return redirect("worklists:scheduler-order", orders[0].pk)
+    record_view(request, patients, Patient)
+    shown_orders = [o.pk for o in orders] + [o.pk for p in patients for o in p.orders.all()]
+    record_view(request, shown_orders, Order)
+    context = {"form": form, "q": q, "orders": orders, "patients": patients}
+    template = "worklists/scheduler.html#results" if request.htmx else "worklists/scheduler.html"
+    return render(request, template, context)
+
+
+@require_GET
+@login_required
+def scheduler_order(request: HttpRequest, pk: int) -> HttpResponse:
+    """One order: would a visit on a date be covered, its authorizations, ask for one."""
+    order = scoped_order(request.user, pk)
+    day = None
+    if "day" in request.GET:
+        check_form = CheckForm(request.GET)
+        if check_form.is_valid():
+            day = check_form.cleaned_data["day"]
+    context = _order_context(order, day)
+    if "day" in request.GET and day is None:
+        context["form"] = CheckForm(request.GET)
+        context["day_value"] = request.GET["day"]
+    record_view(request, [order.patient_id], Patient, patient_ids=[order.patient_id])
+    record_view(request, [order.pk], Order, patient_ids=[order.patient_id])
+    auths = context["auths"]
+    assert isinstance(auths, list)
+    if auths:
+        record_view(request, auths, Authorization, patient_ids=[order.patient_id])
+    upcoming = context["upcoming"]
+    assert isinstance(upcoming, list)
+    if upcoming:
+        record_view(request, upcoming, Appointment, patient_ids=[order.patient_id])
+    if context["coverage"] is not None:
+        record_view(request, [context["coverage"]], Coverage, patient_ids=[order.patient_id])
+    context["find_form"] = FindForm()
+    template = (
+        "worklists/scheduler_order.html#check"
+        if request.htmx and "day" in request.GET
+        else "worklists/scheduler_order.html"
+    )
+    return render(request, template, context)
+
+
+@require_POST
+@login_required
+def scheduler_request_auth(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask the specialists for an authorization: the order's item goes to the STAT queue."""
+    order = scoped_order(request.user, pk)
+    item = services.request_authorization(order, by=request.user)
+    text = f"Asked for an authorization: item #{item.pk} is in the STAT queue."
+    if request.htmx:
+        context = _order_context(order, None)
+        context["flash"] = text
+        return render(request, "worklists/scheduler_order.html#request", context)
+    messages.success(request, text)
+    return redirect(reverse("worklists:scheduler-order", args=[order.pk]))
