@@ -1,11 +1,14 @@
-"""Admin for patients, coverage, orders and appointments.
+"""Admin for patients, coverage, orders and appointments, and the bases of every admin.
 
-Writes go through patients.services, as the API's do (see payers.admin.ServiceAdmin).
+Writes go through the apps' services, as the API's do (ServiceAdmin): the forms ask the
+services' own checks (allowed status moves, natural keys) so that a refusal is a form
+error, and inlines are read-only lists with links to the pages where rows are edited.
 
 Minimum necessary: list pages name a patient by MRN only. Names, birth dates, contact
 details and member ids appear on change pages (the patient's own page and its inlines,
 a coverage's page), never in list columns. Foreign keys use autocomplete or raw ids so
-that no page loads every patient or order.
+that no page loads every patient or order. What a person is shown of patient data is
+recorded in the access audit (AuditedAdmin); changes are recorded by the database.
 """
 
 from __future__ import annotations
@@ -14,12 +17,90 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.http import HttpRequest
+from django.db import models
+from django.http import HttpRequest, HttpResponse
 
 from patients import services
-from patients.models import Appointment, Coverage, Order, Patient
-from payers.admin import ReadOnlyInline, ServiceAdmin
+from patients.audit import record_view
+from patients.models import AccessEvent, Appointment, Coverage, Order, Patient
 from payers.models import Authorization
+
+
+class ServiceAdmin(admin.ModelAdmin):
+    """A ModelAdmin whose saves go through `create` and `update`, which call a service."""
+
+    def create(self, request: HttpRequest, fields: dict[str, Any]) -> models.Model:
+        raise NotImplementedError
+
+    def update(self, request: HttpRequest, obj: Any, changes: dict[str, Any]) -> models.Model:
+        raise NotImplementedError
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        names = {f.name for f in obj._meta.concrete_fields}
+        if change:
+            changes = {n: form.cleaned_data[n] for n in form.changed_data if n in names}
+            saved = self.update(request, obj, changes) if changes else obj
+        else:
+            fields = {n: v for n, v in form.cleaned_data.items() if n in names}
+            saved = self.create(request, fields)
+        # The admin logs and redirects with the object it built from the form.
+        obj.pk = saved.pk
+        obj._state.adding = False
+
+
+class AuditedAdmin(ServiceAdmin):
+    """Records the rows of patient data a list page or a change page (with its inlines) shows.
+
+    `patient_id_of` gives a row's patient from what the page already loaded
+    (list_select_related), so auditing a page costs one insert per model shown.
+    """
+
+    def patient_id_of(self, obj: Any) -> int:
+        raise NotImplementedError
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")
+        if changelist is not None:
+            shown = list(changelist.result_list)
+            record_view(
+                request, shown, self.model, patient_ids=[self.patient_id_of(o) for o in shown]
+            )
+        return response
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        response = super().change_view(request, object_id, form_url, extra_context)
+        context = getattr(response, "context_data", None) or {}
+        original = context.get("original")
+        if original is not None:
+            patient_ids = [self.patient_id_of(original)]
+            record_view(request, [original], self.model, patient_ids=patient_ids)
+            for inline in context.get("inline_admin_formsets", ()):
+                rows = [form.instance for form in inline.formset.initial_forms]
+                record_view(request, rows, inline.formset.model, patient_ids=patient_ids)
+        return response
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """A list of related rows with links to their own pages, where they are edited."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 class CoverageInline(ReadOnlyInline):
@@ -35,7 +116,7 @@ class OrderInline(ReadOnlyInline):
 
 
 @admin.register(Patient)
-class PatientAdmin(ServiceAdmin):
+class PatientAdmin(AuditedAdmin):
     list_display = ("mrn", "created_at", "updated_at")
     search_fields = ("mrn",)
     ordering = ("mrn",)
@@ -56,6 +137,9 @@ class PatientAdmin(ServiceAdmin):
     def update(self, request: HttpRequest, obj: Patient, changes: dict[str, Any]) -> Patient:
         return services.update_patient(obj, **changes)
 
+    def patient_id_of(self, obj: Patient) -> int:
+        return obj.pk
+
 
 class CoverageForm(forms.ModelForm):
     """Adds the service's key check: one coverage per card and start date."""
@@ -74,7 +158,7 @@ class CoverageForm(forms.ModelForm):
 
 
 @admin.register(Coverage)
-class CoverageAdmin(ServiceAdmin):
+class CoverageAdmin(AuditedAdmin):
     form = CoverageForm
     list_display = (
         "id",
@@ -117,6 +201,9 @@ class CoverageAdmin(ServiceAdmin):
     def update(self, request: HttpRequest, obj: Coverage, changes: dict[str, Any]) -> Coverage:
         return services.update_coverage(obj, **changes)
 
+    def patient_id_of(self, obj: Coverage) -> int:
+        return obj.patient_id
+
 
 class AppointmentInline(ReadOnlyInline):
     model = Appointment
@@ -131,7 +218,7 @@ class AuthorizationInline(ReadOnlyInline):
 
 
 @admin.register(Order)
-class OrderAdmin(ServiceAdmin):
+class OrderAdmin(AuditedAdmin):
     list_display = (
         "external_id",
         "patient",
@@ -156,9 +243,12 @@ class OrderAdmin(ServiceAdmin):
     def update(self, request: HttpRequest, obj: Order, changes: dict[str, Any]) -> Order:
         return services.update_order(obj, **changes)
 
+    def patient_id_of(self, obj: Order) -> int:
+        return obj.patient_id
+
 
 @admin.register(Appointment)
-class AppointmentAdmin(ServiceAdmin):
+class AppointmentAdmin(AuditedAdmin):
     list_display = ("external_id", "order", "start", "status", "department")
     list_filter = ("status", "order__service_category")
     search_fields = ("external_id", "order__external_id", "order__patient__mrn")
@@ -175,3 +265,49 @@ class AppointmentAdmin(ServiceAdmin):
         self, request: HttpRequest, obj: Appointment, changes: dict[str, Any]
     ) -> Appointment:
         return services.update_appointment(obj, **changes)
+
+    def patient_id_of(self, obj: Appointment) -> int:
+        return obj.order.patient_id
+
+
+class AuditedModelFilter(admin.SimpleListFilter):
+    """The audited models, listed without a DISTINCT over the whole audit table."""
+
+    title = "model"
+    parameter_name = "model"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        models_ = (Patient, Coverage, Order, Appointment, Authorization)
+        return [(m._meta.label_lower, m._meta.verbose_name_plural) for m in models_]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        return queryset.filter(model=self.value()) if self.value() else queryset
+
+
+@admin.register(AccessEvent)
+class AccessEventAdmin(admin.ModelAdmin):
+    """The access audit: append-only (the database refuses changes), so view-only here."""
+
+    list_display = ("id", "at", "user", "action", "model", "remote_addr", "request_id")
+    list_filter = ("action", AuditedModelFilter, "at")
+    search_fields = ("=request_id", "=user__username")
+    list_select_related = ("user",)
+    show_full_result_count = False
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: Any, search_term: str
+    ) -> tuple[Any, bool]:
+        """A number finds the events about that patient id (the GIN index on patient_ids)."""
+        term = search_term.strip()
+        if term.isdigit():
+            return queryset.filter(patient_ids__contains=[int(term)]), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,9 +1,7 @@
 """Admin for payers, their rules, and authorizations.
 
-Admin pages write through the same services as the API (payers.services,
-patients.services): ServiceAdmin hands the form's fields to them, and the forms ask the
-services' own checks (allowed status moves, natural keys) so that a refusal is a form
-error rather than a crash. Inlines are read-only lists with links for the same reason.
+Saves go through payers.services and views of authorizations are audited, with the
+bases in patients.admin (ServiceAdmin, AuditedAdmin).
 """
 
 from __future__ import annotations
@@ -12,48 +10,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.db import models
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
+from patients.admin import AuditedAdmin, ReadOnlyInline, ServiceAdmin
 from payers import services
 from payers.models import Authorization, Payer, PayerRule
-
-
-class ServiceAdmin(admin.ModelAdmin):
-    """A ModelAdmin whose saves go through `create` and `update`, which call a service."""
-
-    def create(self, request: HttpRequest, fields: dict[str, Any]) -> models.Model:
-        raise NotImplementedError
-
-    def update(self, request: HttpRequest, obj: Any, changes: dict[str, Any]) -> models.Model:
-        raise NotImplementedError
-
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        names = {f.name for f in obj._meta.concrete_fields}
-        if change:
-            changes = {n: form.cleaned_data[n] for n in form.changed_data if n in names}
-            saved = self.update(request, obj, changes) if changes else obj
-        else:
-            fields = {n: v for n, v in form.cleaned_data.items() if n in names}
-            saved = self.create(request, fields)
-        # The admin logs and redirects with the object it built from the form.
-        obj.pk = saved.pk
-        obj._state.adding = False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    """A list of related rows with links to their own pages, where they are edited."""
-
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class PayerRuleInline(ReadOnlyInline):
@@ -213,7 +175,7 @@ class AuthorizationForm(forms.ModelForm):
 
 
 @admin.register(Authorization)
-class AuthorizationAdmin(ServiceAdmin):
+class AuthorizationAdmin(AuditedAdmin):
     form = AuthorizationForm
     list_display = (
         "id",
@@ -267,3 +229,6 @@ class AuthorizationAdmin(ServiceAdmin):
         self, request: HttpRequest, obj: Authorization, changes: dict[str, Any]
     ) -> Authorization:
         return services.update_authorization(obj, **changes)
+
+    def patient_id_of(self, obj: Authorization) -> int:
+        return obj.order.patient_id

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import formats
 
-from patients.models import Appointment, Coverage, Order, Patient
+from patients.models import AccessAction, AccessEvent, Appointment, Coverage, Order, Patient
 from payers.models import Authorization, AuthStatus, Payer, PayerRule
 from worklists import roles
 from worklists.models import EventKind, ScanRun, WorkItem, WorkItemEvent
@@ -30,9 +30,19 @@ MODELS = [
     WorkItem,
     WorkItemEvent,
     ScanRun,
+    AccessEvent,
 ]
 # List pages that could show a patient's record.
-PATIENT_LISTS = [Patient, Coverage, Order, Appointment, Authorization, WorkItem, WorkItemEvent]
+PATIENT_LISTS = [
+    Patient,
+    Coverage,
+    Order,
+    Appointment,
+    Authorization,
+    WorkItem,
+    WorkItemEvent,
+    AccessEvent,
+]
 
 
 def admin_url(model: type, view: str, *args: object) -> str:
@@ -98,6 +108,50 @@ def test_list_pages_show_no_names_birth_dates_or_member_ids(admin_client, model)
         assert member_id not in page
 
 
+def views_recorded(model: type) -> AccessEvent:
+    return AccessEvent.objects.filter(
+        action=AccessAction.VIEW, model=model._meta.label_lower
+    ).latest("id")
+
+
+@pytest.mark.parametrize(
+    "model",
+    [Patient, Coverage, Order, Appointment, Authorization],
+    ids=lambda m: m._meta.label_lower,
+)
+def test_list_pages_record_the_rows_they_show_in_the_access_audit(admin_client, model):
+    response = admin_client.get(admin_url(model, "changelist"))
+
+    shown = list(response.context["cl"].result_list)
+    event = views_recorded(model)
+    assert event.user.username == "admin-demo"
+    assert event.object_ids == sorted(row.pk for row in shown)
+    patients = set(
+        model.objects.filter(pk__in=event.object_ids).values_list(
+            "pk"
+            if model is Patient
+            else "patient"
+            if hasattr(model, "patient")
+            else "order__patient",
+            flat=True,
+        )
+    )
+    assert event.patient_ids == sorted(patients)
+
+
+def test_a_patients_page_records_the_patient_and_the_rows_of_its_inlines(admin_client):
+    patient = Patient.objects.get(mrn="DM0000002")
+
+    admin_client.get(admin_url(Patient, "change", patient.pk))
+
+    assert views_recorded(Patient).object_ids == [patient.pk]
+    assert views_recorded(Coverage).object_ids == sorted(
+        patient.coverages.values_list("pk", flat=True)
+    )
+    assert views_recorded(Order).object_ids == sorted(patient.orders.values_list("pk", flat=True))
+    assert views_recorded(Order).patient_ids == [patient.pk]
+
+
 def test_patients_are_found_by_mrn(admin_client):
     response = admin_client.get(admin_url(Patient, "changelist"), {"q": "DM0000007"})
 
@@ -135,8 +189,10 @@ def test_payer_rules_are_found_by_code(admin_client):
     assert all("72148" in rule.codes for rule in rules)
 
 
-@pytest.mark.parametrize("model", [WorkItemEvent, ScanRun], ids=lambda m: m._meta.label_lower)
-def test_history_and_scan_runs_cannot_be_added_changed_or_deleted(admin_client, model):
+@pytest.mark.parametrize(
+    "model", [WorkItemEvent, ScanRun, AccessEvent], ids=lambda m: m._meta.label_lower
+)
+def test_history_audit_and_scan_runs_cannot_be_added_changed_or_deleted(admin_client, model):
     obj = model.objects.first()
     before = model.objects.count()
 
