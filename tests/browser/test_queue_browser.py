@@ -114,3 +114,34 @@ def test_keyboard_claim_next(signed_in_page: Callable[[User], Page], specialist:
         page.keyboard.press("Enter")
     top.refresh_from_db()
     assert top.assignee_id == specialist.pk
+
+
+def test_a_busy_queue_reads_well(
+    signed_in_page: Callable[[User], Page], specialist: User, specialist2: User
+) -> None:
+    """Thirty items of mixed kinds, payers, departments and owners; saved as a screenshot."""
+    from tests import factories as f
+
+    payers = [
+        f.payer(code, name=name)
+        for code, name in [("AET", "Aetna"), ("BCB", "BlueCross"), ("UHC", "UnitedHealthcare")]
+    ]
+    kinds = list(ItemKind.values)
+    departments = ["PT", "Imaging", "Ortho", ""]
+    for i in range(30):
+        make_item(
+            Queue.STAT if i % 5 == 0 else Queue.ROUTINE,
+            due_in=(i % 11) - 3,
+            kind=kinds[i % len(kinds)],
+            payer=payers[i % 3],
+            department=departments[i % 4],
+            affected=1 + i % 6,
+            assignee=[None, None, specialist2, specialist][i % 4],
+            status=ItemStatus.OPEN if i % 4 < 2 else ItemStatus.IN_PROGRESS,
+        )
+    page = signed_in_page(specialist)
+    expect(page.locator("#items tr.row")).to_have_count(30)
+    expect(page.locator("#items tr.row.overdue").first).to_be_visible()
+    shot(page, "queue-busy")
+    page.locator("#items tr.row details.assign summary").first.click()
+    shot(page, "queue-assign-open")
