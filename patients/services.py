@@ -8,13 +8,18 @@ Patients, orders and appointments are upserted against their unique natural key
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from patients.models import Appointment, Coverage, Order, Patient
 from payers.models import Payer
-from payers.services import DuplicateKey, save_changes
+from payers.services import ActionRefused, DuplicateKey, save_changes
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def upsert_patient(*, mrn: str, **fields: Any) -> tuple[Patient, bool]:
@@ -84,3 +89,33 @@ def upsert_appointment(*, external_id: str, **fields: Any) -> tuple[Appointment,
 def update_appointment(appointment: Appointment, **changes: Any) -> Appointment:
     """Reschedule, complete, cancel or move an appointment."""
     return save_changes(appointment, changes)
+
+
+def verify_benefits(
+    coverage: Coverage,
+    *,
+    by: User | None,
+    copay: Decimal | None,
+    coinsurance_percent: Decimal | None,
+    deductible: Decimal | None,
+    deductible_met: Decimal | None,
+    plan_year_visit_limit: int | None,
+) -> Coverage:
+    """The benefits as the payer confirmed them today, by whom."""
+    if deductible is not None and deductible_met is not None and deductible_met > deductible:
+        raise ActionRefused("The deductible met is more than the deductible.")
+    changes = {
+        "copay": copay,
+        "coinsurance_percent": coinsurance_percent,
+        "deductible": deductible,
+        "deductible_met": deductible_met,
+        "plan_year_visit_limit": plan_year_visit_limit,
+        "benefits_verified_at": timezone.now(),
+        "benefits_verified_by": by,
+    }
+    with transaction.atomic():
+        current = Coverage.objects.select_for_update().get(pk=coverage.pk)
+        for name, value in changes.items():
+            setattr(current, name, value)
+        current.save(update_fields=[*changes, "updated_at"])
+        return current

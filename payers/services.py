@@ -9,12 +9,28 @@ two requests for the same key queue behind each other instead of both inserting.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import models, transaction
+from django.utils import timezone
 
-from payers.models import AUTH_TRANSITIONS, Authorization, Payer, PayerRule
+from payers.models import (
+    AUTH_TRANSITIONS,
+    Appeal,
+    Authorization,
+    AuthStatus,
+    Determination,
+    Document,
+    DocumentType,
+    Payer,
+    PayerRule,
+    PeerToPeerReview,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -32,6 +48,10 @@ class TransitionNotAllowed(Exception):
         super().__init__(
             f"An authorization cannot go from {current} to {wanted} (allowed from {current}: {allowed})."
         )
+
+
+class ActionRefused(Exception):
+    """A person's action cannot be done in the record's present state; the message says why."""
 
 
 class DuplicateKey(Exception):
@@ -188,3 +208,278 @@ def update_authorization(auth: Authorization, **changes: Any) -> Authorization:
                 "auth_number", "Another authorization of this order has this auth number."
             )
         return save_changes(current, changes)
+
+
+# Working an authorization from the work-item page.
+
+# The outcome a person records, and the X12 HCR01 codes that agree with it.
+OUTCOME_CODES: dict[str, tuple[str, ...]] = {
+    "approved": (Determination.A1,),
+    "partial": (Determination.A2, Determination.A6),
+    "denied": (Determination.A3,),
+    "pended": (Determination.A4,),
+}
+OUTCOME_STATUS = {
+    "approved": AuthStatus.APPROVED,
+    "partial": AuthStatus.PARTIAL,
+    "denied": AuthStatus.DENIED,
+    "pended": AuthStatus.SUBMITTED,
+}
+
+
+def record_submission(
+    order: Order,
+    *,
+    by: User | None,
+    channel: str,
+    payer: Payer | None = None,
+    payer_reference: str = "",
+    requested_visits: int | None = None,
+    requested_start_date: dt.date | None = None,
+    requested_end_date: dt.date | None = None,
+    expedited: bool = False,
+    draft: Authorization | None = None,
+) -> Authorization:
+    """A request sent to the payer: a new `submitted` authorization, or `draft` moved there.
+
+    A denied authorization may be re-submitted the same way (pass it as `draft`).
+    """
+    values = {
+        "status": AuthStatus.SUBMITTED,
+        "submission_channel": channel,
+        "payer_reference": payer_reference,
+        "requested_visits": requested_visits,
+        "requested_start_date": requested_start_date,
+        "requested_end_date": requested_end_date,
+        "expedited": expedited,
+        "submitted_at": timezone.now(),
+        "decided_at": None,
+        "determination_code": "",
+    }
+    with transaction.atomic():
+        _lock(order)
+        if draft is None:
+            return Authorization.objects.create(order=order, payer=payer, created_by=by, **values)
+        current = Authorization.objects.select_for_update().get(pk=draft.pk, order=order)
+        check_transition(current.status, AuthStatus.SUBMITTED)
+        if current.status == AuthStatus.SUBMITTED:
+            raise ActionRefused("This request is already submitted and waiting on the payer.")
+        if payer is not None:
+            values["payer"] = payer
+        for name, value in values.items():
+            setattr(current, name, value)
+        current.save(update_fields=[*values, "updated_at"])
+        return current
+
+
+def record_decision(
+    auth: Authorization,
+    *,
+    outcome: str,
+    determination_code: str = "",
+    auth_number: str = "",
+    start_date: dt.date | None = None,
+    end_date: dt.date | None = None,
+    approved_visits: int | None = None,
+    denial_reason: str = "",
+) -> Authorization:
+    """The payer's answer: approved (A1), partial or modified (A2/A6), denied (A3), or
+    pended (A4: the request stays submitted, only the code is noted).
+
+    The determination code defaults to the outcome's first code and must agree with it.
+    """
+    if outcome not in OUTCOME_CODES:
+        raise ActionRefused(f"Unknown outcome {outcome!r}.")
+    code = determination_code or OUTCOME_CODES[outcome][0]
+    if code not in OUTCOME_CODES[outcome]:
+        raise ActionRefused(
+            f"Determination {code} does not fit the outcome {outcome} "
+            f"(use {' or '.join(OUTCOME_CODES[outcome])})."
+        )
+    with transaction.atomic():
+        _lock(auth.order)
+        current = Authorization.objects.select_for_update().get(pk=auth.pk)
+        wanted = OUTCOME_STATUS[outcome]
+        if outcome == "pended":
+            if current.status != AuthStatus.SUBMITTED:
+                raise ActionRefused(
+                    f"Only a submitted request can be pended; this one is {current.status}."
+                )
+            current.determination_code = code
+            current.save(update_fields=["determination_code", "updated_at"])
+            return current
+        if current.status in (AuthStatus.DRAFT, AuthStatus.CANCELLED):
+            raise ActionRefused(
+                f"A {current.get_status_display().lower()} authorization has no payer answer "
+                "to record; submit a request first."
+            )
+        check_transition(current.status, wanted)
+        if outcome == "denied" and not denial_reason.strip():
+            raise ActionRefused("A denial needs the payer's reason.")
+        if outcome != "denied" and (start_date is None or end_date is None):
+            raise ActionRefused("An approval needs its start and end dates.")
+        if start_date and end_date and end_date < start_date:
+            raise ActionRefused("The end date is before the start date.")
+        if auth_number and find_authorization(current.order, auth_number, exclude_id=current.pk):
+            raise ActionRefused("Another authorization of this order has this auth number.")
+        changes: dict[str, Any] = {
+            "status": wanted,
+            "determination_code": code,
+            "decided_at": timezone.now(),
+            "denial_reason": denial_reason.strip() if outcome == "denied" else "",
+        }
+        if auth_number:
+            changes["auth_number"] = auth_number
+        if outcome != "denied":
+            changes.update(
+                start_date=start_date, end_date=end_date, approved_visits=approved_visits
+            )
+        for name, value in changes.items():
+            setattr(current, name, value)
+        current.save(update_fields=[*changes, "updated_at"])
+        return current
+
+
+def record_answer_at_once(
+    order: Order, *, by: User | None, channel: str, payer: Payer | None, **decision: Any
+) -> Authorization:
+    """A request answered on the spot (a phone call, a portal that decides at once)."""
+    with transaction.atomic():
+        auth = record_submission(order, by=by, channel=channel, payer=payer)
+        return record_decision(auth, **decision)
+
+
+def _denied_authorization(auth: Authorization) -> Authorization:
+    current = Authorization.objects.select_for_update().get(pk=auth.pk)
+    if current.status != AuthStatus.DENIED:
+        raise ActionRefused("Peer-to-peer reviews and appeals are for denied authorizations.")
+    return current
+
+
+def record_peer_review(
+    auth: Authorization,
+    *,
+    by: User | None,
+    request_by: dt.date,
+    window_start: dt.datetime | None = None,
+    window_end: dt.datetime | None = None,
+    call_windows: str = "",
+    reviewing_physician: str = "",
+    outcome: str = "pending",
+) -> PeerToPeerReview:
+    with transaction.atomic():
+        current = _denied_authorization(auth)
+        if window_start and window_end and window_end < window_start:
+            raise ActionRefused("The call window ends before it starts.")
+        return PeerToPeerReview.objects.create(
+            authorization=current,
+            request_by=request_by,
+            window_start=window_start,
+            window_end=window_end,
+            call_windows=call_windows,
+            reviewing_physician=reviewing_physician,
+            outcome=outcome,
+            created_by=by,
+        )
+
+
+def record_appeal(
+    auth: Authorization,
+    *,
+    by: User | None,
+    level: str,
+    deadline: dt.date,
+    channel: str,
+    outcome: str = "pending",
+) -> Appeal:
+    with transaction.atomic():
+        current = _denied_authorization(auth)
+        if current.appeals.filter(level=level).exists():
+            raise ActionRefused("This authorization already has an appeal at this level.")
+        return Appeal.objects.create(
+            authorization=current,
+            level=level,
+            deadline=deadline,
+            channel=channel,
+            outcome=outcome,
+            filed_at=timezone.now(),
+            created_by=by,
+        )
+
+
+def set_review_outcome[R: (PeerToPeerReview, Appeal)](review: R, *, outcome: str) -> R:
+    """The result of a peer-to-peer review or an appeal, once known."""
+    with transaction.atomic():
+        current = type(review).objects.select_for_update().get(pk=review.pk)
+        if current.outcome != "pending":
+            raise ActionRefused(f"The outcome is already recorded ({current.outcome}).")
+        current.outcome = outcome
+        current.save(update_fields=["outcome", "updated_at"])
+        return current
+
+
+# Magic bytes of the file types we keep; the extension a browser sends proves nothing.
+_SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
+    (b"%PDF-", DocumentType.PDF, "pdf"),
+    (b"\x89PNG\r\n\x1a\n", DocumentType.PNG, "png"),
+    (b"\xff\xd8\xff", DocumentType.JPEG, "jpg"),
+    (b"II*\x00", DocumentType.TIFF, "tif"),
+    (b"MM\x00*", DocumentType.TIFF, "tif"),
+)
+
+
+def sniff_document_type(head: bytes) -> tuple[str, str] | None:
+    """(content type, extension) from a file's first bytes, or None for other types."""
+    for magic, content_type, ext in _SIGNATURES:
+        if head.startswith(magic):
+            return content_type, ext
+    return None
+
+
+def max_document_bytes() -> int:
+    return int(getattr(settings, "AUTHQ_MAX_DOCUMENT_BYTES", 10 * 1024 * 1024))
+
+
+def attach_document(
+    order: Order,
+    *,
+    by: User | None,
+    content: bytes,
+    kind: str,
+    original_name: str = "",
+    authorization: Authorization | None = None,
+) -> Document:
+    """Keep a document for an order in default_storage, under a name we make.
+
+    Refused: more than AUTHQ_MAX_DOCUMENT_BYTES, or bytes that are not PDF, PNG, JPEG
+    or TIFF whatever the file is called.
+    """
+    limit = max_document_bytes()
+    if len(content) > limit:
+        raise ActionRefused(f"The file is larger than {limit // (1024 * 1024)} MB.")
+    if not content:
+        raise ActionRefused("The file is empty.")
+    sniffed = sniff_document_type(content[:16])
+    if sniffed is None:
+        raise ActionRefused("Only PDF, PNG, JPEG and TIFF files can be attached.")
+    content_type, ext = sniffed
+    if authorization is not None and authorization.order_id != order.pk:
+        raise ActionRefused("That authorization belongs to another order.")
+    name = default_storage.save(
+        f"documents/{order.pk}/{uuid.uuid4().hex}.{ext}", ContentFile(content)
+    )
+    try:
+        with transaction.atomic():
+            return Document.objects.create(
+                order=order,
+                authorization=authorization,
+                kind=kind,
+                content_type=content_type,
+                size=len(content),
+                storage_name=name,
+                original_name=original_name[-200:],
+                uploaded_by=by,
+            )
+    except Exception:
+        default_storage.delete(name)
+        raise

@@ -6,23 +6,34 @@ import datetime as dt
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
+from django.template.loader import render_to_string
 from django.utils import timezone
 
-from patients.models import Order
+from patients import services as patient_services
+from patients.models import Coverage, Order
+from payers import services as payer_services
+from payers.models import Appeal, Authorization, Document, Payer, PeerToPeerReview
+from payers.services import ActionRefused
 from worklists import scan
 from worklists.models import (
     ACTIVE_STATUSES,
+    DismissalReason,
     EventKind,
     ItemStatus,
+    NotificationTemplate,
+    PatientNotification,
     Resolution,
     ScanRun,
     WorkItem,
     WorkItemEvent,
+    WorkItemNote,
 )
 
 log = logging.getLogger(__name__)
@@ -84,6 +95,12 @@ RETURNING id, order_id, kind, (xmax = 0) AS inserted
 """
 
 
+def _dismissal_key(
+    order_id: int, kind: str, first: dt.date | None, due: dt.date
+) -> tuple[int, str, dt.date | None, dt.date | None]:
+    return (order_id, kind, first, due if first is None else None)
+
+
 def _apply_findings(
     order_ids: Sequence[int], as_of: dt.date, rules: scan.RuleBook, actor_id: int | None = None
 ) -> ChunkResult:
@@ -106,10 +123,25 @@ def _apply_findings(
         facts = scan.load_orders(locked, as_of, _window_end(as_of))
         findings = [f for order in facts for f in scan.evaluate_order(order, rules, as_of).findings]
 
-        existing = {
-            (item.order_id, item.kind): item
-            for item in WorkItem.objects.open().filter(order_id__in=locked)
-        }
+        # Active items, and the dismissed ones a finding may match (same query).
+        existing: dict[tuple[int, str], WorkItem] = {}
+        dismissed: set[tuple[int, str, dt.date | None, dt.date | None]] = set()
+        for item in WorkItem.objects.filter(
+            Q(status__in=ACTIVE_STATUSES) | Q(status=ItemStatus.DISMISSED), order_id__in=locked
+        ):
+            if item.status == ItemStatus.DISMISSED:
+                dismissed.add(
+                    _dismissal_key(item.order_id, item.kind, item.first_service_date, item.due_date)
+                )
+            else:
+                existing[item.order_id, item.kind] = item
+        # A person dismissed this very gap: same order, kind and first service date (or,
+        # for gaps without an appointment, the same due date). It stays dismissed.
+        findings = [
+            f
+            for f in findings
+            if _dismissal_key(f.order_id, f.kind, f.first_service_date, f.due_date) not in dismissed
+        ]
         changed = [
             f
             for f in findings
@@ -363,6 +395,7 @@ def assign(item: WorkItem | int, *, to: User, by: object) -> WorkItem:
         _event(item, ASSIGNED, by, previous_assignee=previous, assignee=to.pk)
     return item
 
+
 # The scheduler's request for an authorization.
 
 AUTH_REQUESTED = "auth_requested"
@@ -407,4 +440,240 @@ def request_authorization(order: Order | int, *, by: object) -> WorkItem:
     log.info(
         "authorization requested order=%s by=%s item=%s", order_id, getattr(by, "pk", None), item.pk
     )
+    return item
+
+
+# --- Working an item: the actions of the work-item page. ------------------------------
+# Each records its change through the owning app's service, appends an event to the
+# item (ids and codes only), and re-evaluates the order in the same transaction, so the
+# item leaves or changes queue at once.
+
+
+def _worked(item: WorkItem, kind: str, by: object, data: dict[str, object]) -> None:
+    WorkItemEvent.objects.create(
+        work_item_id=item.pk, kind=kind, actor_id=getattr(by, "pk", None), data=data
+    )
+    reevaluate_order(item.order_id, by=by)
+
+
+def _set_status(item: WorkItem, status: str) -> None:
+    """Move an item that is still active (the re-evaluation may have resolved it)."""
+    WorkItem.objects.filter(pk=item.pk, status__in=ACTIVE_STATUSES).exclude(status=status).update(
+        status=status, updated_at=timezone.now()
+    )
+
+
+def verify_item_benefits(
+    item: WorkItem, coverage: Coverage, *, by: User, **benefits: Any
+) -> Coverage:
+    with transaction.atomic():
+        coverage = patient_services.verify_benefits(coverage, by=by, **benefits)
+        _worked(item, EventKind.BENEFITS_VERIFIED, by, {"coverage": coverage.pk})
+    return coverage
+
+
+def submit_for_item(item: WorkItem, *, by: User, **request: Any) -> Authorization:
+    """A request sent to the payer; the item now waits on the payer (if still open)."""
+    with transaction.atomic():
+        auth = payer_services.record_submission(item.order, by=by, **request)
+        _set_status(item, ItemStatus.WAITING_ON_PAYER)
+        _worked(
+            item,
+            EventKind.SUBMITTED,
+            by,
+            {
+                "authorization": auth.pk,
+                "channel": auth.submission_channel,
+                "expedited": auth.expedited,
+            },
+        )
+    return auth
+
+
+def decide_for_item(
+    item: WorkItem,
+    authorization: Authorization | None,
+    *,
+    by: User,
+    channel: str = "",
+    payer: Payer | None = None,
+    **decision: Any,
+) -> Authorization:
+    """The payer's answer on a submitted request, or (authorization None) a request
+    answered at once."""
+    with transaction.atomic():
+        if authorization is None:
+            auth = payer_services.record_answer_at_once(
+                item.order, by=by, channel=channel or "phone", payer=payer, **decision
+            )
+        else:
+            auth = payer_services.record_decision(authorization, **decision)
+        if decision["outcome"] != "pended":
+            _set_status(item, ItemStatus.IN_PROGRESS)
+        _worked(
+            item,
+            EventKind.DECIDED,
+            by,
+            {
+                "authorization": auth.pk,
+                "outcome": decision["outcome"],
+                "status": auth.status,
+                "determination": auth.determination_code,
+                "approved_visits": auth.approved_visits,
+            },
+        )
+    return auth
+
+
+def record_item_peer_review(
+    item: WorkItem, authorization: Authorization, *, by: User, **review: Any
+) -> PeerToPeerReview:
+    with transaction.atomic():
+        p2p = payer_services.record_peer_review(authorization, by=by, **review)
+        _worked(
+            item,
+            EventKind.PEER_REVIEW,
+            by,
+            {"authorization": authorization.pk, "peer_review": p2p.pk, "outcome": p2p.outcome},
+        )
+    return p2p
+
+
+def record_item_appeal(
+    item: WorkItem, authorization: Authorization, *, by: User, **appeal: Any
+) -> Appeal:
+    with transaction.atomic():
+        record = payer_services.record_appeal(authorization, by=by, **appeal)
+        _worked(
+            item,
+            EventKind.APPEAL,
+            by,
+            {
+                "authorization": authorization.pk,
+                "appeal": record.pk,
+                "level": record.level,
+                "outcome": record.outcome,
+            },
+        )
+    return record
+
+
+def attach_item_document(item: WorkItem, *, by: User, **document: Any) -> Document:
+    with transaction.atomic():
+        doc = payer_services.attach_document(item.order, by=by, **document)
+        _worked(
+            item,
+            EventKind.DOCUMENT,
+            by,
+            {"document": doc.pk, "kind": doc.kind, "type": doc.content_type, "size": doc.size},
+        )
+    return doc
+
+
+def add_item_note(item: WorkItem, *, by: User, text: str) -> WorkItemNote:
+    """A note; its text stays in the note (it may name the patient), the event holds its id."""
+    with transaction.atomic():
+        note = WorkItemNote.objects.create(work_item=item, text=text.strip(), author=by)
+        _worked(item, EventKind.NOTE, by, {"note": note.pk})
+    return note
+
+
+def set_item_follow_up(item: WorkItem, *, by: User, follow_up_on: dt.date | None) -> WorkItem:
+    with transaction.atomic():
+        item = WorkItem.objects.select_for_update(of=("self",)).get(pk=item.pk)
+        if not item.is_active:
+            raise ActionRefused("This item is closed; a follow-up date would never come up.")
+        item.follow_up_on = follow_up_on
+        item.save(update_fields=["follow_up_on", "updated_at"])
+        _worked(
+            item,
+            EventKind.FOLLOW_UP,
+            by,
+            {"follow_up_on": follow_up_on.isoformat() if follow_up_on else None},
+        )
+    return item
+
+
+FINANCIAL_TEMPLATES = (NotificationTemplate.LIMITED, NotificationTemplate.DENIED)
+
+
+def notify_patient(
+    item: WorkItem, *, by: User, template: str, extra: str = ""
+) -> PatientNotification:
+    """Email the patient from templates/email/patient_<template>.{subject,txt}.
+
+    The message as sent and the time are kept in a PatientNotification; the mail goes
+    out after the commit. Limited or denied coverage adds the financial-responsibility
+    wording (in the template).
+    """
+    order = Order.objects.select_related("patient").get(pk=item.order_id)
+    patient = order.patient
+    if not patient.email:
+        raise ActionRefused("The patient has no email address on file.")
+    financial = template in FINANCIAL_TEMPLATES
+    context = {
+        "patient": patient,
+        "order": order,
+        "item": item,
+        "extra": extra.strip(),
+        "financial_responsibility": financial,
+        "practice": getattr(settings, "AUTHQ_PRACTICE_NAME", "Your care team"),
+    }
+    subject = " ".join(render_to_string(f"email/patient_{template}_subject.txt", context).split())
+    body = render_to_string(f"email/patient_{template}.txt", context)
+    with transaction.atomic():
+        notification = PatientNotification.objects.create(
+            work_item=item,
+            template=template,
+            to_address=patient.email,
+            subject=subject,
+            body=body,
+            financial_responsibility=financial,
+            sent_at=timezone.now(),
+            sent_by=by,
+        )
+        to = patient.email
+
+        def send() -> None:
+            # After the commit: a mail server that is down must not undo the record.
+            try:
+                send_mail(subject, body, None, [to])
+            except Exception:
+                log.exception("patient notification %s not sent", notification.pk)
+
+        transaction.on_commit(send)
+        _worked(
+            item,
+            EventKind.NOTIFIED,
+            by,
+            {"notification": notification.pk, "template": template, "financial": financial},
+        )
+    return notification
+
+
+def dismiss_item(item: WorkItem, *, by: User, reason: str, note: str = "") -> WorkItem:
+    """Close an item a person decided needs no work. Rescans leave the same gap dismissed
+    (see _apply_findings); a gap with a new first service date opens a new item."""
+    if reason == DismissalReason.OTHER and not note.strip():
+        raise ActionRefused("Say why in the note when the reason is 'Other'.")
+    with transaction.atomic():
+        item = WorkItem.objects.select_for_update(of=("self",)).get(pk=item.pk)
+        if not item.is_active:
+            raise ActionRefused(f"This item is already {item.get_status_display().lower()}.")
+        item.status = ItemStatus.DISMISSED
+        item.resolution = Resolution.DISMISSED
+        item.resolved_at = timezone.now()
+        item.dismissal_reason = reason
+        item.dismissal_note = note.strip()
+        item.save(
+            update_fields=[
+                "status",
+                "resolution",
+                "resolved_at",
+                "dismissal_reason",
+                "dismissal_note",
+                "updated_at",
+            ]
+        )
+        _worked(item, EventKind.DISMISSED, by, {"reason": reason})
     return item

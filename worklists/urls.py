@@ -4,11 +4,28 @@ from __future__ import annotations
 
 from django.urls import path
 
-from worklists.views import queue, scheduler, trail
+from worklists.views import item, queue, scheduler, trail
 
 app_name = "worklists"
 
 urlpatterns = [
+    # The work-item page and its actions (worklists/views/item.py).
+    path("items/<int:pk>/", item.item, name="item"),
+    path("items/<int:pk>/coverage/<int:coverage_pk>/benefits/", item.benefits, name="item-benefits"),
+    path("items/<int:pk>/submit/", item.submit, name="item-submit"),
+    path("items/<int:pk>/decide/", item.decide, name="item-decide"),
+    path("items/<int:pk>/peer-review/", item.peer_review, name="item-peer-review"),
+    path("items/<int:pk>/appeal/", item.appeal, name="item-appeal"),
+    path("items/<int:pk>/documents/", item.document, name="item-document"),
+    path(
+        "items/<int:pk>/documents/<int:document_pk>/",
+        item.document_download,
+        name="item-document-download",
+    ),
+    path("items/<int:pk>/note/", item.note, name="item-note"),
+    path("items/<int:pk>/follow-up/", item.follow_up, name="item-follow-up"),
+    path("items/<int:pk>/notify/", item.notify, name="item-notify"),
+    path("items/<int:pk>/dismiss/", item.dismiss, name="item-dismiss"),
     # The scheduler's page, the timelines and the access audit (helper F).
     path("scheduler/", scheduler.scheduler, name="scheduler"),
     path("scheduler/orders/<int:pk>/", scheduler.scheduler_order, name="scheduler-order"),

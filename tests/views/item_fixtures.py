@@ -1,0 +1,34 @@
+"""A missing-authorization item on a therapy order, built relative to today."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from patients.models import Order
+from tests import factories as f
+from worklists import scan, services
+from worklists.models import ItemKind, WorkItem
+
+
+def soon(days: int) -> dt.date:
+    return scan.today() + dt.timedelta(days=days)
+
+
+def missing_auth_item(
+    visits: int = 3, *, email: str = "pat@example.org", **order_kw: object
+) -> WorkItem:
+    """An order with `visits` booked visits from 3 days out, no authorization: one item."""
+    _payer, patient = f.practice()
+    patient.email = email
+    patient.save(update_fields=["email"])
+    order_kw.setdefault("diagnosis_codes", ["M54.50"])
+    order_kw.setdefault("visits_ordered", 12)
+    order = f.order(patient, **order_kw)
+    for i in range(visits):
+        f.visit(order, soon(3 + 2 * i))
+    services.reevaluate_order(order)
+    return WorkItem.objects.get(order=order, kind=ItemKind.MISSING_AUTH)
+
+
+def order_of(item: WorkItem) -> Order:
+    return Order.objects.get(pk=item.order_id)

@@ -1,0 +1,255 @@
+"""Forms of the work-item page: each validates one action's input for its service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+
+from payers.models import (
+    AppealLevel,
+    Authorization,
+    AuthStatus,
+    Determination,
+    DocumentKind,
+    ReviewOutcome,
+    SubmissionChannel,
+)
+from payers.services import OUTCOME_CODES, max_document_bytes
+from worklists.models import DismissalReason, NotificationTemplate
+
+DATE = forms.DateInput(attrs={"type": "date"})
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class BenefitsForm(forms.Form):
+    copay = forms.DecimalField(min_value=0, max_digits=9, decimal_places=2, required=False)
+    coinsurance_percent = forms.DecimalField(
+        label="Coinsurance %",
+        min_value=0,
+        max_value=100,
+        max_digits=5,
+        decimal_places=2,
+        required=False,
+    )
+    deductible = forms.DecimalField(min_value=0, max_digits=9, decimal_places=2, required=False)
+    deductible_met = forms.DecimalField(
+        label="Met", min_value=0, max_digits=9, decimal_places=2, required=False
+    )
+    plan_year_visit_limit = forms.IntegerField(
+        label="Visits / plan year", min_value=0, required=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        deductible, met = data.get("deductible"), data.get("deductible_met")
+        if deductible is not None and met is not None and met > deductible:
+            self.add_error("deductible_met", "More than the deductible.")
+        return data
+
+
+class SubmissionForm(forms.Form):
+    draft = forms.ModelChoiceField(
+        queryset=Authorization.objects.none(),
+        required=False,
+        empty_label="New request",
+        label="Request",
+    )
+    channel = forms.ChoiceField(choices=SubmissionChannel.choices)
+    payer_reference = forms.CharField(max_length=64, required=False, label="Payer ref.")
+    requested_visits = forms.IntegerField(min_value=1, required=False, label="Visits")
+    requested_start_date = forms.DateField(required=False, widget=DATE, label="From")
+    requested_end_date = forms.DateField(required=False, widget=DATE, label="To")
+    expedited = forms.BooleanField(required=False)
+
+    def __init__(self, *args: Any, authorizations: QuerySet[Authorization], **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.fields["draft"].queryset = authorizations.filter(  # type: ignore[attr-defined]
+            status__in=(AuthStatus.DRAFT, AuthStatus.DENIED)
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("requested_start_date"), data.get("requested_end_date")
+        if start and end and end < start:
+            self.add_error("requested_end_date", "Before the start date.")
+        return data
+
+
+OUTCOMES = [
+    ("approved", "Approved"),
+    ("partial", "Partial / modified"),
+    ("denied", "Denied"),
+    ("pended", "Pended"),
+]
+
+
+class DecisionForm(forms.Form):
+    authorization = forms.ModelChoiceField(
+        queryset=Authorization.objects.none(),
+        required=False,
+        empty_label="New — answered at once",
+        label="Request",
+    )
+    outcome = forms.ChoiceField(choices=OUTCOMES, widget=forms.RadioSelect)
+    determination_code = forms.ChoiceField(
+        choices=[("", "by outcome")]
+        + [(c.value, c.label) for c in Determination if c.value in ("A1", "A2", "A3", "A4", "A6")],
+        required=False,
+        label="X12",
+    )
+    auth_number = forms.CharField(max_length=64, required=False, label="Auth #")
+    start_date = forms.DateField(required=False, widget=DATE, label="From")
+    end_date = forms.DateField(required=False, widget=DATE, label="To")
+    approved_visits = forms.IntegerField(
+        min_value=0, required=False, label="Visits", help_text="Empty: not limited by count."
+    )
+    denial_reason = forms.CharField(max_length=500, required=False, label="Denial reason")
+    channel = forms.ChoiceField(
+        choices=SubmissionChannel.choices,
+        initial=SubmissionChannel.PHONE,
+        required=False,
+        label="Asked by",
+    )
+
+    def __init__(self, *args: Any, authorizations: QuerySet[Authorization], **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        open_ = authorizations.exclude(status__in=(AuthStatus.DRAFT, AuthStatus.CANCELLED))
+        self.fields["authorization"].queryset = open_  # type: ignore[attr-defined]
+        submitted = [a for a in open_ if a.status == AuthStatus.SUBMITTED]
+        if submitted and not self.is_bound:
+            self.initial.setdefault("authorization", submitted[-1].pk)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        outcome = data.get("outcome")
+        code = data.get("determination_code")
+        if outcome and code and code not in OUTCOME_CODES[outcome]:
+            self.add_error(
+                "determination_code",
+                f"{code} does not fit {outcome}: use {' or '.join(OUTCOME_CODES[outcome])}.",
+            )
+        if outcome == "denied" and not data.get("denial_reason", "").strip():
+            self.add_error("denial_reason", "Give the payer's reason for the denial.")
+        if outcome in ("approved", "partial"):
+            for name in ("start_date", "end_date"):
+                if not data.get(name):
+                    self.add_error(name, "Needed for an approval.")
+        if outcome == "pended" and data.get("authorization") is None:
+            self.add_error("authorization", "Only a submitted request can be pended.")
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", "Before the start date.")
+        return data
+
+
+class DeniedAuthField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Authorization) -> str:
+        return f"{obj.auth_number or f'#{obj.pk}'} denied {obj.decided_at:%Y-%m-%d}"
+
+
+class PeerReviewForm(forms.Form):
+    authorization = DeniedAuthField(queryset=Authorization.objects.none(), empty_label=None)
+    request_by = forms.DateField(widget=DATE, label="Request by")
+    window_start = forms.DateTimeField(required=False, widget=DATETIME, label="Call from")
+    window_end = forms.DateTimeField(required=False, widget=DATETIME, label="Call to")
+    call_windows = forms.CharField(
+        max_length=300,
+        required=False,
+        label="Windows (text)",
+        widget=forms.TextInput(attrs={"placeholder": "e.g. Tue/Thu 1–3 pm ET"}),
+    )
+    reviewing_physician = forms.CharField(max_length=200, required=False, label="Physician")
+    outcome = forms.ChoiceField(choices=ReviewOutcome.choices, initial=ReviewOutcome.PENDING)
+
+    def __init__(self, *args: Any, authorizations: QuerySet[Authorization], **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.fields["authorization"].queryset = authorizations.filter(  # type: ignore[attr-defined]
+            status=AuthStatus.DENIED
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("window_start"), data.get("window_end")
+        if start and end and end < start:
+            self.add_error("window_end", "Before the start of the window.")
+        return data
+
+
+class AppealForm(forms.Form):
+    authorization = DeniedAuthField(queryset=Authorization.objects.none(), empty_label=None)
+    level = forms.ChoiceField(choices=AppealLevel.choices)
+    deadline = forms.DateField(widget=DATE)
+    channel = forms.ChoiceField(choices=SubmissionChannel.choices)
+    outcome = forms.ChoiceField(choices=ReviewOutcome.choices, initial=ReviewOutcome.PENDING)
+
+    def __init__(self, *args: Any, authorizations: QuerySet[Authorization], **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.fields["authorization"].queryset = authorizations.filter(  # type: ignore[attr-defined]
+            status=AuthStatus.DENIED
+        )
+
+
+class DocumentForm(forms.Form):
+    file = forms.FileField()
+    kind = forms.ChoiceField(choices=DocumentKind.choices)
+    authorization = forms.ModelChoiceField(
+        queryset=Authorization.objects.none(),
+        required=False,
+        empty_label="(order)",
+        label="For",
+    )
+
+    def __init__(self, *args: Any, authorizations: QuerySet[Authorization], **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.fields["authorization"].queryset = authorizations  # type: ignore[attr-defined]
+        self.fields["file"].widget.attrs["accept"] = ".pdf,.png,.jpg,.jpeg,.tif,.tiff"
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        limit = max_document_bytes()
+        if upload.size > limit:
+            raise forms.ValidationError(f"Larger than {limit // (1024 * 1024)} MB.")
+        return upload
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(max_length=4000, widget=forms.Textarea(attrs={"rows": 2}), label="Note")
+
+    def clean_text(self) -> str:
+        text = self.cleaned_data["text"].strip()
+        if not text:
+            raise forms.ValidationError("Write something.")
+        return text
+
+
+class FollowUpForm(forms.Form):
+    follow_up_on = forms.DateField(required=False, widget=DATE, label="Follow up on")
+
+
+class NotifyForm(forms.Form):
+    template = forms.ChoiceField(choices=NotificationTemplate.choices, label="Message")
+    extra = forms.CharField(
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Added text",
+    )
+
+
+class DismissForm(forms.Form):
+    reason = forms.ChoiceField(choices=DismissalReason.choices)
+    note = forms.CharField(max_length=500, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("reason") == DismissalReason.OTHER and not data.get("note", "").strip():
+            self.add_error("note", "Say why.")
+        return data
+
+
+class ReviewOutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(
+        choices=[c for c in ReviewOutcome.choices if c[0] != ReviewOutcome.PENDING]
+    )

@@ -1,0 +1,642 @@
+"""The work-item page: everything about one item's order, and every action on it.
+
+Each action is a POST of one form to one service (worklists.services), which records
+the change, appends an event and re-evaluates the order. An htmx POST gets the page's
+body back (the re-evaluation may change the item, its authorizations and the other
+items of the order, so the whole body is the region that changes); a plain POST
+redirects to the page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import simple_icd_10_cm as icd
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from patients.models import USED_STATUSES, AppointmentStatus, Coverage
+from payers.models import Authorization, AuthStatus, Document, PayerRule
+from payers.services import ActionRefused, DuplicateKey, TransitionNotAllowed
+from worklists import scan, services
+from worklists.forms_item import (
+    AppealForm,
+    BenefitsForm,
+    DecisionForm,
+    DismissForm,
+    DocumentForm,
+    FollowUpForm,
+    NoteForm,
+    NotifyForm,
+    PeerReviewForm,
+    SubmissionForm,
+)
+from worklists.models import (
+    ACTIVE_STATUSES,
+    EventKind,
+    ItemKind,
+    NotificationTemplate,
+    WorkItem,
+)
+
+VIEW_PERM = "worklists.view_workitem"
+# Who may do what on the page. Managers read it all and change nothing here.
+ACTION_PERMS = {
+    "benefits": ("patients.change_coverage", "worklists.change_workitem"),
+    "submit": ("payers.change_authorization", "worklists.change_workitem"),
+    "decide": ("payers.change_authorization", "worklists.change_workitem"),
+    "peer_review": ("payers.add_peertopeerreview", "worklists.change_workitem"),
+    "appeal": ("payers.add_appeal", "worklists.change_workitem"),
+    "document": ("payers.add_document", "worklists.change_workitem"),
+    "note": ("worklists.add_workitemnote", "worklists.change_workitem"),
+    "follow_up": ("payers.change_authorization", "worklists.change_workitem"),
+    "notify": ("worklists.add_patientnotification", "worklists.change_workitem"),
+    "dismiss": ("payers.change_authorization", "worklists.change_workitem"),
+}
+REFUSALS = (ActionRefused, TransitionNotAllowed, DuplicateKey)
+
+
+def scoped_item(user: Any, pk: int) -> WorkItem:
+    """The item pk, with its order and patient, for people who work or watch items.
+
+    No permission: 403. No such item: 404.
+    """
+    if not user.has_perm(VIEW_PERM):
+        raise PermissionDenied
+    return get_object_or_404(WorkItem.objects.select_related("order__patient", "assignee"), pk=pk)
+
+
+def _may(user: Any, action: str) -> bool:
+    return all(user.has_perm(p) for p in ACTION_PERMS[action])
+
+
+# Reading the page.
+
+
+@dataclass(slots=True)
+class AuthRow:
+    auth: Authorization
+    approved: int | None = None
+    used: int = 0
+    scheduled: int = 0
+    left: int | None = None
+    old: bool = False
+
+    @property
+    def unlimited(self) -> bool:
+        return self.auth.is_approved and self.auth.approved_visits is None
+
+    def _pct(self, n: int) -> float:
+        total = max(self.approved or 0, self.used + self.scheduled, 1)
+        return round(100 * n / total, 1)
+
+    @property
+    def used_pct(self) -> float:
+        return self._pct(self.used)
+
+    @property
+    def scheduled_pct(self) -> float:
+        return self._pct(self.scheduled)
+
+    @property
+    def over(self) -> int:
+        if self.approved is None:
+            return 0
+        return max(0, self.used + self.scheduled - self.approved)
+
+
+@dataclass(slots=True)
+class VisitRow:
+    start: dt.datetime
+    status: str
+    status_label: str
+    state: str  # css: covered, pending, gap, used, off, past, not_required
+    label: str
+    auth_id: int | None = None
+
+
+OUTCOME_LABELS = {
+    scan.COVERED: "covered",
+    scan.PENDING: "pending at payer",
+    scan.NOT_REQUIRED: "no auth needed",
+    **{k.value: k.label.lower() for k in ItemKind},
+}
+
+
+def _auth_rows(
+    auths: list[Authorization], walk: Any, today: dt.date
+) -> tuple[list[AuthRow], list[AuthRow]]:
+    """The order's authorizations, current first and old ones (ended, cancelled, or a
+    denial a later decision replaced) apart."""
+    epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
+    decided = [a for a in auths if a.decided_at is not None and a.status != AuthStatus.SUBMITTED]
+    latest_decided = max(decided, key=lambda a: (a.decided_at or epoch, a.id), default=None)
+    rows = []
+    for auth in auths:
+        row = AuthRow(auth)
+        if auth.is_approved:
+            row.approved = auth.approved_visits
+            row.used = walk.used_in_span.get(auth.id, 0)
+            row.scheduled = walk.assigned.get(auth.id, 0)
+            if auth.approved_visits is not None:
+                row.left = auth.approved_visits - row.used - row.scheduled
+        row.old = (
+            auth.status == AuthStatus.CANCELLED
+            or (auth.end_date is not None and auth.end_date < today)
+            or (auth.status == AuthStatus.DENIED and latest_decided is not auth)
+        )
+        rows.append(row)
+    return [r for r in rows if not r.old], [r for r in rows if r.old]
+
+
+def _visit_rows(
+    appointments: list[Any], decisions: list[scan.Decision], today: dt.date
+) -> list[VisitRow]:
+    by_id = {d.appointment_id: d for d in decisions}
+    rows = []
+    for appt in appointments:
+        decision = by_id.get(appt.id)
+        status_label = appt.get_status_display()
+        if appt.status in USED_STATUSES:
+            state, label = "used", "used"
+        elif decision is not None:
+            outcome = decision.outcome
+            state = outcome if outcome in (scan.COVERED, scan.PENDING, scan.NOT_REQUIRED) else "gap"
+            label = OUTCOME_LABELS.get(outcome, outcome)
+            if outcome == scan.COVERED and decision.authorization is not None:
+                number = decision.authorization.auth_number or f"#{decision.authorization.id}"
+                label = f"covered by {number}"
+            rows.append(
+                VisitRow(
+                    appt.start,
+                    appt.status,
+                    status_label,
+                    state,
+                    label,
+                    decision.authorization.id if decision.authorization else None,
+                )
+            )
+            continue
+        elif appt.status == AppointmentStatus.BOOKED and scan.local_date(appt.start) < today:
+            state, label = "past", "booked, not checked in"
+        else:
+            state, label = "off", "does not count"
+        rows.append(VisitRow(appt.start, appt.status, status_label, state, label))
+    return rows
+
+
+def _diagnoses(codes: list[str]) -> list[tuple[str, str]]:
+    out = []
+    for code in codes:
+        try:
+            out.append((code, icd.get_description(code)))
+        except ValueError:
+            out.append((code, ""))
+    return out
+
+
+def _event_rows(events: list[Any]) -> list[dict[str, Any]]:
+    labels = dict(EventKind.choices)
+    labels.update(
+        {
+            "claimed": "Claimed",
+            "released": "Released",
+            "assigned": "Assigned",
+            "auth_requested": "Authorization requested",
+        }
+    )
+    return [
+        {
+            "at": e.at,
+            "label": labels.get(e.kind, e.kind.replace("_", " ")),
+            "kind": e.kind,
+            "actor": e.actor.username if e.actor else "scan",
+            "data": ", ".join(
+                f"{k.replace('_', ' ')} {v}"
+                for k, v in (e.data or {}).items()
+                if v not in (None, "")
+            ),
+        }
+        for e in events
+    ]
+
+
+def _suggest_template(item: WorkItem, current: list[AuthRow]) -> str:
+    statuses = {r.auth.status for r in current}
+    if item.kind == ItemKind.DENIED or AuthStatus.DENIED in statuses:
+        return NotificationTemplate.DENIED
+    if AuthStatus.PARTIAL in statuses or item.kind == ItemKind.VISIT_LIMIT:
+        return NotificationTemplate.LIMITED
+    if AuthStatus.SUBMITTED in statuses:
+        return NotificationTemplate.PENDING
+    return NotificationTemplate.APPROVED
+
+
+def _page_context(
+    request: HttpRequest, item: WorkItem, bound: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Everything the page shows, in a fixed number of queries whatever the order's size."""
+    user = request.user
+    order = item.order
+    patient = order.patient
+    today = scan.today()
+
+    coverages = list(
+        Coverage.objects.filter(patient_id=patient.pk)
+        .select_related("payer", "benefits_verified_by")
+        .order_by("rank", "-start", "id")
+    )
+    auths = list(
+        Authorization.objects.filter(order_id=order.pk)
+        .select_related("payer")
+        .prefetch_related("peer_reviews", "appeals")
+        .order_by("-id")
+    )
+    appointments = list(order.appointments.order_by("start", "id"))
+    last_day = max([scan.local_date(a.start) for a in appointments], default=today)
+    window_end = max(today + dt.timedelta(days=settings.AUTHQ_HORIZON_DAYS), last_day)
+    (facts,) = scan.load_orders([order.pk], today, window_end)
+    rules = scan.RuleBook(PayerRule.objects.filter(payer_id__in={c.payer_id for c in coverages}))
+    decisions, walk = scan.decide_appointments(facts, rules)
+    rule = scan.rule_for(facts, today, rules)
+    primary = scan.primary_coverage(facts, today)
+
+    current, old = _auth_rows(auths, walk, today)
+    visits = _visit_rows(appointments, decisions, today)
+    counts = {
+        "used": sum(1 for v in visits if v.state == "used"),
+        "covered": sum(1 for v in visits if v.state == scan.COVERED),
+        "pending": sum(1 for v in visits if v.state == scan.PENDING),
+        "gap": sum(1 for v in visits if v.state == "gap"),
+    }
+    events = list(item.events.select_related("actor").order_by("-at", "-id")[:300])
+    notes = list(item.notes.select_related("author")[:100])
+    notifications = list(item.notifications.select_related("sent_by")[:50])
+    can_docs = user.has_perm("payers.view_document")
+    documents = (
+        list(
+            Document.objects.filter(order_id=order.pk)
+            .select_related("uploaded_by")
+            .order_by("-uploaded_at", "-id")
+        )
+        if can_docs
+        else []
+    )
+    others = list(
+        WorkItem.objects.filter(order_id=order.pk)
+        .filter(Q(status__in=ACTIVE_STATUSES))
+        .exclude(pk=item.pk)
+        .order_by("id")
+    )
+
+    may = {action: _may(user, action) for action in ACTION_PERMS}
+    first_gap = next((scan.local_date(v.start) for v in visits if v.state == "gap"), None)
+    order_auths = Authorization.objects.filter(order_id=order.pk).order_by("-id")
+    forms: dict[str, Any] = {
+        "benefits": None,
+        "submit": SubmissionForm(
+            authorizations=order_auths,
+            initial={
+                "expedited": order.is_expedited,
+                "requested_visits": order.visits_ordered,
+                "requested_start_date": first_gap,
+                "channel": "portal",
+            },
+            prefix="submit",
+        ),
+        "decide": DecisionForm(
+            authorizations=order_auths, prefix="decide", initial={"start_date": first_gap}
+        ),
+        "peer_review": PeerReviewForm(authorizations=order_auths, prefix="p2p"),
+        "appeal": AppealForm(authorizations=order_auths, prefix="appeal"),
+        "document": DocumentForm(authorizations=order_auths, prefix="doc"),
+        "note": NoteForm(prefix="note"),
+        "follow_up": FollowUpForm(initial={"follow_up_on": item.follow_up_on}, prefix="fu"),
+        "notify": NotifyForm(
+            initial={"template": _suggest_template(item, current)}, prefix="notify"
+        ),
+        "dismiss": DismissForm(prefix="dismiss"),
+    }
+    coverage_forms = {
+        c.pk: BenefitsForm(
+            initial={
+                "copay": c.copay,
+                "coinsurance_percent": c.coinsurance_percent,
+                "deductible": c.deductible,
+                "deductible_met": c.deductible_met,
+                "plan_year_visit_limit": c.plan_year_visit_limit,
+            },
+            prefix=f"cov{c.pk}",
+        )
+        for c in coverages
+    }
+    open_panel = ""
+    if bound:
+        open_panel = bound["action"]
+        if bound["action"] == "benefits":
+            coverage_forms[bound["coverage"]] = bound["form"]
+        else:
+            forms[bound["action"]] = bound["form"]
+    denied = any(r.auth.status == AuthStatus.DENIED for r in current + old)
+    return {
+        "item": item,
+        "order": order,
+        "patient": patient,
+        "today": today,
+        "coverages": [
+            (c, coverage_forms[c.pk], primary is not None and c.pk == primary.id) for c in coverages
+        ],
+        "rule": rule,
+        "primary": primary,
+        "diagnoses": _diagnoses(order.diagnosis_codes),
+        "current_auths": current,
+        "old_auths": old,
+        "visits": visits,
+        "counts": counts,
+        "events": _event_rows(events),
+        "notes": notes,
+        "notifications": notifications,
+        "documents": documents,
+        "can_docs": can_docs,
+        "others": others,
+        "may": may,
+        "forms": forms,
+        "open_panel": open_panel,
+        "has_denied": denied,
+        "has_submitted": any(r.auth.status == AuthStatus.SUBMITTED for r in current),
+        "flash": getattr(request, "_item_flash", ""),
+        "is_active": item.status in ACTIVE_STATUSES,
+    }
+
+
+@require_GET
+@login_required
+def item(request: HttpRequest, pk: int) -> HttpResponse:
+    work_item = scoped_item(request.user, pk)
+    return render(request, "worklists/item.html", _page_context(request, work_item))
+
+
+# Acting on it.
+
+
+def _act(
+    request: HttpRequest,
+    pk: int,
+    action: str,
+    form: Callable[[WorkItem], Any],
+    perform: Callable[[WorkItem, dict[str, Any]], str],
+    **bound_extra: Any,
+) -> HttpResponse:
+    """Validate `form`, run `perform` (a service call returning the message to show),
+    and answer: htmx gets the page body, a plain POST a redirect (or the page with errors)."""
+    work_item = scoped_item(request.user, pk)
+    if not _may(request.user, action):
+        raise PermissionDenied
+    bound = form(work_item)
+    if bound.is_valid():
+        try:
+            message = perform(work_item, bound.cleaned_data)
+        except REFUSALS as exc:
+            bound.add_error(None, str(exc))
+        else:
+            if not request.htmx:
+                messages.success(request, message)
+                return redirect("worklists:item", pk=work_item.pk)
+            work_item = scoped_item(request.user, pk)
+            request._item_flash = message  # type: ignore[attr-defined]
+            return render(request, "worklists/item.html#body", _page_context(request, work_item))
+    context = _page_context(request, work_item, {"action": action, "form": bound, **bound_extra})
+    if request.htmx:
+        return render(request, "worklists/item.html#body", context)
+    return render(request, "worklists/item.html", context, status=400)
+
+
+def _after(item_pk: int, what: str) -> str:
+    """The message after an action, saying where the item went."""
+    fresh = WorkItem.objects.get(pk=item_pk)
+    if fresh.status in ACTIVE_STATUSES:
+        return f"{what}. The item is {fresh.get_status_display().lower()}."
+    return f"{what}. The item is {fresh.get_status_display().lower()}: it has left the queue."
+
+
+def _order_auths(item: WorkItem) -> Any:
+    return Authorization.objects.filter(order_id=item.order_id).order_by("-id")
+
+
+@require_POST
+@login_required
+def benefits(request: HttpRequest, pk: int, coverage_pk: int) -> HttpResponse:
+    work_item = scoped_item(request.user, pk)
+    coverage = get_object_or_404(Coverage, pk=coverage_pk, patient_id=work_item.order.patient_id)
+
+    def perform(item: WorkItem, data: dict[str, Any]) -> str:
+        services.verify_item_benefits(item, coverage, by=request.user, **data)
+        return _after(item.pk, "Benefits verified")
+
+    return _act(
+        request,
+        pk,
+        "benefits",
+        lambda item: BenefitsForm(request.POST, prefix=f"cov{coverage.pk}"),
+        perform,
+        coverage=coverage.pk,
+    )
+
+
+@require_POST
+@login_required
+def submit(request: HttpRequest, pk: int) -> HttpResponse:
+    def perform(item: WorkItem, data: dict[str, Any]) -> str:
+        coverage = (
+            Coverage.objects.primary()
+            .active_on(scan.today())
+            .filter(patient_id=item.order.patient_id)
+            .select_related("payer")
+            .order_by("-start", "-id")
+            .first()
+        )
+        services.submit_for_item(
+            item,
+            by=request.user,
+            draft=data.pop("draft"),
+            payer=coverage.payer if coverage else None,
+            **data,
+        )
+        return _after(item.pk, "Request recorded as submitted")
+
+    return _act(
+        request,
+        pk,
+        "submit",
+        lambda item: SubmissionForm(
+            request.POST, authorizations=_order_auths(item), prefix="submit"
+        ),
+        perform,
+    )
+
+
+@require_POST
+@login_required
+def decide(request: HttpRequest, pk: int) -> HttpResponse:
+    def perform(item: WorkItem, data: dict[str, Any]) -> str:
+        auth = data.pop("authorization")
+        channel = data.pop("channel")
+        payer = None
+        if auth is None:
+            coverage = (
+                Coverage.objects.primary()
+                .active_on(scan.today())
+                .filter(patient_id=item.order.patient_id)
+                .select_related("payer")
+                .order_by("-start", "-id")
+                .first()
+            )
+            payer = coverage.payer if coverage else None
+        services.decide_for_item(item, auth, by=request.user, channel=channel, payer=payer, **data)
+        return _after(item.pk, f"Payer's answer recorded ({data['outcome']})")
+
+    return _act(
+        request,
+        pk,
+        "decide",
+        lambda item: DecisionForm(request.POST, authorizations=_order_auths(item), prefix="decide"),
+        perform,
+    )
+
+
+@require_POST
+@login_required
+def peer_review(request: HttpRequest, pk: int) -> HttpResponse:
+    def perform(item: WorkItem, data: dict[str, Any]) -> str:
+        services.record_item_peer_review(item, data.pop("authorization"), by=request.user, **data)
+        return _after(item.pk, "Peer-to-peer review recorded")
+
+    return _act(
+        request,
+        pk,
+        "peer_review",
+        lambda item: PeerReviewForm(request.POST, authorizations=_order_auths(item), prefix="p2p"),
+        perform,
+    )
+
+
+@require_POST
+@login_required
+def appeal(request: HttpRequest, pk: int) -> HttpResponse:
+    def perform(item: WorkItem, data: dict[str, Any]) -> str:
+        services.record_item_appeal(item, data.pop("authorization"), by=request.user, **data)
+        return _after(item.pk, "Appeal recorded")
+
+    return _act(
+        request,
+        pk,
+        "appeal",
+        lambda item: AppealForm(request.POST, authorizations=_order_auths(item), prefix="appeal"),
+        perform,
+    )
+
+
+@require_POST
+@login_required
+def document(request: HttpRequest, pk: int) -> HttpResponse:
+    def perform(item: WorkItem, data: dict[str, Any]) -> str:
+        upload = data["file"]
+        services.attach_item_document(
+            item,
+            by=request.user,
+            content=upload.read(),
+            kind=data["kind"],
+            original_name=upload.name or "",
+            authorization=data["authorization"],
+        )
+        return "Document attached"
+
+    return _act(
+        request,
+        pk,
+        "document",
+        lambda item: DocumentForm(
+            request.POST, request.FILES, authorizations=_order_auths(item), prefix="doc"
+        ),
+        perform,
+    )
+
+
+@require_GET
+@login_required
+def document_download(request: HttpRequest, pk: int, document_pk: int) -> FileResponse:
+    """Stream a document of the item's order, to people who may see documents only."""
+    work_item = scoped_item(request.user, pk)
+    if not request.user.has_perm("payers.view_document"):
+        raise PermissionDenied
+    doc = get_object_or_404(Document, pk=document_pk, order_id=work_item.order_id)
+    try:
+        handle = default_storage.open(doc.storage_name, "rb")
+    except FileNotFoundError as exc:
+        raise Http404("The file is missing from storage.") from exc
+    ext = doc.storage_name.rsplit(".", 1)[-1]
+    response = FileResponse(
+        handle,
+        content_type=doc.content_type,
+        as_attachment=True,
+        filename=f"{doc.kind}-{doc.pk}.{ext}",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_POST
+@login_required
+def note(request: HttpRequest, pk: int) -> HttpResponse:
+    def perform(item: WorkItem, data: dict[str, Any]) -> str:
+        services.add_item_note(item, by=request.user, text=data["text"])
+        return "Note added"
+
+    return _act(request, pk, "note", lambda item: NoteForm(request.POST, prefix="note"), perform)
+
+
+@require_POST
+@login_required
+def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
+    def perform(item: WorkItem, data: dict[str, Any]) -> str:
+        services.set_item_follow_up(item, by=request.user, follow_up_on=data["follow_up_on"])
+        day = data["follow_up_on"]
+        return f"Follow-up set for {day:%a %b %-d}" if day else "Follow-up date cleared"
+
+    return _act(
+        request, pk, "follow_up", lambda item: FollowUpForm(request.POST, prefix="fu"), perform
+    )
+
+
+@require_POST
+@login_required
+def notify(request: HttpRequest, pk: int) -> HttpResponse:
+    def perform(item: WorkItem, data: dict[str, Any]) -> str:
+        services.notify_patient(item, by=request.user, **data)
+        return "Email sent to the patient"
+
+    return _act(
+        request, pk, "notify", lambda item: NotifyForm(request.POST, prefix="notify"), perform
+    )
+
+
+@require_POST
+@login_required
+def dismiss(request: HttpRequest, pk: int) -> HttpResponse:
+    def perform(item: WorkItem, data: dict[str, Any]) -> str:
+        services.dismiss_item(item, by=request.user, **data)
+        return "Item dismissed: it has left the queue"
+
+    return _act(
+        request, pk, "dismiss", lambda item: DismissForm(request.POST, prefix="dismiss"), perform
+    )
