@@ -35,6 +35,10 @@ class ServiceAdmin(admin.ModelAdmin):
     def update(self, request: HttpRequest, obj: Any, changes: dict[str, Any]) -> models.Model:
         raise NotImplementedError
 
+    def get_inlines(self, request: HttpRequest, obj: Any) -> Any:
+        # The inlines are read-only lists: nothing to list on an add page.
+        return self.inlines if obj is not None else ()
+
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         names = {f.name for f in obj._meta.concrete_fields}
         if change:
@@ -100,6 +104,9 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 

@@ -278,3 +278,32 @@ def test_a_role_without_admin_access_is_kept_out(practice):
 
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_a_patient_added_in_the_admin_is_saved(admin_client):
+    response = admin_client.post(
+        admin_url(Patient, "add"),
+        {"mrn": "NEW-0001", "first_name": "Tamsin", "last_name": "Quill-Heron",
+         "birth_date": "1980-04-02", "phone": "", "email": ""},
+    )  # fmt: skip
+
+    assert response.status_code == 302
+    assert Patient.objects.get(mrn="NEW-0001").last_name == "Quill-Heron"
+
+
+def test_a_second_coverage_from_the_same_card_and_start_is_refused(admin_client):
+    coverage = Coverage.objects.order_by("id").first()
+
+    response = admin_client.post(
+        admin_url(Coverage, "add"),
+        {"patient": coverage.patient_id, "payer": coverage.payer_id, "plan": coverage.plan,
+         "member_id": coverage.member_id, "rank": 1, "start": coverage.start.isoformat(),
+         "end": "", "benefits_verified_at_0": "", "benefits_verified_at_1": ""},
+    )  # fmt: skip
+
+    assert response.status_code == 200
+    assert (
+        "already has this payer's coverage"
+        in response.context["adminform"].form.errors["member_id"][0]
+    )
+    assert Coverage.objects.filter(member_id=coverage.member_id).count() == 1
