@@ -192,6 +192,21 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = Path(env_str("AUTHQ_MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+# Uploaded documents (clinical notes, payer letters) larger than this are refused.
+AUTHQ_MAX_DOCUMENT_BYTES = env_int("AUTHQ_MAX_DOCUMENT_BYTES", 10 * 1024 * 1024)
+
+# Patient emails: printed to the console in development unless a backend is named.
+MAILERS = {
+    "default": {
+        "BACKEND": env_str(
+            "AUTHQ_EMAIL_BACKEND",
+            "django.core.mail.backends.console.EmailBackend"
+            if DEBUG
+            else "django.core.mail.backends.smtp.EmailBackend",
+        )
+    }
+}
+DEFAULT_FROM_EMAIL = env_str("AUTHQ_FROM_EMAIL", "authq@localhost")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -437,7 +437,7 @@ def sniff_document_type(head: bytes) -> tuple[str, str] | None:
 
 
 def max_document_bytes() -> int:
-    return int(getattr(settings, "AUTHQ_MAX_DOCUMENT_BYTES", 10 * 1024 * 1024))
+    return int(settings.AUTHQ_MAX_DOCUMENT_BYTES)
 
 
 def attach_document(

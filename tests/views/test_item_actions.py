@@ -26,12 +26,6 @@ from worklists.models import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _mailers(settings):
-    # Django 6.1 wants MAILERS configured; the test runner points it at locmem.
-    if not hasattr(settings, "MAILERS"):
-        settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
-
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
