@@ -52,7 +52,7 @@ class ServiceAdmin(admin.ModelAdmin):
         obj._state.adding = False
 
 
-class AuditedAdmin(ServiceAdmin):
+class AuditedViews(admin.ModelAdmin):
     """Records the rows of patient data a list page or a change page (with its inlines) shows.
 
     `patient_id_of` gives a row's patient from what the page already loaded
@@ -91,6 +91,27 @@ class AuditedAdmin(ServiceAdmin):
                 rows = [form.instance for form in inline.formset.initial_forms]
                 record_view(request, rows, inline.formset.model, patient_ids=patient_ids)
         return response
+
+
+class ViewOnlyAdmin(admin.ModelAdmin):
+    """Records that other services write: viewable, never added, changed or deleted here."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class AuditedAdmin(AuditedViews, ServiceAdmin):
+    """Patient data edited through the services, with every view recorded."""
+
+
+class AuditedViewOnlyAdmin(AuditedViews, ViewOnlyAdmin):
+    """Patient data written by other services (notes, documents), with every view recorded."""
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -292,7 +313,7 @@ class AuditedModelFilter(admin.SimpleListFilter):
 
 
 @admin.register(AccessEvent)
-class AccessEventAdmin(admin.ModelAdmin):
+class AccessEventAdmin(ViewOnlyAdmin):
     """The access audit: append-only (the database refuses changes), so view-only here."""
 
     list_display = ("id", "at", "user", "action", "model", "remote_addr", "request_id")
@@ -309,12 +330,3 @@ class AccessEventAdmin(admin.ModelAdmin):
         if term.isdigit():
             return queryset.filter(patient_ids__contains=[int(term)]), False
         return super().get_search_results(request, queryset, search_term)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -1,7 +1,8 @@
-"""Admin for payers, their rules, and authorizations.
+"""Admin for payers, their rules, authorizations, and the work on denials.
 
 Saves go through payers.services and views of authorizations are audited, with the
-bases in patients.admin (ServiceAdmin, AuditedAdmin).
+bases in patients.admin (ServiceAdmin, AuditedAdmin). Peer-to-peer reviews, appeals and
+documents are recorded by the work-item page's services, so they are view-only here.
 """
 
 from __future__ import annotations
@@ -13,9 +14,15 @@ from django.contrib import admin
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
-from patients.admin import AuditedAdmin, ReadOnlyInline, ServiceAdmin
+from patients.admin import (
+    AuditedAdmin,
+    AuditedViewOnlyAdmin,
+    ReadOnlyInline,
+    ServiceAdmin,
+    ViewOnlyAdmin,
+)
 from payers import services
-from payers.models import Authorization, Payer, PayerRule
+from payers.models import Appeal, Authorization, Document, Payer, PayerRule, PeerToPeerReview
 
 
 class PayerRuleInline(ReadOnlyInline):
@@ -231,4 +238,34 @@ class AuthorizationAdmin(AuditedAdmin):
         return services.update_authorization(obj, **changes)
 
     def patient_id_of(self, obj: Authorization) -> int:
+        return obj.order.patient_id
+
+
+@admin.register(PeerToPeerReview)
+class PeerToPeerReviewAdmin(ViewOnlyAdmin):
+    list_display = ("id", "authorization", "request_by", "window_start", "outcome", "created_at")
+    list_filter = ("outcome", "request_by")
+    search_fields = ("=authorization__auth_number", "authorization__order__external_id")
+    list_select_related = ("authorization",)
+
+
+@admin.register(Appeal)
+class AppealAdmin(ViewOnlyAdmin):
+    list_display = ("id", "authorization", "level", "deadline", "channel", "outcome", "filed_at")
+    list_filter = ("level", "outcome", "channel", "deadline")
+    search_fields = ("=authorization__auth_number", "authorization__order__external_id")
+    list_select_related = ("authorization",)
+
+
+@admin.register(Document)
+class DocumentAdmin(AuditedViewOnlyAdmin):
+    """File names may name the patient: they stay on the document's own page."""
+
+    list_display = ("id", "order", "authorization", "kind", "content_type", "size", "uploaded_at")
+    list_filter = ("kind", "content_type")
+    search_fields = ("order__external_id", "order__patient__mrn")
+    list_select_related = ("order", "authorization")
+    show_full_result_count = False
+
+    def patient_id_of(self, obj: Document) -> int:
         return obj.order.patient_id

@@ -13,9 +13,24 @@ from django.urls import reverse
 from django.utils import formats
 
 from patients.models import AccessAction, AccessEvent, Appointment, Coverage, Order, Patient
-from payers.models import Authorization, AuthStatus, Payer, PayerRule
+from payers.models import (
+    Appeal,
+    Authorization,
+    AuthStatus,
+    Document,
+    Payer,
+    PayerRule,
+    PeerToPeerReview,
+)
 from worklists import roles
-from worklists.models import EventKind, ScanRun, WorkItem, WorkItemEvent
+from worklists.models import (
+    EventKind,
+    PatientNotification,
+    ScanRun,
+    WorkItem,
+    WorkItemEvent,
+    WorkItemNote,
+)
 
 AS_OF = dt.date(2026, 3, 2)
 
@@ -31,17 +46,36 @@ MODELS = [
     WorkItemEvent,
     ScanRun,
     AccessEvent,
+    PeerToPeerReview,
+    Appeal,
+    Document,
+    WorkItemNote,
+    PatientNotification,
 ]
 # List pages that could show a patient's record.
-PATIENT_LISTS = [
-    Patient,
-    Coverage,
-    Order,
-    Appointment,
-    Authorization,
+PATIENT_LISTS = [m for m in MODELS if m not in (Payer, PayerRule, ScanRun)]
+# Pages of patient data that record what they show, with the path to the patient.
+AUDITED = {
+    Patient: "pk",
+    Coverage: "patient",
+    Order: "patient",
+    Appointment: "order__patient",
+    Authorization: "order__patient",
+    Document: "order__patient",
+    WorkItemNote: "work_item__order__patient",
+    PatientNotification: "work_item__order__patient",
+}
+# Records other services write: never added, changed or deleted in the admin.
+VIEW_ONLY = [
     WorkItem,
     WorkItemEvent,
+    ScanRun,
     AccessEvent,
+    PeerToPeerReview,
+    Appeal,
+    Document,
+    WorkItemNote,
+    PatientNotification,
 ]
 
 
@@ -51,7 +85,7 @@ def admin_url(model: type, view: str, *args: object) -> str:
 
 @pytest.fixture
 def practice(db: None) -> None:
-    """A small seeded practice, with work items, their history and a scan run."""
+    """A small seeded practice, with work items and the records of working them."""
     roles.ensure_roles()
     call_command(
         "seed_demo", "--patients", "30", "--seed", "3", "--as-of", AS_OF.isoformat(),
@@ -69,6 +103,23 @@ def practice(db: None) -> None:
             last_seen_as_of=AS_OF,
         )
         WorkItemEvent.objects.create(work_item=item, kind=EventKind.OPENED, data={"n": index})
+        # Free text that names the patient, as notes, emails and file names may.
+        patient = order.patient
+        name = f"{patient.first_name} {patient.last_name}"
+        WorkItemNote.objects.create(work_item=item, text=f"Called {name}")
+        PatientNotification.objects.create(
+            work_item=item, template="approved", to_address=f"p{index}@example.com",
+            subject=f"For {name}", body=f"Dear {name}", sent_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
+        )  # fmt: skip
+        Document.objects.create(
+            order=order, kind="clinical_note", content_type="application/pdf", size=1000,
+            storage_name=f"documents/{index}", original_name=f"{patient.last_name} notes.pdf",
+        )  # fmt: skip
+    denied = Authorization.objects.filter(status=AuthStatus.DENIED).first()
+    PeerToPeerReview.objects.create(authorization=denied, request_by=AS_OF + dt.timedelta(days=3))
+    Appeal.objects.create(
+        authorization=denied, level="1", deadline=AS_OF + dt.timedelta(days=60), channel="portal"
+    )
 
 
 @pytest.fixture
@@ -114,11 +165,7 @@ def views_recorded(model: type) -> AccessEvent:
     ).latest("id")
 
 
-@pytest.mark.parametrize(
-    "model",
-    [Patient, Coverage, Order, Appointment, Authorization],
-    ids=lambda m: m._meta.label_lower,
-)
+@pytest.mark.parametrize("model", list(AUDITED), ids=lambda m: m._meta.label_lower)
 def test_list_pages_record_the_rows_they_show_in_the_access_audit(admin_client, model):
     response = admin_client.get(admin_url(model, "changelist"))
 
@@ -126,17 +173,8 @@ def test_list_pages_record_the_rows_they_show_in_the_access_audit(admin_client, 
     event = views_recorded(model)
     assert event.user.username == "admin-demo"
     assert event.object_ids == sorted(row.pk for row in shown)
-    patients = set(
-        model.objects.filter(pk__in=event.object_ids).values_list(
-            "pk"
-            if model is Patient
-            else "patient"
-            if hasattr(model, "patient")
-            else "order__patient",
-            flat=True,
-        )
-    )
-    assert event.patient_ids == sorted(patients)
+    patients = model.objects.filter(pk__in=event.object_ids).values_list(AUDITED[model], flat=True)
+    assert event.patient_ids == sorted(set(patients))
 
 
 def test_a_patients_page_records_the_patient_and_the_rows_of_its_inlines(admin_client):
@@ -189,10 +227,8 @@ def test_payer_rules_are_found_by_code(admin_client):
     assert all("72148" in rule.codes for rule in rules)
 
 
-@pytest.mark.parametrize(
-    "model", [WorkItemEvent, ScanRun, AccessEvent], ids=lambda m: m._meta.label_lower
-)
-def test_history_audit_and_scan_runs_cannot_be_added_changed_or_deleted(admin_client, model):
+@pytest.mark.parametrize("model", VIEW_ONLY, ids=lambda m: m._meta.label_lower)
+def test_records_written_by_other_services_cannot_be_added_changed_or_deleted(admin_client, model):
     obj = model.objects.first()
     before = model.objects.count()
 

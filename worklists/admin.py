@@ -1,7 +1,8 @@
-"""Admin for work items, their history, and scan runs.
+"""Admin for work items, their history, notes and notifications, and scan runs.
 
-The scan owns work items (worklists.services), so the admin shows them and edits
-nothing a scan writes; an item's history and the scan runs are read-only records.
+The scan and the work-item page own these records (worklists.services), so the admin
+shows them and changes none. Notes and patient emails hold free text (PHI): it stays
+on each record's own page, never in list columns.
 """
 
 from __future__ import annotations
@@ -11,20 +12,14 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from worklists.models import ScanRun, WorkItem, WorkItemEvent
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Viewable, never added, changed or deleted here."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from patients.admin import AuditedViewOnlyAdmin, ViewOnlyAdmin
+from worklists.models import (
+    PatientNotification,
+    ScanRun,
+    WorkItem,
+    WorkItemEvent,
+    WorkItemNote,
+)
 
 
 class WorkItemEventInline(admin.TabularInline):
@@ -42,7 +37,7 @@ class WorkItemEventInline(admin.TabularInline):
 
 
 @admin.register(WorkItem)
-class WorkItemAdmin(ReadOnlyAdmin):
+class WorkItemAdmin(ViewOnlyAdmin):
     list_display = (
         "id",
         "kind",
@@ -63,7 +58,7 @@ class WorkItemAdmin(ReadOnlyAdmin):
 
 
 @admin.register(WorkItemEvent)
-class WorkItemEventAdmin(ReadOnlyAdmin):
+class WorkItemEventAdmin(ViewOnlyAdmin):
     """Append-only history: written by the services that change an item, never here."""
 
     list_display = ("id", "work_item", "kind", "at", "actor")
@@ -74,7 +69,7 @@ class WorkItemEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ScanRun)
-class ScanRunAdmin(ReadOnlyAdmin):
+class ScanRunAdmin(ViewOnlyAdmin):
     list_display = (
         "id",
         "as_of",
@@ -87,3 +82,25 @@ class ScanRunAdmin(ReadOnlyAdmin):
         "items_resolved",
     )
     list_filter = ("trigger", "as_of")
+
+
+@admin.register(WorkItemNote)
+class WorkItemNoteAdmin(AuditedViewOnlyAdmin):
+    list_display = ("id", "work_item", "author", "created_at")
+    list_filter = ("created_at",)
+    search_fields = ("=work_item__id", "work_item__order__external_id")
+    list_select_related = ("work_item__order", "author")
+
+    def patient_id_of(self, obj: WorkItemNote) -> int:
+        return obj.work_item.order.patient_id
+
+
+@admin.register(PatientNotification)
+class PatientNotificationAdmin(AuditedViewOnlyAdmin):
+    list_display = ("id", "work_item", "template", "financial_responsibility", "sent_at", "sent_by")
+    list_filter = ("template", "financial_responsibility", "sent_at")
+    search_fields = ("=work_item__id", "work_item__order__external_id")
+    list_select_related = ("work_item__order", "sent_by")
+
+    def patient_id_of(self, obj: PatientNotification) -> int:
+        return obj.work_item.order.patient_id
