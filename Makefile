@@ -72,6 +72,7 @@ run: install
 		--step "$(MANAGE) migrate --noinput" \
 		--step "$(MANAGE) collectstatic --noinput --verbosity 0" \
 		--step "$(MANAGE) seed_demo --if-empty" \
+		--step "$(MANAGE) scan_authorizations" \
 		--proc "web=$(MANAGE) runserver 127.0.0.1:$(PORT)" \
 		--proc "worker=.venv/bin/celery -A authq worker -l info --concurrency 2" \
 		--proc "beat=.venv/bin/celery -A authq beat -l info" \
