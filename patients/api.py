@@ -56,6 +56,8 @@ class CoverageSerializer(RecordSerializer):
 
     class Meta:
         model = Coverage
+        # The key is looked up by the upsert service under a lock, not refused here.
+        validators: list = []
         fields = [
             "id",
             "patient",

@@ -81,6 +81,14 @@ class Coverage(models.Model):
             models.CheckConstraint(
                 condition=Q(rank__gte=1), name="patients_coverage_rank_positive"
             ),
+            # The API's key for a coverage.
+            models.UniqueConstraint(
+                fields=["patient", "payer", "member_id", "start"],
+                name="patients_coverage_key_unique",
+            ),
+            models.CheckConstraint(
+                condition=~Q(member_id=""), name="patients_coverage_member_id_not_blank"
+            ),
             models.CheckConstraint(
                 condition=Q(coinsurance_percent__isnull=True)
                 | Q(coinsurance_percent__gte=0, coinsurance_percent__lte=100),

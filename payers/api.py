@@ -441,6 +441,8 @@ class AuthorizationSerializer(RecordSerializer):
 
     class Meta:
         model = Authorization
+        # The key is looked up by the upsert service under a lock, not refused here.
+        validators: list = []
         fields = [
             "id",
             "order",

@@ -228,6 +228,12 @@ class Authorization(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=AuthStatus.values), name="payers_authorization_status_valid"
             ),
+            # The API's key for an authorization: a re-sent decision never doubles visits.
+            models.UniqueConstraint(
+                fields=["order", "auth_number"],
+                condition=~Q(auth_number=""),
+                name="payers_authorization_number_unique_per_order",
+            ),
             models.CheckConstraint(
                 condition=~Q(status__in=APPROVED_STATUSES)
                 | Q(start_date__isnull=False, end_date__isnull=False),
