@@ -17,6 +17,7 @@ from django.utils import timezone
 from patients.models import Appointment, Coverage, Order, Patient
 from payers.models import Payer
 from payers.services import ActionRefused, DuplicateKey, save_changes
+from payers.signals import announce_orders_changed
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -55,8 +56,11 @@ def upsert_coverage(
         Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk").get()
         coverage = find_coverage(patient, **key)
         if coverage is not None:
-            return save_changes(coverage, fields), False
-        return Coverage.objects.create(patient=patient, **key, **fields), True
+            result = save_changes(coverage, fields), False
+        else:
+            result = Coverage.objects.create(patient=patient, **key, **fields), True
+        _announce_patient(patient.pk)
+        return result
 
 
 def update_coverage(coverage: Coverage, **changes: Any) -> Coverage:
@@ -71,24 +75,49 @@ def update_coverage(coverage: Coverage, **changes: Any) -> Coverage:
                 "member_id",
                 "The patient already has this payer's coverage for this member id from this date.",
             )
-        return save_changes(coverage, changes)
+        coverage = save_changes(coverage, changes)
+        _announce_patient(coverage.patient_id)
+        return coverage
+
+
+def _announce_patient(patient_id: int) -> None:
+    """A coverage change touches every order of the patient."""
+    announce_orders_changed(
+        Order.objects.filter(patient_id=patient_id).values_list("pk", flat=True)
+    )
 
 
 def upsert_order(*, external_id: str, **fields: Any) -> tuple[Order, bool]:
-    return Order.objects.update_or_create(external_id=external_id, defaults=fields)
+    order, created = Order.objects.update_or_create(external_id=external_id, defaults=fields)
+    announce_orders_changed([order.pk])
+    return order, created
 
 
 def update_order(order: Order, **changes: Any) -> Order:
-    return save_changes(order, changes)
+    order = save_changes(order, changes)
+    announce_orders_changed([order.pk])
+    return order
 
 
 def upsert_appointment(*, external_id: str, **fields: Any) -> tuple[Appointment, bool]:
-    return Appointment.objects.update_or_create(external_id=external_id, defaults=fields)
+    before = (
+        Appointment.objects.filter(external_id=external_id)
+        .values_list("order_id", flat=True)
+        .first()
+    )
+    appointment, created = Appointment.objects.update_or_create(
+        external_id=external_id, defaults=fields
+    )
+    announce_orders_changed([appointment.order_id, *([before] if before else [])])
+    return appointment, created
 
 
 def update_appointment(appointment: Appointment, **changes: Any) -> Appointment:
     """Reschedule, complete, cancel or move an appointment."""
-    return save_changes(appointment, changes)
+    before = appointment.order_id
+    appointment = save_changes(appointment, changes)
+    announce_orders_changed([before, appointment.order_id])
+    return appointment
 
 
 def verify_benefits(

@@ -31,6 +31,7 @@ from payers.models import (
     PayerRule,
     PeerToPeerReview,
 )
+from payers.signals import announce_orders_changed
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -189,11 +190,14 @@ def upsert_authorization(
         existing = find_authorization(order, auth_number)
         if existing is not None:
             check_transition(existing.status, fields.get("status", existing.status))
-            return save_changes(existing, fields), False
-        auth = Authorization.objects.create(
-            order=order, auth_number=auth_number, created_by=by, **fields
-        )
-        return auth, True
+            result = save_changes(existing, fields), False
+        else:
+            auth = Authorization.objects.create(
+                order=order, auth_number=auth_number, created_by=by, **fields
+            )
+            result = auth, True
+        announce_orders_changed([order.pk])
+        return result
 
 
 def update_authorization(auth: Authorization, **changes: Any) -> Authorization:
@@ -207,7 +211,9 @@ def update_authorization(auth: Authorization, **changes: Any) -> Authorization:
             raise DuplicateKey(
                 "auth_number", "Another authorization of this order has this auth number."
             )
-        return save_changes(current, changes)
+        current = save_changes(current, changes)
+        announce_orders_changed([current.order_id])
+        return current
 
 
 # Working an authorization from the work-item page.

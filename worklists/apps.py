@@ -9,7 +9,11 @@ class WorklistsConfig(AppConfig):
     verbose_name = "Work items and the scan"
 
     def ready(self) -> None:
+        from payers.signals import orders_changed
         from worklists.roles import ensure_roles
+        from worklists.services import reevaluate_when_committed
 
         # Once every app's permissions exist: worklists migrates last.
         post_migrate.connect(ensure_roles, sender=self, dispatch_uid="worklists.ensure_roles")
+        # Records changed through the API or the admin refresh their orders' items at once.
+        orders_changed.connect(reevaluate_when_committed, dispatch_uid="worklists.reevaluate")

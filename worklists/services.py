@@ -225,6 +225,17 @@ def reevaluate_order(
     return _apply_findings([order_id], as_of or scan.today(), scan.RuleBook.load(), actor_id)
 
 
+def reevaluate_orders(order_ids: Sequence[int], *, as_of: dt.date | None = None) -> ChunkResult:
+    """Re-run the scan for a few orders now (one chunk)."""
+    return _apply_findings(list(order_ids), as_of or scan.today(), scan.RuleBook.load())
+
+
+def reevaluate_when_committed(sender: object, *, order_ids: Sequence[int], **_: object) -> None:
+    """payers.signals.orders_changed receiver: re-evaluate once the change has committed."""
+    ids = list(order_ids)
+    transaction.on_commit(lambda: reevaluate_orders(ids))
+
+
 def run_scan(*, as_of: dt.date | None = None, trigger: str = "command") -> ScanRun | None:
     """The full scan over every order, chunk by chunk; None when another scan holds the lock."""
     as_of = as_of or scan.today()

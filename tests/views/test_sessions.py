@@ -68,8 +68,11 @@ def test_sign_out_is_a_post_and_ends_the_session(specialist: User) -> None:
     ("idle_seconds", "signed_in"), [(14 * 60 + 59, True), (15 * 60 + 1, False)]
 )
 def test_idle_logoff_after_fifteen_minutes(
-    specialist: User, idle_seconds: int, signed_in: bool
+    specialist: User, idle_seconds: int, signed_in: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A frozen clock: a slow request must not eat the one-second margin.
+    now = middleware.clock()
+    monkeypatch.setattr(middleware, "clock", lambda: now)
     web = _signed_in(specialist)
     web.get("/queue/")
     _shift(web, middleware.LAST_ACTIVITY, idle_seconds)
