@@ -19,15 +19,12 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Q
-from django.db.models.functions import TruncDate
+from django.db import connection
 
 from patients.models import (
     EXPEDITED_PRIORITIES,
     USED_STATUSES,
-    Appointment,
     AppointmentStatus,
-    Coverage,
     Order,
 )
 from payers.models import (
@@ -436,74 +433,78 @@ def evaluate_order(order: OrderFacts, rules: RuleBook, as_of: dt.date) -> Evalua
     return Evaluation(decisions=decisions, findings=findings)
 
 
+_ORDERS_SQL = """
+SELECT id, patient_id, service_category, code, priority, visits_ordered, auth_requested_at
+FROM patients_order WHERE id = ANY(%(ids)s) ORDER BY id
+"""
+# Booked in the window, or used (whatever the date); the local day computed by PostgreSQL.
+_APPOINTMENTS_SQL = """
+SELECT order_id, id, status, (start AT TIME ZONE %(tz)s)::date
+FROM patients_appointment
+WHERE order_id = ANY(%(ids)s)
+  AND ((status = %(booked)s AND start >= %(lo)s AND start < %(hi)s) OR status = ANY(%(used)s))
+ORDER BY order_id, start, id
+"""
+# Authorization.objects.counted(): drafts and cancelled requests are ignored.
+_AUTHORIZATIONS_SQL = """
+SELECT order_id, id, status, auth_number, start_date, end_date, approved_visits,
+       submitted_at, decided_at, expedited
+FROM payers_authorization
+WHERE order_id = ANY(%(ids)s) AND NOT (status = ANY(%(ignored)s))
+ORDER BY order_id, id
+"""
+# Coverage.objects.primary(): rank 1.
+_COVERAGES_SQL = """
+SELECT patient_id, id, payer_id, plan, start, "end"
+FROM patients_coverage
+WHERE patient_id = ANY(%(patients)s) AND rank = 1
+ORDER BY patient_id, start DESC, id
+"""
+
+
 def load_orders(order_ids: Sequence[int], as_of: dt.date, window_end: dt.date) -> list[OrderFacts]:
-    """Read the scan's input for a chunk of orders: five queries, whatever the chunk size."""
-    orders = {
-        row[0]: OrderFacts(*row)
-        for row in Order.objects.filter(id__in=order_ids)
-        .order_by("id")
-        .values_list(
-            "id",
-            "patient_id",
-            "service_category",
-            "code",
-            "priority",
-            "visits_ordered",
-            "auth_requested_at",
-        )
-    }
-    if not orders:
-        return []
-    tz = practice_tz()
-    window = Q(
-        status=AppointmentStatus.BOOKED,
-        start__gte=day_start(as_of),
-        start__lt=day_start(window_end + dt.timedelta(days=1)),
-    )
-    appointments = (
-        Appointment.objects.filter(window | Q(status__in=USED_STATUSES), order_id__in=orders)
-        .annotate(day=TruncDate("start", tzinfo=tz))
-        .order_by("order_id", "start", "id")
-        .values_list("order_id", "id", "status", "day")
-    )
-    for order_id, appointment_id, status, day in appointments:
-        if status == AppointmentStatus.BOOKED:
-            orders[order_id].upcoming.append((appointment_id, day))
-        else:
-            orders[order_id].used_days.append(day)
+    """Read the scan's input for a chunk of orders: four queries, whatever the chunk size.
 
-    auths = (
-        Authorization.objects.counted()
-        .filter(order_id__in=orders)
-        .order_by("order_id", "id")
-        .values_list(
-            "order_id",
-            "id",
-            "status",
-            "auth_number",
-            "start_date",
-            "end_date",
-            "approved_visits",
-            "submitted_at",
-            "decided_at",
-            "expedited",
+    Plain SQL with array parameters: the rows go straight into the facts, without the
+    ORM's per-value conversions (the scan reads a million rows; see docs/performance.md).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_ORDERS_SQL, {"ids": list(order_ids)})
+        orders = {row[0]: OrderFacts(*row) for row in cursor.fetchall()}
+        if not orders:
+            return []
+        ids = list(orders)
+        cursor.execute(
+            _APPOINTMENTS_SQL,
+            {
+                "ids": ids,
+                "tz": settings.AUTHQ_TIME_ZONE,
+                "booked": AppointmentStatus.BOOKED.value,
+                "lo": day_start(as_of),
+                "hi": day_start(window_end + dt.timedelta(days=1)),
+                "used": [s.value for s in USED_STATUSES],
+            },
         )
-    )
-    for order_id, *rest in auths:
-        orders[order_id].authorizations.append(AuthFacts(*rest))
+        booked = AppointmentStatus.BOOKED.value
+        for order_id, appointment_id, status, day in cursor.fetchall():
+            if status == booked:
+                orders[order_id].upcoming.append((appointment_id, day))
+            else:
+                orders[order_id].used_days.append(day)
 
-    by_patient: dict[int, list[OrderFacts]] = defaultdict(list)
-    for order in orders.values():
-        by_patient[order.patient_id].append(order)
-    coverages = (
-        Coverage.objects.primary()
-        .filter(patient_id__in=by_patient)
-        .values_list("patient_id", "id", "payer_id", "plan", "start", "end")
-    )
-    for patient_id, *rest in coverages:
-        facts = CoverageFacts(*rest)
-        for order in by_patient[patient_id]:
-            order.coverages.append(facts)
+        ignored = [AuthStatus.DRAFT.value, AuthStatus.CANCELLED.value]
+        cursor.execute(_AUTHORIZATIONS_SQL, {"ids": ids, "ignored": ignored})
+        for order_id, *rest in cursor.fetchall():
+            orders[order_id].authorizations.append(AuthFacts(*rest))
+
+        by_patient: dict[int, list[OrderFacts]] = defaultdict(list)
+        for order in orders.values():
+            by_patient[order.patient_id].append(order)
+        cursor.execute(_COVERAGES_SQL, {"patients": list(by_patient)})
+        for patient_id, *rest in cursor.fetchall():
+            facts = CoverageFacts(*rest)
+            for order in by_patient[patient_id]:
+                order.coverages.append(facts)
     return list(orders.values())
 
 
