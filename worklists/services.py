@@ -247,6 +247,9 @@ def run_scan(*, as_of: dt.date | None = None, trigger: str = "command") -> ScanR
         log.info("scan skipped: another scan is running")
         return None
     try:
+        if _chunked_run_in_flight():
+            log.info("scan skipped: a chunked scan is running")
+            return None
         run = ScanRun.objects.create(as_of=as_of, trigger=trigger)
         total = ChunkResult()
         rules = scan.RuleBook.load()
@@ -272,6 +275,113 @@ def run_scan(*, as_of: dt.date | None = None, trigger: str = "command") -> ScanR
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [SCAN_LOCK_KEY])
+
+
+# --- The chunked scan: the beat's, spread over Celery workers. ----------------------
+# The coordinator cuts the orders into id ranges and enqueues one `scan_chunk` task per
+# range; any number of workers run them in parallel. One scan at a time still holds:
+# the coordinator takes the same advisory lock as run_scan, refuses to start while a
+# chunked run is unfinished (unless it is older than CHUNKED_SCAN_STALE_AFTER: its
+# chunks were lost), and creates the run's row before releasing the lock. The last
+# chunk to finish marks the run finished (see docs/performance.md).
+
+CHUNKED_TRIGGER = "beat"
+CHUNKED_SCAN_STALE_AFTER = dt.timedelta(minutes=30)
+
+_RANGES_SQL = """
+SELECT min(id), max(id), count(*)
+FROM (SELECT id, (row_number() OVER (ORDER BY id) - 1) / %s AS chunk FROM patients_order) o
+GROUP BY chunk ORDER BY chunk
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ScanChunk:
+    """Orders with ids in [first_id, last_id] (last_id None: and every later one)."""
+
+    first_id: int
+    last_id: int | None
+    planned: int
+
+
+def _chunked_run_in_flight() -> bool:
+    return ScanRun.objects.filter(
+        trigger=CHUNKED_TRIGGER,
+        finished_at__isnull=True,
+        started_at__gt=timezone.now() - CHUNKED_SCAN_STALE_AFTER,
+    ).exists()
+
+
+def plan_chunked_scan(
+    *, as_of: dt.date | None = None, chunk_size: int | None = None
+) -> tuple[ScanRun, list[ScanChunk]] | None:
+    """Start a chunked scan: its ScanRun and the chunks to enqueue; None while another runs."""
+    as_of = as_of or scan.today()
+    chunk_size = chunk_size or settings.AUTHQ_SCAN_CHUNK_SIZE
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Transaction-level: released at commit, once the run's row is visible to all.
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [SCAN_LOCK_KEY])
+        (acquired,) = cursor.fetchone()
+        if not acquired or _chunked_run_in_flight():
+            log.info("scan skipped: another scan is running")
+            return None
+        cursor.execute(_RANGES_SQL, [chunk_size])
+        ranges = cursor.fetchall()
+        chunks = [ScanChunk(lo, hi, n) for lo, hi, n in ranges]
+        if chunks:  # orders added while the scan runs belong to the last chunk
+            chunks[-1] = ScanChunk(chunks[-1].first_id, None, chunks[-1].planned)
+        run = ScanRun.objects.create(as_of=as_of, trigger=CHUNKED_TRIGGER)
+        if not chunks:
+            run.finished_at = timezone.now()
+            run.save(update_fields=["finished_at"])
+    return run, chunks
+
+
+def scan_chunk(run_id: int, chunk: ScanChunk, as_of: dt.date, orders_planned: int) -> bool:
+    """Scan one chunk of a chunked run; True when it was the run's last chunk.
+
+    `orders_planned` is the run's total: the chunk that brings orders_scanned to it
+    finishes the run.
+
+    Idempotent like every scan: a chunk delivered twice finds nothing left to change.
+    Its findings and the run's counters commit together.
+    """
+    ids = Order.objects.filter(id__gte=chunk.first_id).order_by("id")
+    if chunk.last_id is not None:
+        ids = ids.filter(id__lte=chunk.last_id)
+    rules = scan.RuleBook.load()
+    chunk_size = settings.AUTHQ_SCAN_CHUNK_SIZE
+    with transaction.atomic():
+        total = ChunkResult()
+        order_ids = list(ids.values_list("id", flat=True))
+        for start in range(0, len(order_ids), chunk_size):
+            total.add(_apply_findings(order_ids[start : start + chunk_size], as_of, rules))
+        now = timezone.now()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                UPDATE worklists_scanrun
+                SET orders_scanned = orders_scanned + %s, items_opened = items_opened + %s,
+                    items_updated = items_updated + %s, items_resolved = items_resolved + %s
+                WHERE id = %s RETURNING orders_scanned, finished_at
+                """,
+                [chunk.planned, total.opened, total.updated, total.resolved, run_id],
+            )
+            row = cursor.fetchone()
+        if row is None or row[1] is not None or row[0] < orders_planned:
+            return False
+        run = ScanRun.objects.select_for_update().get(pk=run_id)
+        run.finished_at = now
+        run.save(update_fields=["finished_at"])
+    log.info(
+        "scan as_of=%s orders=%d opened=%d updated=%d resolved=%d (chunked)",
+        as_of,
+        run.orders_scanned,
+        run.items_opened,
+        run.items_updated,
+        run.items_resolved,
+    )
+    return True
 
 
 # --- Claiming: who works an item. ---------------------------------------------------

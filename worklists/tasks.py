@@ -3,17 +3,40 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from celery import shared_task
+from celery import group, shared_task
 
 from worklists import services
 
 
-@shared_task(name="worklists.tasks.scan_authorizations")
-def scan_authorizations(as_of: str | None = None) -> int | None:
-    """The beat's scan; returns the ScanRun id, or None when another scan was running."""
-    run = services.run_scan(as_of=dt.date.fromisoformat(as_of) if as_of else None, trigger="beat")
-    return run.pk if run else None
+@shared_task(name="worklists.tasks.scan_authorizations", bind=True)
+def scan_authorizations(self: Any, as_of: str | None = None) -> int | None:
+    """The beat's scan, chunked: enqueues one `scan_chunk` per range of orders, so every
+    worker listening shares it. Returns the ScanRun id, or None when another scan runs.
+    The last chunk to finish marks the run finished."""
+    planned = services.plan_chunked_scan(as_of=dt.date.fromisoformat(as_of) if as_of else None)
+    if planned is None:
+        return None
+    run, chunks = planned
+    total = sum(chunk.planned for chunk in chunks)
+    # The chunks go where this task came from (the default queue in production).
+    queue = (self.request.delivery_info or {}).get("routing_key") or None
+    group(
+        scan_chunk.s(
+            run.pk, chunk.first_id, chunk.last_id, chunk.planned, run.as_of.isoformat(), total
+        )
+        for chunk in chunks
+    ).apply_async(queue=queue)
+    return run.pk
+
+
+@shared_task(name="worklists.tasks.scan_chunk")
+def scan_chunk(
+    run_id: int, first_id: int, last_id: int | None, planned: int, as_of: str, orders_planned: int
+) -> bool:
+    chunk = services.ScanChunk(first_id, last_id, planned)
+    return services.scan_chunk(run_id, chunk, dt.date.fromisoformat(as_of), orders_planned)
 
 
 @shared_task(name="worklists.tasks.reevaluate_order")
