@@ -31,6 +31,7 @@ from rest_framework.permissions import DjangoModelPermissions, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from patients.audit import record_view
 from patients.models import Order
 from payers import services
 from payers.models import (
@@ -281,7 +282,66 @@ def apply_filters(
     return queryset
 
 
+def shows_patient_data(model: type[models.Model]) -> bool:
+    """A patient, or a record of one (it has a patient or an order): its reads are audited."""
+    if model._meta.label_lower == "patients.patient":
+        return True
+    names = {f.name for f in model._meta.get_fields()}
+    return "patient" in names or "order" in names
+
+
+def _cached_patient_id(record: models.Model) -> int | None:
+    """The record's patient id when it is at hand without a query, else None."""
+    if record._meta.label_lower == "patients.patient":
+        return record.pk
+    patient_id = getattr(record, "patient_id", None)
+    if patient_id is not None:
+        return patient_id
+    order_field = next((f for f in record._meta.concrete_fields if f.name == "order"), None)
+    if order_field is not None and order_field.is_cached(record):
+        return getattr(record.order, "patient_id", None)  # type: ignore[attr-defined]
+    return None
+
+
+class AuditedReadsMixin:
+    """S25 for the API: list and retrieve record the ids of the patient data they return.
+
+    One AccessEvent per response (a list records the ids of its page), written by
+    patients.audit.record_view; models that hold no patient data record nothing.
+    """
+
+    def record_reads(self, request: Request, records: Sequence[models.Model]) -> None:
+        if not records:
+            return
+        model = type(records[0])
+        if not shows_patient_data(model):
+            return
+        patient_ids = [_cached_patient_id(r) for r in records]
+        record_view(
+            request._request,  # noqa: SLF001
+            list(records),
+            model,
+            patient_ids=None if None in patient_ids else [p for p in patient_ids if p],
+        )
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())  # type: ignore[attr-defined]
+        page = self.paginate_queryset(queryset)  # type: ignore[attr-defined]
+        records = list(page) if page is not None else list(queryset)
+        self.record_reads(request, records)
+        serializer = self.get_serializer(records, many=True)  # type: ignore[attr-defined]
+        if page is not None:
+            return self.get_paginated_response(serializer.data)  # type: ignore[attr-defined]
+        return Response(serializer.data)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        record = self.get_object()  # type: ignore[attr-defined]
+        self.record_reads(request, [record])
+        return Response(self.get_serializer(record).data)  # type: ignore[attr-defined]
+
+
 class RecordViewSet(
+    AuditedReadsMixin,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

@@ -14,8 +14,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from patients.audit import record_view
 from patients.models import Order, Patient
-from payers.api import ChoiceFilter, KeyFilter, QueryFilter, apply_filters
+from payers.api import AuditedReadsMixin, ChoiceFilter, KeyFilter, QueryFilter, apply_filters
+from payers.models import Authorization
 from worklists.models import ACTIVE_STATUSES, ItemKind, ItemStatus, Queue, WorkItem
 from worklists.scan import COVERED, NOT_REQUIRED, PENDING, check_visit
 
@@ -66,7 +68,7 @@ WORK_ITEM_FILTERS: list[QueryFilter] = [
 
 
 @extend_schema_view(list=extend_schema(parameters=[f.parameter() for f in WORK_ITEM_FILTERS]))
-class WorkItemViewSet(viewsets.ReadOnlyModelViewSet):
+class WorkItemViewSet(AuditedReadsMixin, viewsets.ReadOnlyModelViewSet):
     """Work items found by the scan, in queue order: STAT first, then by due date."""
 
     serializer_class = WorkItemSerializer
@@ -142,7 +144,17 @@ class AuthCheckView(APIView):
         query = AuthCheckQuery(data=request.query_params)
         if not query.is_valid():
             raise ValidationError(query.errors)
-        check = check_visit(query.validated_data["order"], query.validated_data["date"])
+        order = query.validated_data["order"]
+        check = check_visit(order, query.validated_data["date"])
+        # The answer tells about the order and its authorization: a read of patient data.
+        record_view(request._request, [order.pk], Order, patient_ids=[order.patient_id])  # noqa: SLF001
+        if check.authorization is not None:
+            record_view(
+                request._request,  # noqa: SLF001
+                [check.authorization.pk],
+                Authorization,
+                patient_ids=[order.patient_id],
+            )
         auth = check.authorization
         answer = {
             "status": check.status,

@@ -191,6 +191,15 @@ class AppealForm(forms.Form):
         )
 
 
+class ReviewOutcomeForm(forms.Form):
+    """The result of a pending peer-to-peer review or appeal, once the payer gives it."""
+
+    outcome = forms.ChoiceField(
+        choices=[("", "choose…"), *[c for c in ReviewOutcome.choices if c[0] != "pending"]],
+        label="Outcome",
+    )
+
+
 class DocumentForm(forms.Form):
     file = forms.FileField()
     kind = forms.ChoiceField(choices=DocumentKind.choices)
@@ -247,9 +256,3 @@ class DismissForm(forms.Form):
         if data.get("reason") == DismissalReason.OTHER and not data.get("note", "").strip():
             self.add_error("note", "Say why.")
         return data
-
-
-class ReviewOutcomeForm(forms.Form):
-    outcome = forms.ChoiceField(
-        choices=[c for c in ReviewOutcome.choices if c[0] != ReviewOutcome.PENDING]
-    )

@@ -679,6 +679,28 @@ def record_item_appeal(
     return record
 
 
+def set_item_review_outcome(
+    item: WorkItem, review: PeerToPeerReview | Appeal, *, by: User, outcome: str
+) -> PeerToPeerReview | Appeal:
+    """The result of a peer-to-peer review or an appeal of the item's order, recorded once."""
+    if review.authorization.order_id != item.order_id:
+        raise ActionRefused("That review is not on this item's order.")
+    kind, key = (
+        ("peer_review_outcome", "peer_review")
+        if isinstance(review, PeerToPeerReview)
+        else ("appeal_outcome", "appeal")
+    )
+    with transaction.atomic():
+        review = payer_services.set_review_outcome(review, outcome=outcome)
+        _worked(
+            item,
+            kind,
+            by,
+            {"authorization": review.authorization_id, key: review.pk, "outcome": review.outcome},
+        )
+    return review
+
+
 def attach_item_document(item: WorkItem, *, by: User, **document: Any) -> Document:
     with transaction.atomic():
         doc = payer_services.attach_document(item.order, by=by, **document)

@@ -11,11 +11,23 @@ app_name = "worklists"
 urlpatterns = [
     # The work-item page and its actions (worklists/views/item.py).
     path("items/<int:pk>/", item.item, name="item"),
-    path("items/<int:pk>/coverage/<int:coverage_pk>/benefits/", item.benefits, name="item-benefits"),
+    path(
+        "items/<int:pk>/coverage/<int:coverage_pk>/benefits/", item.benefits, name="item-benefits"
+    ),
     path("items/<int:pk>/submit/", item.submit, name="item-submit"),
     path("items/<int:pk>/decide/", item.decide, name="item-decide"),
     path("items/<int:pk>/peer-review/", item.peer_review, name="item-peer-review"),
     path("items/<int:pk>/appeal/", item.appeal, name="item-appeal"),
+    path(
+        "items/<int:pk>/peer-review/<int:review_pk>/outcome/",
+        item.peer_review_outcome,
+        name="item-peer-review-outcome",
+    ),
+    path(
+        "items/<int:pk>/appeal/<int:appeal_pk>/outcome/",
+        item.appeal_outcome,
+        name="item-appeal-outcome",
+    ),
     path("items/<int:pk>/documents/", item.document, name="item-document"),
     path(
         "items/<int:pk>/documents/<int:document_pk>/",

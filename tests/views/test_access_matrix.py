@@ -90,6 +90,11 @@ EXPECTED: dict[str, Row] = {
     "worklists:item-decide": Row("POST", ("item",), html(WORKERS)),
     "worklists:item-peer-review": Row("POST", ("item",), html(WORKERS)),
     "worklists:item-appeal": Row("POST", ("item",), html(WORKERS)),
+    # A real item, a review that does not exist: the role check comes first, then 404.
+    "worklists:item-peer-review-outcome": Row(
+        "POST", ("item", "missing"), {**html((), 403), SP: 404}
+    ),
+    "worklists:item-appeal-outcome": Row("POST", ("item", "missing"), {**html((), 403), SP: 404}),
     "worklists:item-document": Row("POST", ("item",), html(WORKERS)),
     # A real item, a document that does not exist; the interface engine never gets documents.
     "worklists:item-document-download": Row(
@@ -264,6 +269,22 @@ def test_each_persona_gets_the_expected_answer_on_each_url(
     assert not problems, "\n".join(problems)
 
 
+def test_partials_check_the_role_too(world: dict[str, Any], clients: dict[str, Client]) -> None:
+    """Every URL asked as htmx asks for its partials (HX-Request): the same answers."""
+    problems = []
+    for name, row in rows():
+        for persona in PERSONAS:
+            client = clients[persona]
+            url = _url(name, row, world)
+            send = client.get if row.method == "GET" else client.post
+            got = normalise(name, row.method, answer(send(url, HTTP_HX_REQUEST="true")))
+            if got != row.expect[persona]:
+                problems.append(
+                    f"htmx {row.method} {name} as {persona}: {got}, expected {row.expect[persona]}"
+                )
+    assert not problems, "\n".join(problems)
+
+
 def test_ids_that_do_not_exist_answer_404_after_the_role_check(
     world: dict[str, Any], clients: dict[str, Client]
 ) -> None:
@@ -305,6 +326,18 @@ def test_scheduler_pages_and_json_show_no_diagnosis_document_or_member_id(
         response = client.get(_url(name, row, world), query)
         assert response.status_code == 200, name
         bodies.append((name, response.content.decode()))
+        partial = client.get(_url(name, row, world), query, HTTP_HX_REQUEST="true")
+        assert partial.status_code == 200, name
+        bodies.append((f"{name} (htmx)", partial.content.decode()))
+    # The answer to "ask for an authorization", as the page swaps it in.
+    response = client.post(
+        _url(
+            "worklists:scheduler-request-auth", EXPECTED["worklists:scheduler-request-auth"], world
+        ),
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    bodies.append(("worklists:scheduler-request-auth (htmx)", response.content.decode()))
     for name, body in bodies:
         assert "M54.50" not in body, name
         assert "diagnos" not in body.lower(), name

@@ -311,9 +311,7 @@ def test_notifying_the_patient_sends_the_template_and_records_it(
     assert events(item, "notified").get().data["template"] == "denied"
 
 
-def test_an_approval_email_has_no_financial_wording(
-    specialist, django_capture_on_commit_callbacks
-):
+def test_an_approval_email_has_no_financial_wording(specialist, django_capture_on_commit_callbacks):
     item = missing_auth_item()
     with django_capture_on_commit_callbacks(execute=True):
         services.notify_patient(item, by=specialist, template="approved")

@@ -25,8 +25,23 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from patients.models import USED_STATUSES, AppointmentStatus, Coverage
-from payers.models import Authorization, AuthStatus, Document, PayerRule
+from patients.audit import record_view
+from patients.models import (
+    USED_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    Coverage,
+    Order,
+    Patient,
+)
+from payers.models import (
+    Appeal,
+    Authorization,
+    AuthStatus,
+    Document,
+    PayerRule,
+    PeerToPeerReview,
+)
 from payers.services import ActionRefused, DuplicateKey, TransitionNotAllowed
 from worklists import scan, services
 from worklists.forms_item import (
@@ -39,6 +54,7 @@ from worklists.forms_item import (
     NoteForm,
     NotifyForm,
     PeerReviewForm,
+    ReviewOutcomeForm,
     SubmissionForm,
 )
 from worklists.models import (
@@ -46,7 +62,9 @@ from worklists.models import (
     EventKind,
     ItemKind,
     NotificationTemplate,
+    PatientNotification,
     WorkItem,
+    WorkItemNote,
 )
 
 VIEW_PERM = "worklists.view_workitem"
@@ -57,6 +75,9 @@ ACTION_PERMS = {
     "decide": ("payers.change_authorization", "worklists.change_workitem"),
     "peer_review": ("payers.add_peertopeerreview", "worklists.change_workitem"),
     "appeal": ("payers.add_appeal", "worklists.change_workitem"),
+    # An outcome completes the review a specialist recorded: the same permission.
+    "peer_review_outcome": ("payers.add_peertopeerreview", "worklists.change_workitem"),
+    "appeal_outcome": ("payers.add_appeal", "worklists.change_workitem"),
     "document": ("payers.add_document", "worklists.change_workitem"),
     "note": ("worklists.add_workitemnote", "worklists.change_workitem"),
     "follow_up": ("payers.change_authorization", "worklists.change_workitem"),
@@ -213,6 +234,8 @@ def _event_rows(events: list[Any]) -> list[dict[str, Any]]:
             "released": "Released",
             "assigned": "Assigned",
             "auth_requested": "Authorization requested",
+            "peer_review_outcome": "Peer-to-peer outcome recorded",
+            "appeal_outcome": "Appeal outcome recorded",
         }
     )
     return [
@@ -240,6 +263,37 @@ def _suggest_template(item: WorkItem, current: list[AuthRow]) -> str:
     if AuthStatus.SUBMITTED in statuses:
         return NotificationTemplate.PENDING
     return NotificationTemplate.APPROVED
+
+
+def _record_shown(
+    request: HttpRequest,
+    item: WorkItem,
+    coverages: list[Coverage],
+    auths: list[Authorization],
+    appointments: list[Any],
+    documents: list[Document],
+    others: list[WorkItem],
+    notes: list[WorkItemNote],
+    notifications: list[PatientNotification],
+) -> None:
+    """S25: one audit insert per kind of patient record the page shows."""
+    order = item.order
+    pid = [order.patient_id]
+    record_view(request, [order.patient_id], Patient, patient_ids=pid)
+    record_view(request, [order.pk], Order, patient_ids=pid)
+    record_view(request, [item, *others], WorkItem, patient_ids=pid)
+    for model, rows in (
+        (Coverage, coverages),
+        (Authorization, auths),
+        (PeerToPeerReview, [p for a in auths for p in a.peer_reviews.all()]),
+        (Appeal, [x for a in auths for x in a.appeals.all()]),
+        (Appointment, appointments),
+        (Document, documents),
+        (WorkItemNote, notes),
+        (PatientNotification, notifications),
+    ):
+        if rows:
+            record_view(request, rows, model, patient_ids=pid)
 
 
 def _page_context(
@@ -326,6 +380,8 @@ def _page_context(
             initial={"template": _suggest_template(item, current)}, prefix="notify"
         ),
         "dismiss": DismissForm(prefix="dismiss"),
+        "peer_review_outcome": ReviewOutcomeForm(prefix="p2po"),
+        "appeal_outcome": ReviewOutcomeForm(prefix="appealo"),
     }
     coverage_forms = {
         c.pk: BenefitsForm(
@@ -341,13 +397,23 @@ def _page_context(
         for c in coverages
     }
     open_panel = ""
+    # A pending review's outcome form that came back with errors: (action, review id).
+    outcome_error: tuple[str, int] | None = None
+    refused = ""
     if bound:
         open_panel = bound["action"]
         if bound["action"] == "benefits":
             coverage_forms[bound["coverage"]] = bound["form"]
         else:
             forms[bound["action"]] = bound["form"]
+        if "review" in bound:
+            outcome_error = (bound["action"], bound["review"])
+            # A refusal (say, an outcome already recorded) may have no form left to sit by.
+            refused = " ".join(bound["form"].non_field_errors())
     denied = any(r.auth.status == AuthStatus.DENIED for r in current + old)
+    _record_shown(
+        request, item, coverages, auths, appointments, documents, others, notes, notifications
+    )
     return {
         "item": item,
         "order": order,
@@ -372,6 +438,8 @@ def _page_context(
         "may": may,
         "forms": forms,
         "open_panel": open_panel,
+        "outcome_error": outcome_error,
+        "refused": refused,
         "has_denied": denied,
         "has_submitted": any(r.auth.status == AuthStatus.SUBMITTED for r in current),
         "flash": getattr(request, "_item_flash", ""),
@@ -546,6 +614,59 @@ def appeal(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _review_outcome(
+    request: HttpRequest,
+    pk: int,
+    action: str,
+    model: type[PeerToPeerReview | Appeal],
+    review_pk: int,
+) -> HttpResponse:
+    work_item = scoped_item(request.user, pk)
+    if not _may(request.user, action):
+        raise PermissionDenied  # before the lookup: no telling which reviews exist
+    review = get_object_or_404(
+        model.objects.select_related("authorization"),
+        pk=review_pk,
+        authorization__order_id=work_item.order_id,
+    )
+    prefix = "p2po" if model is PeerToPeerReview else "appealo"
+    what = "Peer-to-peer" if model is PeerToPeerReview else "Appeal"
+
+    def perform(item: WorkItem, data: dict[str, Any]) -> str:
+        done = services.set_item_review_outcome(item, review, by=request.user, **data)
+        follow = (
+            " Record the payer's new answer when it comes."
+            if done.outcome in ("overturned", "partial")
+            else ""
+        )
+        return _after(item.pk, f"{what} outcome recorded: {done.get_outcome_display().lower()}") + (
+            follow
+        )
+
+    return _act(
+        request,
+        pk,
+        action,
+        lambda item: ReviewOutcomeForm(request.POST, prefix=prefix),
+        perform,
+        review=review.pk,
+    )
+
+
+@require_POST
+@login_required
+def peer_review_outcome(request: HttpRequest, pk: int, review_pk: int) -> HttpResponse:
+    """The outcome of a pending peer-to-peer review of the item's order."""
+    return _review_outcome(request, pk, "peer_review_outcome", PeerToPeerReview, review_pk)
+
+
+@require_POST
+@login_required
+def appeal_outcome(request: HttpRequest, pk: int, appeal_pk: int) -> HttpResponse:
+    """The outcome of a pending appeal of the item's order."""
+    return _review_outcome(request, pk, "appeal_outcome", Appeal, appeal_pk)
+
+
 @require_POST
 @login_required
 def document(request: HttpRequest, pk: int) -> HttpResponse:
@@ -580,6 +701,7 @@ def document_download(request: HttpRequest, pk: int, document_pk: int) -> FileRe
     if not request.user.has_perm("payers.view_document"):
         raise PermissionDenied
     doc = get_object_or_404(Document, pk=document_pk, order_id=work_item.order_id)
+    record_view(request, [doc], Document, patient_ids=[work_item.order.patient_id])
     try:
         handle = default_storage.open(doc.storage_name, "rb")
     except FileNotFoundError as exc:

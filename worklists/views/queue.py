@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
+from patients.audit import record_view
 from patients.models import Appointment, Coverage
 from worklists import scan, services
 from worklists.forms import AssignForm, QueueFilterForm, query_without
@@ -97,6 +98,9 @@ def _queue_context(request: HttpRequest) -> dict[str, object]:
     for item in page.object_list:
         item.is_overdue = item.due_date < today
         item.age_days = (today - timezone.localdate(item.created_at)).days
+    # S25: the rows on the page name patients; one audit insert for the page.
+    shown = list(page.object_list)
+    record_view(request, shown, WorkItem, patient_ids=[i.order.patient_id for i in shown])
 
     # Counts of every open item by queue and kind, whatever the filters: the overview.
     counts = {
