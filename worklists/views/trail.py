@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
+from django.apps import apps
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
@@ -73,7 +74,9 @@ def timeline(order_ids: list[int]) -> list[Entry]:
                 order=item.order.external_id,
                 subject=f"{item.get_kind_display()} item #{item.pk}",
                 details=sorted(
-                    (k, v) for k, v in (event.data or {}).items() if v not in ("", None)
+                    (k.replace("_", " "), v)
+                    for k, v in (event.data or {}).items()
+                    if v not in ("", None)
                 ),
             )
         )
@@ -176,6 +179,14 @@ class AuditFilterForm(forms.Form):
     )
 
 
+def _model_label(label: str) -> str:
+    """'patients.appointment' as people say it: 'Appointments'."""
+    try:
+        return str(apps.get_model(label)._meta.verbose_name_plural).capitalize()
+    except (LookupError, ValueError):
+        return label
+
+
 @require_GET
 @login_required
 def audit(request: HttpRequest) -> HttpResponse:
@@ -201,6 +212,8 @@ def audit(request: HttpRequest) -> HttpResponse:
     page = Paginator(rows.select_related("user").order_by("-at", "-id"), AUDIT_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    for row in page.object_list:
+        row.model_label = _model_label(row.model)
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode()}
