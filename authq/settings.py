@@ -246,11 +246,17 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
+AUTHQ_DASHBOARD_REFRESH_MINUTES = env_int("AUTHQ_DASHBOARD_REFRESH_MINUTES", 5)
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "scan-authorizations": {
         "task": "worklists.tasks.scan_authorizations",
         "schedule": timedelta(minutes=AUTHQ_SCAN_INTERVAL_MINUTES),
+    },
+    # The managers' dashboard reads facts this job brings up to date (incrementally).
+    "refresh-dashboard": {
+        "task": "worklists.tasks.refresh_dashboard",
+        "schedule": timedelta(minutes=AUTHQ_DASHBOARD_REFRESH_MINUTES),
     },
 }
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from celery import group, shared_task
 
-from worklists import services
+from worklists import dashboards, services
 
 
 @shared_task(name="worklists.tasks.scan_authorizations", bind=True)
@@ -42,3 +42,11 @@ def scan_chunk(
 @shared_task(name="worklists.tasks.reevaluate_order")
 def reevaluate_order(order_id: int) -> None:
     services.reevaluate_order(order_id)
+
+
+@shared_task(name="worklists.tasks.refresh_dashboard")
+def refresh_dashboard() -> int | None:
+    """The beat's refresh of the dashboard's facts; the DashboardRefresh id, or None when
+    another refresh was running."""
+    run = dashboards.refresh_request_facts()
+    return run.pk if run else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from worklists.views import item, queue, scheduler, trail
+from worklists.views import dashboard, item, queue, scheduler, trail
 
 app_name = "worklists"
 
@@ -49,6 +49,8 @@ urlpatterns = [
     path("orders/<int:pk>/timeline/", trail.order_timeline, name="order-timeline"),
     path("patients/<int:pk>/timeline/", trail.patient_timeline, name="patient-timeline"),
     path("audit/", trail.audit, name="audit"),
+    # The managers' dashboard (helper H).
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
     # Home, queues and claiming.
     path("", queue.home, name="home"),
     path("queue/", queue.queue, name="queue"),

@@ -112,6 +112,8 @@ EXPECTED: dict[str, Row] = {
     "worklists:order-timeline": Row("GET", ("order",), html(QUEUE_READERS)),
     "worklists:patient-timeline": Row("GET", ("patient",), html(QUEUE_READERS)),
     "worklists:audit": Row("GET", (), html((M,))),
+    # The managers' dashboard (H): managers and admins only (no admin persona here).
+    "worklists:dashboard": Row("GET", (), html((M,))),
     # The REST API.
     "api:api-root": Row("GET", (), api(PERSONAS[1:])),
     "api:auth-check": Row("GET", (), api(SCHEDULING), (("order", "order_key"), ("date", "a_date"))),
