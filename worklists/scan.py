@@ -137,6 +137,11 @@ class OrderFacts:
         )
 
 
+_RULES_DIGEST_SQL = """
+SELECT md5(coalesce(string_agg(r::text, ',' ORDER BY r.id), '')) FROM payers_payerrule r
+"""
+
+
 class RuleBook:
     """Every payer rule, indexed by payer, with the spec's matching."""
 
@@ -145,9 +150,24 @@ class RuleBook:
         for rule in rules:
             self.by_payer[rule.payer_id].append(rule)
 
+    # (database name, digest of every rule row, the book): rules change rarely, and
+    # building 400 PayerRule objects costs more than the auth check's other work.
+    _cached: tuple[tuple[str, str], RuleBook] | None = None
+
     @classmethod
     def load(cls) -> RuleBook:
-        return cls(PayerRule.objects.all())
+        """Every rule as the database holds it now; the same book again while no rule
+        changed (a digest of the rows, so any write to any column is seen at once)."""
+        with connection.cursor() as cursor:
+            cursor.execute(_RULES_DIGEST_SQL)
+            (digest,) = cursor.fetchone()
+        key = (connection.settings_dict["NAME"], digest)
+        cached = cls._cached
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        book = cls(PayerRule.objects.all())
+        cls._cached = (key, book)
+        return book
 
     def match(
         self, payer_id: int, plan: str, category: str, code: str, day: dt.date

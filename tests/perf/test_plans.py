@@ -1,0 +1,122 @@
+"""The scan's reads use their indexes (EXPLAIN), and the rules' cache never goes stale.
+
+Test tables are tiny, so the planner would rightly read them whole: each plan is taken
+with sequential scans disabled, which shows whether an index serves the query at all.
+Figures live in `make bench` (docs/performance.md), never in assertions here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from payers.models import PayerRule
+from tests import factories as f
+from tests.factories import d
+from worklists import scan, services
+from worklists.models import WorkItem
+
+AS_OF = d("2026-12-01")
+
+
+def _plan(sql: str, params: dict[str, object]) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("SET LOCAL enable_seqscan = on")
+    return plan
+
+
+def _chunk_params() -> dict[str, object]:
+    return {
+        "ids": [1, 2, 3],
+        "patients": [1, 2],
+        "tz": settings.AUTHQ_TIME_ZONE,
+        "booked": "booked",
+        "lo": scan.day_start(AS_OF),
+        "hi": scan.day_start(AS_OF + dt.timedelta(days=31)),
+        "used": ["arrived", "checked-in", "fulfilled"],
+        "ignored": ["draft", "cancelled"],
+    }
+
+
+# Appointments and authorizations are reached by their order: the planner picks the
+# foreign key's own index or the composite one that starts with order_id (at the bench's
+# scale it picks the smaller foreign-key index and sorts the few rows per chunk).
+ORDER_INDEXES = {
+    "patients_appointment": ("patients_appointment_order_id", "patients_appt_order_start"),
+    "payers_authorization": ("payers_authorization_order_id", "payers_auth_order_status"),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("sql", "table"),
+    [
+        (scan._APPOINTMENTS_SQL, "patients_appointment"),
+        (scan._AUTHORIZATIONS_SQL, "payers_authorization"),
+    ],
+)
+def test_the_scans_appointment_and_authorization_loads_use_an_order_index(sql, table):
+    plan = _plan(sql, _chunk_params())
+    assert f"Seq Scan on {table}" not in plan, plan
+    assert any(f"Index Scan using {name}" in plan for name in ORDER_INDEXES[table]), plan
+
+
+@pytest.mark.django_db
+def test_the_scans_order_and_coverage_loads_read_by_index():
+    for sql, table in (
+        (scan._ORDERS_SQL, "patients_order"),
+        (scan._COVERAGES_SQL, "patients_coverage"),
+    ):
+        plan = _plan(sql, _chunk_params())
+        assert f"Seq Scan on {table}" not in plan and "Index" in plan, plan
+
+
+@pytest.mark.django_db
+def test_a_chunks_work_items_are_read_by_the_order_index():
+    qs = WorkItem.objects.filter(order_id__in=[1, 2, 3])
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Seq Scan on worklists_workitem" not in plan, plan
+
+
+@pytest.mark.django_db
+def test_the_rule_book_is_reused_until_any_rule_changes_even_by_a_raw_update():
+    payer, pat = f.practice()
+    order = f.order(pat)
+    f.visit(order, "2026-12-10")
+    first = scan.RuleBook.load()
+    assert scan.RuleBook.load() is first
+    # A bulk update bypasses save() and updated_at: the digest still sees it.
+    PayerRule.objects.filter(payer=payer).update(auth_required=False)
+    second = scan.RuleBook.load()
+    assert second is not first
+    assert all(not r.auth_required for r in second.by_payer[payer.pk])
+    services.reevaluate_order(order.pk, as_of=AS_OF)
+    assert not WorkItem.objects.open().exists()
+
+
+@pytest.mark.django_db
+def test_reevaluating_an_order_costs_the_same_queries_for_2_or_20_visits(
+    django_assert_max_num_queries,
+):
+    _, pat = f.practice()
+    order = f.order(pat)
+    f.visit(order, "2026-12-10")
+    f.auth(order, start_date="2026-11-01", end_date="2026-12-31", approved_visits=1)
+    services.reevaluate_order(order.pk, as_of=AS_OF)
+    with django_assert_max_num_queries(12) as few:
+        services.reevaluate_order(order.pk, as_of=AS_OF)
+    for day in range(2, 20):
+        f.visit(order, f"2026-12-{day:02d}")
+    services.reevaluate_order(order.pk, as_of=AS_OF)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        services.reevaluate_order(order.pk, as_of=AS_OF)
