@@ -34,13 +34,14 @@ Ctrl-C stops the web server, the Celery worker and beat, and the embedded server
 endef
 export BANNER
 
-.PHONY: help install browser test lint run manage clean
+.PHONY: help install browser test lint run manage bench clean
 
 help:
 	@echo "make run               start authq with the demo practice on http://127.0.0.1:$(PORT)/"
 	@echo "make test [ARGS=...]   run the test suite (ARGS go to pytest, e.g. ARGS='-k scan')"
 	@echo "make lint              ruff check and ruff format --check"
 	@echo "make manage CMD='...'  run a manage.py command with the servers, e.g. CMD=createsuperuser"
+	@echo "make bench [ARGS=...]  measure the scan, pages and API at 50,000 patients (docs/performance.md)"
 	@echo "make install           install into .tools (uv) and .venv (the project)"
 	@echo "make clean             remove .tools and .venv (keeps the data in var/)"
 
@@ -81,6 +82,11 @@ run: install
 
 manage: install
 	$(SERVICES) run -- $(MANAGE) $(CMD)
+
+# The 50,000-patient practice in a database of its own (authq_bench), every workload
+# beside its floor; writes bench/results.json and the table in docs/performance.md.
+bench: install
+	$(SERVICES) run -- $(PY) bench/run.py $(ARGS)
 
 clean:
 	rm -rf .tools .venv

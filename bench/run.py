@@ -1,0 +1,786 @@
+"""`make bench`: authq at a large practice network, each workload beside its floor.
+
+Builds (or reuses) a 50,000-patient practice with seed_demo in a database of its own
+(DATABASE_URL's server, database BENCH_DATABASE, default authq_bench), runs each
+workload a bounded number of times, prints medians and 95th percentiles, writes
+bench/results.json and the table in docs/performance.md. Load goes to 127.0.0.1 only.
+
+    python bench/run.py [--patients N] [--only scan,reevaluate,...] [--no-docs]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import platform
+import random
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import tracemalloc
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "bench" / "results.json"
+DOC = ROOT / "docs" / "performance.md"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+SEED = 2026
+# Work items the bench adds to reach 100,000 open ones carry this last_seen_as_of, so
+# the next run can remove them (the scan would otherwise resolve them one by one).
+BENCH_ITEM_MARK = dt.date(1999, 12, 31)
+BENCH_USERS = "bench-"
+APPOINTMENT_PREFIX = "bench-load-"
+WORKERS = 4  # gunicorn sync workers on 2 cores
+
+
+def say(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+# --- the database -------------------------------------------------------------------
+
+
+def bench_urls(database: str) -> tuple[str, str]:
+    """(DATABASE_URL of the bench database, REDIS_URL on db 15 of the same server)."""
+    db = urlsplit(os.environ["DATABASE_URL"])
+    redis = urlsplit(os.environ["REDIS_URL"])
+    return (
+        urlunsplit(db._replace(path=f"/{database}")),
+        urlunsplit(redis._replace(path="/15")),
+    )
+
+
+def admin_connection() -> Any:
+    import dj_database_url
+    import psycopg
+
+    cfg = dj_database_url.parse(os.environ["DATABASE_URL"])
+    return psycopg.connect(
+        host=cfg["HOST"] or None,
+        port=cfg["PORT"] or None,
+        user=cfg["USER"] or None,
+        password=cfg["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    )
+
+
+def prepare_database(name: str, params: dict[str, Any]) -> bool:
+    """Create the bench database if missing, or anew when it was seeded otherwise.
+    True when it must be seeded."""
+    import psycopg
+
+    with admin_connection() as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists:
+            info = conn.info
+            try:
+                with psycopg.connect(
+                    host=info.host, port=info.port, user=info.user,
+                    password=info.password or None, dbname=name,
+                ) as bench:  # fmt: skip
+                    row = bench.execute("SELECT params FROM bench_marker").fetchone()
+            except psycopg.Error:
+                row = None
+            marker = json.loads(row[0]) if row else None
+            if marker and all(marker.get(k) == v for k, v in params.items()):
+                say(f"reusing database {name} (seeded {marker})")
+                return False
+            say(f"database {name} holds another practice: dropping it")
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        say(f"creating database {name}")
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return True
+
+
+def seed(params: dict[str, Any]) -> None:
+    from django.core.management import call_command
+    from django.db import connection
+
+    say(f"seeding {params['patients']:,} patients (about a minute)")
+    started = time.perf_counter()
+    call_command("seed_demo", patients=params["patients"], seed=params["seed"])
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS bench_marker (params text)")
+        cursor.execute("DELETE FROM bench_marker")
+        cursor.execute(
+            "INSERT INTO bench_marker VALUES (%s)",
+            [json.dumps({**params, "as_of": str(dt.datetime.now(dt.UTC).date())})],
+        )
+    say(f"seeded in {time.perf_counter() - started:.0f} s")
+
+
+def sql(statement: str, params: Any = None) -> list[tuple[Any, ...]]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+def clean_previous_runs() -> None:
+    """Undo what an earlier bench run left: added items, claims, loaded appointments."""
+    from django.contrib.auth.models import User
+
+    from worklists.models import WorkItem, WorkItemEvent
+
+    bench_users = list(
+        User.objects.filter(username__startswith=BENCH_USERS).values_list("id", flat=True)
+    )
+    WorkItemEvent.objects.filter(actor_id__in=bench_users).delete()
+    WorkItem.objects.filter(assignee_id__in=bench_users).update(status="open", assignee=None)
+    marked = "SELECT id FROM worklists_workitem WHERE last_seen_as_of = %s"
+    sql(f"DELETE FROM worklists_workitemevent WHERE work_item_id IN ({marked})", [BENCH_ITEM_MARK])
+    sql("DELETE FROM worklists_workitem WHERE last_seen_as_of = %s", [BENCH_ITEM_MARK])
+    sql("DELETE FROM patients_appointment WHERE external_id LIKE %s", [APPOINTMENT_PREFIX + "%"])
+
+
+# --- figures ------------------------------------------------------------------------
+
+
+def summary(seconds: list[float]) -> dict[str, float]:
+    ms = sorted(s * 1000 for s in seconds)
+    p95 = statistics.quantiles(ms, n=20, method="inclusive")[18] if len(ms) > 1 else ms[0]
+    return {"n": len(ms), "p50_ms": round(statistics.median(ms), 2), "p95_ms": round(p95, 2)}
+
+
+class PeakRss:
+    """The process's resident memory, sampled every 20 ms: the peak above the start."""
+
+    def __init__(self) -> None:
+        import psutil
+
+        self.process = psutil.Process()
+        self.base = self.peak = self.process.memory_info().rss
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, self.process.memory_info().rss)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.process.memory_info().rss)
+
+    @property
+    def delta_mb(self) -> float:
+        return round((self.peak - self.base) / 2**20, 1)
+
+
+# --- in-process workloads -----------------------------------------------------------
+
+_FLOOR_SQL = """
+SELECT 'o', o.id, o.patient_id, o.service_category, o.code, o.priority,
+       o.visits_ordered::text, o.auth_requested_at, NULL::date, NULL::date
+FROM patients_order o
+UNION ALL
+SELECT 'a', a.order_id, a.id, a.status, NULL, NULL, NULL, NULL,
+       (a.start AT TIME ZONE %(tz)s)::date, NULL
+FROM patients_appointment a
+WHERE (a.status = 'booked' AND a.start >= %(lo)s AND a.start < %(hi)s)
+   OR a.status IN ('arrived', 'checked-in', 'fulfilled')
+UNION ALL
+SELECT 'z', z.order_id, z.id, z.status, z.auth_number, z.approved_visits::text,
+       z.expedited::text, coalesce(z.submitted_at, z.decided_at), z.start_date, z.end_date
+FROM payers_authorization z WHERE z.status NOT IN ('draft', 'cancelled')
+UNION ALL
+SELECT 'c', c.patient_id, c.id, c.payer_id::text, c.plan, NULL, NULL, NULL, c.start, c."end"
+FROM patients_coverage c WHERE c.rank = 1
+"""
+
+
+def bench_scan(runs: int) -> dict[str, Any]:
+    from django.conf import settings
+    from django.db import connection
+
+    from worklists import scan, services
+
+    as_of = scan.today()
+    window_end = as_of + dt.timedelta(days=settings.AUTHQ_HORIZON_DAYS)
+    params = {
+        "tz": settings.AUTHQ_TIME_ZONE,
+        "lo": scan.day_start(as_of),
+        "hi": scan.day_start(window_end + dt.timedelta(days=1)),
+    }
+    say("full scan: one untimed run to reach the steady state")
+    services.run_scan(as_of=as_of, trigger="bench")
+    floors, times, rows = [], [], 0
+    for i in range(runs):
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute(_FLOOR_SQL, params)
+            rows = len(cursor.fetchall())
+        floors.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        with PeakRss() as rss:
+            run = services.run_scan(as_of=as_of, trigger="bench")
+        times.append(time.perf_counter() - started)
+        assert run is not None, "another scan held the lock"
+        say(f"full scan {i + 1}/{runs}: {times[-1]:.1f} s (floor {floors[-1]:.1f} s)")
+    # What one chunk allocates, in Python objects: memory is bounded by the chunk.
+    first_ids = [r[0] for r in sql("SELECT id FROM patients_order ORDER BY id LIMIT %s",
+                                   [settings.AUTHQ_SCAN_CHUNK_SIZE])]  # fmt: skip
+    rules = scan.RuleBook.load()
+    tracemalloc.start()
+    services._apply_findings(first_ids, as_of, rules)
+    _, chunk_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {
+        "scan": summary(times),
+        "floor": summary(floors),
+        "ratio_p50": round(statistics.median(times) / statistics.median(floors), 2),
+        "orders": run.orders_scanned,
+        "input_rows": rows,
+        "chunk_size": settings.AUTHQ_SCAN_CHUNK_SIZE,
+        "peak_rss_delta_mb": rss.delta_mb,
+        "chunk_peak_python_mb": round(chunk_peak / 2**20, 1),
+    }
+
+
+def bench_reevaluate(count: int) -> dict[str, Any]:
+    from worklists import scan, services
+    from worklists.models import WorkItem
+
+    rng = random.Random(SEED)
+    ids = list(WorkItem.objects.open().values_list("order_id", flat=True).distinct()[:5000])
+    sample = rng.sample(ids, min(count, len(ids)))
+    as_of = scan.today()
+    window_end = as_of + dt.timedelta(days=30)
+    times, floors = [], []
+    for order_id in sample:
+        started = time.perf_counter()
+        scan.load_orders([order_id], as_of, window_end)
+        floors.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        services.reevaluate_order(order_id, as_of=as_of)
+        times.append(time.perf_counter() - started)
+    return {"reevaluate": summary(times), "floor": summary(floors)}
+
+
+def fill_items(target: int) -> int:
+    """Open items up to `target` with one INSERT ... SELECT: orders lacking an active
+    item of a kind get one. They are marked to be removed by the next run."""
+    from worklists.models import WorkItem
+
+    have = WorkItem.objects.open().count()
+    if have >= target:
+        return have
+    sql(
+        """
+        INSERT INTO worklists_workitem
+            (order_id, kind, queue, status, first_service_date, affected_appointments,
+             due_date, resolution, created_at, updated_at, last_seen_as_of,
+             dismissal_reason, dismissal_note)
+        SELECT o.id, k.kind, CASE WHEN o.id %% 9 = 0 THEN 'stat' ELSE 'routine' END, 'open',
+               CASE WHEN o.id %% 3 = 0 THEN NULL ELSE current_date + (o.id %% 30)::int END,
+               (o.id %% 4)::int, current_date + (o.id %% 40)::int - 10, '', now(), now(),
+               %(mark)s, '', ''
+        FROM patients_order o
+        CROSS JOIN (VALUES ('missing_auth'), ('visit_limit')) AS k(kind)
+        WHERE NOT EXISTS (
+            SELECT 1 FROM worklists_workitem w
+            WHERE w.order_id = o.id AND w.kind = k.kind
+              AND w.status IN ('open', 'in_progress', 'waiting_on_payer'))
+        ORDER BY o.id, k.kind
+        LIMIT %(n)s
+        """,
+        {"mark": BENCH_ITEM_MARK, "n": target - have},
+    )
+    sql("ANALYZE worklists_workitem")
+    return WorkItem.objects.open().count()
+
+
+# --- the web server and its clients --------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    log = open(ROOT / "var" / "bench-gunicorn.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"), "authq.wsgi:application",
+            "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS),
+            "--timeout", "60", "--log-level", "warning",
+        ],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("bench: gunicorn exited; see var/bench-gunicorn.log")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            time.sleep(0.2)
+    return proc, port
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def bench_users(n: int, role: str) -> list[Any]:
+    from django.contrib.auth.models import Group, User
+
+    group = Group.objects.get(name=role)
+    users = []
+    for i in range(n):
+        user, _ = User.objects.get_or_create(username=f"{BENCH_USERS}{role}-{i:02d}")
+        user.groups.set([group])
+        users.append(user)
+    return users
+
+
+def session_cookie(user: Any) -> str:
+    """A signed-in session, as the login view would leave it, and a CSRF secret."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    csrf = secrets.token_hex(16)  # 32 characters: an unmasked CSRF secret
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}; csrftoken={csrf}", csrf
+
+
+class Client:
+    """One person's browser: cookies or a token, one request at a time."""
+
+    def __init__(self, port: int, cookie: str = "", csrf: str = "", token: str = "") -> None:
+        self.port, self.headers = port, {}
+        if cookie:
+            self.headers.update({"Cookie": cookie, "X-CSRFToken": csrf})
+        if token:
+            self.headers["Authorization"] = f"Token {token}"
+
+    def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        headers = dict(self.headers)
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        started = time.perf_counter()
+        conn.request(method, path, body=data, headers=headers)
+        response = conn.getresponse()
+        content = response.read()
+        client = time.perf_counter() - started
+        conn.close()
+        return {
+            "status": response.status,
+            "server": float(response.getheader("X-Bench-Time") or "nan"),
+            "client": client,
+            "queries": int(response.getheader("X-Bench-Queries") or -1),
+            "location": response.getheader("Location") or "",
+            "body": content,
+        }
+
+
+def hammer(
+    clients: list[Client], per_client: int, call: Callable[[Client, int], dict[str, Any]]
+) -> tuple[list[dict[str, Any]], float]:
+    """Every client makes per_client calls, all clients at once; (results, wall seconds)."""
+
+    def one(client: Client) -> list[dict[str, Any]]:
+        return [call(client, i) for i in range(per_client)]
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=len(clients)) as pool:
+        results = [r for rs in pool.map(one, clients) for r in rs]
+    return results, time.perf_counter() - started
+
+
+def page_figures(results: list[dict[str, Any]], ok: tuple[int, ...] = (200,)) -> dict[str, Any]:
+    bad = [r["status"] for r in results if r["status"] not in ok]
+    if bad:
+        raise SystemExit(
+            f"bench: unexpected answers {sorted(set(bad))}: {results[0]['body'][:300]!r}"
+        )
+    return {
+        "server": summary([r["server"] for r in results]),
+        "client": summary([r["client"] for r in results]),
+        "queries": sorted({r["queries"] for r in results}),
+    }
+
+
+def web_workloads(port: int, specialists: list[Any], managers: list[Any]) -> dict[str, Any]:
+    from django.urls import NoReverseMatch, reverse
+    from rest_framework.authtoken.models import Token
+
+    from patients.models import Order
+    from worklists import scan
+    from worklists.models import WorkItem, WorkItemEvent
+
+    figures: dict[str, Any] = {}
+    people = [Client(port, *session_cookie(u)) for u in specialists]
+    twenty = people[:20]
+
+    say("queue page: 20 users x 10 pages, beside the trivial page")
+    get = lambda path: lambda c, i: c.request("GET", path)  # noqa: E731
+    hammer(twenty[:4], 2, get("/queue/"))  # warm the workers
+    trivial, _ = hammer(twenty, 10, get("/bench/trivial/"))
+    first, _ = hammer(twenty, 10, get("/queue/"))
+    deep, _ = hammer(twenty, 3, lambda c, i: c.request("GET", f"/queue/?page={1000 + i}"))
+    later, _ = hammer(twenty, 3, lambda c, i: c.request("GET", f"/queue/?page={2 + i}"))
+    figures["trivial_page"] = page_figures(trivial)
+    figures["queue_page"] = page_figures(first)
+    figures["queue_page_1000"] = page_figures(deep)
+    figures["queue_page_2"] = page_figures(later)
+
+    try:
+        dashboard = reverse("worklists:dashboard")
+    except NoReverseMatch:
+        dashboard = None
+    if dashboard:
+        say("dashboard: 5 managers x 4 loads")
+        bosses = [Client(port, *session_cookie(u)) for u in managers]
+        hammer(bosses[:1], 1, get(dashboard))
+        figures["dashboard"] = page_figures(hammer(bosses, 4, get(dashboard))[0])
+    else:
+        figures["dashboard"] = None
+
+    say("claim next: 50 users x 4 claims at once")
+    open_before = WorkItem.objects.open().filter(assignee__isnull=True).count()
+    claims, wall = hammer(people, 4, lambda c, i: c.request("POST", "/queue/claim-next/"))
+    claimed = [r["location"].rstrip("/").rsplit("/", 1)[-1] for r in claims]
+    claim_figures = page_figures(claims, ok=(302,))
+    twice = len(claimed) - len(set(claimed))
+    events = WorkItemEvent.objects.filter(kind="claimed", actor__in=specialists)
+    per_item = events.values_list("work_item_id", flat=True)
+    figures["claim_next"] = {
+        **claim_figures,
+        "claims": len(claimed),
+        "claimed_twice": twice + (per_item.count() - len(set(per_item))),
+        "open_unclaimed_before": open_before,
+        "wall_s": round(wall, 2),
+    }
+
+    say("auth check: 4 clients x 50 checks, beside the trivial API view")
+    token = Token.objects.get_or_create(user=bench_users(1, "integration")[0])[0].key
+    api = [Client(port, token=token) for _ in range(4)]
+    rng = random.Random(SEED)
+    orders = list(Order.objects.order_by("?").values_list("external_id", flat=True)[:200])
+    today = scan.today()
+
+    def check(c: Client, i: int) -> dict[str, Any]:
+        day = today + dt.timedelta(days=rng.randrange(0, 45))
+        query = urlencode({"order": rng.choice(orders), "date": day.isoformat()})
+        return c.request("GET", f"/api/v1/auth-check/?{query}")
+
+    figures["trivial_api"] = page_figures(hammer(api, 50, get("/bench/trivial-api/"))[0])
+    figures["auth_check"] = page_figures(hammer(api, 50, check)[0])
+
+    say("appointments through the API: one client, then 8 at once")
+    run_id = uuid.uuid4().hex[:8]
+
+    def book(c: Client, i: int) -> dict[str, Any]:
+        start = dt.datetime.combine(today + dt.timedelta(days=rng.randrange(1, 30)), dt.time(10))
+        return c.request(
+            "POST",
+            "/api/v1/appointments/",
+            {
+                "external_id": f"{APPOINTMENT_PREFIX}{run_id}-{uuid.uuid4().hex[:10]}",
+                "order": rng.choice(orders),
+                "start": start.isoformat() + "-05:00",
+                "status": "booked",
+                "department": "Bench",
+            },
+        )
+
+    one, wall_one = hammer(api[:1], 100, book)
+    eight, wall_eight = hammer([Client(port, token=token) for _ in range(8)], 25, book)
+    floor, wall_floor = hammer(
+        api[:1], 100, lambda c, i: c.request("POST", "/bench/trivial-api/", {})
+    )
+    figures["appointments_single"] = {
+        **page_figures(one, ok=(201,)), "records_per_s": round(len(one) / wall_one, 1)
+    }  # fmt: skip
+    figures["appointments_8_clients"] = {
+        **page_figures(eight, ok=(201,)), "records_per_s": round(len(eight) / wall_eight, 1)
+    }  # fmt: skip
+    figures["trivial_api_post"] = {
+        **page_figures(floor, ok=(201,)), "records_per_s": round(len(floor) / wall_floor, 1)
+    }  # fmt: skip
+    return figures
+
+
+# --- the chunked scan on real workers -----------------------------------------------
+
+
+def bench_workers(env: dict[str, str], counts: tuple[int, ...], runs: int) -> dict[str, Any]:
+    from worklists.models import ScanRun
+    from worklists.tasks import scan_authorizations
+
+    out: dict[str, Any] = {}
+    for n in counts:
+        queue = f"bench-{uuid.uuid4().hex[:8]}"
+        log = open(ROOT / "var" / "bench-celery.log", "ab")  # noqa: SIM115
+        workers = [
+            subprocess.Popen(
+                [
+                    str(ROOT / ".venv" / "bin" / "celery"),
+                    "-A",
+                    "authq",
+                    "worker",
+                    "-Q",
+                    queue,
+                    "-n",
+                    f"w{i}-{queue}@%h",
+                    "--pool",
+                    "solo",
+                    "--without-heartbeat",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "-l",
+                    "warning",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )  # fmt: skip
+            for i in range(n)
+        ]
+        times = []
+        try:
+            for i in range(runs + 1):  # the first run warms the workers up
+                last = ScanRun.objects.order_by("-id").values_list("id", flat=True).first() or 0
+                started = time.perf_counter()
+                scan_authorizations.apply_async(queue=queue)
+                deadline = time.monotonic() + 240
+                while not ScanRun.objects.filter(id__gt=last, finished_at__isnull=False).exists():
+                    if time.monotonic() > deadline:
+                        raise SystemExit("bench: the chunked scan did not finish in 240 s")
+                    if any(w.poll() is not None for w in workers):
+                        raise SystemExit("bench: a celery worker died; see var/bench-celery.log")
+                    time.sleep(0.05)
+                if i:
+                    times.append(time.perf_counter() - started)
+                    say(f"chunked scan, {n} worker(s): {times[-1]:.1f} s")
+        finally:
+            for worker in workers:
+                stop(worker)
+        out[f"workers_{n}"] = summary(times)
+    first, *rest = counts
+    for n in rest:
+        out[f"speedup_{n}_vs_{first}"] = round(
+            out[f"workers_{first}"]["p50_ms"] / out[f"workers_{n}"]["p50_ms"], 2
+        )
+    return out
+
+
+# --- report -------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    except OSError:
+        mem_kb = 0
+    (pg,) = sql("SHOW server_version")[0]
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(mem_kb / 2**20, 1),
+        "postgresql": pg,
+        "python": platform.python_version(),
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def ms(fig: dict[str, Any] | None, key: str = "p50_ms") -> str:
+    return "n/a" if not fig else f"{fig[key]:,.1f} ms"
+
+
+def table(r: dict[str, Any]) -> str:
+    rows = ["| workload | p50 | p95 | floor p50 | floor p95 | target | notes |",
+            "| --- | ---: | ---: | ---: | ---: | --- | --- |"]  # fmt: skip
+
+    def row(name: str, fig: Any, floor: Any, target: str, notes: str) -> None:
+        rows.append(
+            f"| {name} | {ms(fig)} | {ms(fig, 'p95_ms')} | {ms(floor)} | {ms(floor, 'p95_ms')} "
+            f"| {target} | {notes} |"
+        )
+
+    if "scan" in r:
+        s = r["scan"]
+        row("full scan (run_scan)", s["scan"], s["floor"], "≤ 3× floor, < 60 s",
+            f"{s['ratio_p50']}× floor; {s['orders']:,} orders, {s['input_rows']:,} input rows; "
+            f"chunk {s['chunk_size']}: peak RSS +{s['peak_rss_delta_mb']} MB, "
+            f"one chunk {s['chunk_peak_python_mb']} MB of Python objects")  # fmt: skip
+    if "reevaluate" in r:
+        e = r["reevaluate"]
+        row("re-evaluate one order", e["reevaluate"], e["floor"], "p95 < 50 ms",
+            f"floor: load_orders of that order; {e['reevaluate']['n']} orders")  # fmt: skip
+    w = r.get("web")
+    if w:
+        t = w["trivial_page"]["server"]
+        for key, label in (("queue_page", "/queue/ page 1"), ("queue_page_2", "/queue/ pages 2-4"),
+                           ("queue_page_1000", "/queue/ pages 1000-1002")):  # fmt: skip
+            q = w[key]
+            row(f"{label}, 20 users, {w['open_items']:,} open items", q["server"], t,
+                "p95 ≤ 4× trivial", f"server time; queries per page {q['queries']}; "
+                f"client p95 {q['client']['p95_ms']:,.0f} ms")  # fmt: skip
+        if w.get("dashboard"):
+            d = w["dashboard"]
+            row("/dashboard/, 5 managers", d["server"], t, "—",
+                f"queries {d['queries']}")  # fmt: skip
+        else:
+            row("/dashboard/", None, None, "—", "n/a (no dashboard URL)")
+        c = w["claim_next"]
+        row("claim next, 50 users at once", c["server"], t, "no item twice",
+            f"{c['claims']} claims in {c['wall_s']} s, claimed twice: {c['claimed_twice']}; "
+            f"queries {c['queries']}")  # fmt: skip
+        row("auth check (API)", w["auth_check"]["server"], w["trivial_api"]["server"],
+            "p95 < 30 ms", f"queries {w['auth_check']['queries']}")  # fmt: skip
+        for key, label in (("appointments_single", "POST appointments, 1 client"),
+                           ("appointments_8_clients", "POST appointments, 8 clients")):  # fmt: skip
+            a = w[key]
+            row(label, a["server"], w["trivial_api_post"]["server"], "records/s",
+                f"**{a['records_per_s']} records/s** (trivial POST, 1 client: "
+                f"{w['trivial_api_post']['records_per_s']}/s); queries {a['queries']}")  # fmt: skip
+    if "workers" in r:
+        k = r["workers"]
+        for key, fig in k.items():
+            if key.startswith("workers_"):
+                row(f"chunked scan, {key.split('_')[1]} Celery worker(s)", fig, None, "—", "")
+        speedups = ", ".join(f"{k_}: {v}×" for k_, v in k.items() if k_.startswith("speedup"))
+        rows.append(f"\nSpeed-up: {speedups}.")
+    m = r["machine"]
+    rows.insert(0, f"Measured {m['date']} on {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, "
+                   f"PostgreSQL {m['postgresql']}, Python {m['python']}; "
+                   f"{r['practice']}.\n")  # fmt: skip
+    return "\n".join(rows)
+
+
+def write_doc(text: str) -> None:
+    doc = DOC.read_text()
+    if START not in doc or END not in doc:
+        say(f"{DOC} has no {START} ... {END} markers: table not written there")
+        return
+    head, rest = doc.split(START, 1)
+    _, tail = rest.split(END, 1)
+    DOC.write_text(f"{head}{START}\n{text}\n{END}{tail}")
+
+
+# --- main ---------------------------------------------------------------------------
+
+STEPS = ("scan", "reevaluate", "web", "workers")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--patients", type=int, default=50_000)
+    parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE", "authq_bench"))
+    parser.add_argument("--only", default=",".join(STEPS), help=f"some of {','.join(STEPS)}")
+    parser.add_argument("--no-docs", action="store_true", help="do not touch docs/performance.md")
+    args = parser.parse_args()
+    steps = set(args.only.split(","))
+    (ROOT / "var").mkdir(exist_ok=True)
+    started = time.perf_counter()
+
+    database_url, redis_url = bench_urls(args.database)
+    params = {"patients": args.patients, "seed": SEED}
+    fresh = prepare_database(args.database, params)
+    env = dict(
+        os.environ,
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        AUTHQ_LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+    )
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    if fresh:
+        seed(params)
+    clean_previous_runs()
+    sql("VACUUM ANALYZE")
+    counts = sql(
+        "SELECT (SELECT count(*) FROM patients_patient), (SELECT count(*) FROM patients_order),"
+        " (SELECT count(*) FROM patients_appointment), (SELECT count(*) FROM payers_authorization),"
+        " (SELECT count(*) FROM payers_payer), (SELECT count(*) FROM payers_payerrule)"
+    )[0]
+    results: dict[str, Any] = {
+        "machine": machine(),
+        "practice": "{:,} patients, {:,} orders, {:,} appointments, {:,} authorizations, "
+        "{} payers, {} rules".format(*counts),
+    }
+    say(results["practice"])
+    try:
+        if "scan" in steps:
+            results["scan"] = bench_scan(runs=3)
+        if "reevaluate" in steps:
+            results["reevaluate"] = bench_reevaluate(200)
+        if "web" in steps:
+            open_items = fill_items(100_000)
+            say(f"{open_items:,} open items")
+            server, port = start_gunicorn(env)
+            try:
+                results["web"] = web_workloads(
+                    port, bench_users(50, "specialist"), bench_users(5, "manager")
+                )
+                results["web"]["open_items"] = open_items
+            finally:
+                stop(server)
+        if "workers" in steps:
+            clean_previous_runs()  # the scan must not resolve 80,000 bench items here
+            results["workers"] = bench_workers(env, (1, 2), runs=2)
+    finally:
+        clean_previous_runs()
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    text = table(results)
+    print(text)
+    if not args.no_docs:
+        write_doc(text)
+    say(f"done in {results['seconds']:.0f} s; wrote {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
