@@ -38,7 +38,7 @@ def hbars(
 ) -> SafeString:
     """Horizontal bars, one per row, the value printed at the bar's end."""
     row_h, width, pad = 22, 640, 8
-    plot_w = width - label_width - 110
+    plot_w = width - label_width - 150
     top = 4
     height = top + row_h * max(len(bars), 1) + (18 if reference else 6)
     values = [b.value for b in bars if b.value is not None]
@@ -52,7 +52,8 @@ def hbars(
         parts.append(f'<text x="{pad}" y="18" class="empty">No data for these filters</text>')
     for i, bar in enumerate(bars):
         y = top + i * row_h
-        label = bar.label if len(bar.label) <= 30 else bar.label[:29] + "…"
+        fit = int(label_width / 7.2)
+        label = bar.label if len(bar.label) <= fit else bar.label[: fit - 1] + "…"
         parts.append(
             f'<text x="{label_width - pad}" y="{y + 15}" class="label" text-anchor="end">'
             f"<title>{escape(bar.label)}</title>{escape(label)}</text>"
@@ -170,7 +171,7 @@ def lines(
             f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" class="ref"/>'
             f'<text x="{left + plot_w + 4}" y="{y + 4:.1f}" class="ref-label">{escape(label)}</text>'
         )
-    every = max(1, len(xs) // 8)
+    every = 1 + len(xs) // 8
     for i, x_label in enumerate(xs):
         if i % every == 0 or i == len(xs) - 1:
             parts.append(
@@ -276,7 +277,7 @@ def for_board(board: Any) -> dict[str, SafeString]:
         "risk": hbars(
             "Booked visits with a gap in the next 30 days, by department",
             [
-                Bar(r["group"], r["d30"], f"{r['d7']} within 7 days", "bad")
+                Bar(r["group"], r["d30"], f"{r['d7']} in 7 d", "bad")
                 for r in board.risk_departments[:12]
             ],
         ),
