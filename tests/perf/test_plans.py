@@ -64,7 +64,9 @@ ORDER_INDEXES = {
 def test_the_scans_appointment_and_authorization_loads_use_an_order_index(sql, table):
     plan = _plan(sql, _chunk_params())
     assert f"Seq Scan on {table}" not in plan, plan
-    assert any(f"Index Scan using {name}" in plan for name in ORDER_INDEXES[table]), plan
+    # A plain or a bitmap index scan, whichever the server's version picks.
+    ways = ("Index Scan using {}", "Index Only Scan using {}", "Bitmap Index Scan on {}")
+    assert any(w.format(n) in plan for n in ORDER_INDEXES[table] for w in ways), plan
 
 
 @pytest.mark.django_db
