@@ -180,3 +180,29 @@ def record_view(
         object_ids=sorted(set(ids)),
         patient_ids=pids,
     )
+
+
+def record_views(
+    request: HttpRequest,
+    shown: Iterable[tuple[type[models.Model], Iterable[int], Iterable[int]]],
+) -> list[AccessEvent]:
+    """record_view for several models at once, (model, ids, patient_ids) each: the same
+    rows, one per model with ids, written with one INSERT."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return []
+    rid, addr = request_id(request), remote_addr(request) or None
+    events = [
+        AccessEvent(
+            user_id=user.pk,
+            remote_addr=addr,
+            request_id=rid,
+            action=AccessAction.VIEW,
+            model=model._meta.label_lower,
+            object_ids=sorted(set(ids)),
+            patient_ids=sorted(set(pids)),
+        )
+        for model, ids, pids in ((m, list(i), list(p)) for m, i, p in shown)
+        if ids
+    ]
+    return AccessEvent.objects.bulk_create(events) if events else []

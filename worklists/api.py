@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from patients.audit import record_view
+from patients.audit import record_views
 from patients.models import Order, Patient
 from payers.api import AuditedReadsMixin, ChoiceFilter, KeyFilter, QueryFilter, apply_filters
 from payers.models import Authorization
@@ -146,16 +146,16 @@ class AuthCheckView(APIView):
             raise ValidationError(query.errors)
         order = query.validated_data["order"]
         check = check_visit(order, query.validated_data["date"])
-        # The answer tells about the order and its authorization: a read of patient data.
-        record_view(request._request, [order.pk], Order, patient_ids=[order.patient_id])  # noqa: SLF001
-        if check.authorization is not None:
-            record_view(
-                request._request,  # noqa: SLF001
-                [check.authorization.pk],
-                Authorization,
-                patient_ids=[order.patient_id],
-            )
+        # The answer tells about the order and its authorization: a read of patient data,
+        # a row per model, both in one insert.
         auth = check.authorization
+        record_views(
+            request._request,  # noqa: SLF001
+            [
+                (Order, [order.pk], [order.patient_id]),
+                (Authorization, [auth.pk] if auth is not None else [], [order.patient_id]),
+            ],
+        )
         answer = {
             "status": check.status,
             "authorization": (auth.auth_number or None) if auth is not None else None,

@@ -133,10 +133,15 @@ class WorkItem(models.Model):
             ("view_dashboard", "Can see the managers' dashboards and export their tables"),
         ]
         indexes = [
-            # Serves WorkItem.objects.open().in_queue(q).in_queue_order(): the queue pages.
+            # Serves in_queue_order() over open items: the queue pages (page 1 and deep
+            # pages walk it, a queue filter is checked on the way) and claim next (an
+            # index probe). Its expressions must stay those of in_queue_order().
             models.Index(
-                fields=["queue", "due_date", "first_service_date", "id"],
-                name="worklists_item_queue_order",
+                Case(When(queue=Queue.STAT, then=Value(0)), default=Value(1)),
+                "due_date",
+                F("first_service_date").asc(nulls_last=True),
+                "id",
+                name="worklists_item_queue_rank",
                 condition=Q(status__in=ACTIVE_STATUSES),
             ),
             # Serves "my items" and the assignee filter.

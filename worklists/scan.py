@@ -13,6 +13,7 @@ Terms (see docs/scan.md for the choices where the spec is silent):
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -149,6 +150,9 @@ class RuleBook:
         self.by_payer: dict[int, list[PayerRule]] = defaultdict(list)
         for rule in rules:
             self.by_payer[rule.payer_id].append(rule)
+        # match()'s answers: a book never changes, and a scan asks the same few
+        # (payer, plan, category, code, day) questions for thousands of visits.
+        self._matches: dict[tuple[int, str, str, str, dt.date], PayerRule | None] = {}
 
     # (database name, digest of every rule row, the book): rules change rarely, and
     # building 400 PayerRule objects costs more than the auth check's other work.
@@ -176,6 +180,21 @@ class RuleBook:
 
         Ties go to the latest effective_from, then the lowest id. None: unknown.
         """
+        question = (payer_id, plan, category, code, day)
+        try:
+            return self._matches[question]
+        except KeyError:
+            pass
+        if len(self._matches) >= self.MAX_MATCHES:  # a long-lived worker's days move on
+            self._matches.clear()
+        best = self._matches[question] = self._match(payer_id, plan, category, code, day)
+        return best
+
+    MAX_MATCHES = 100_000
+
+    def _match(
+        self, payer_id: int, plan: str, category: str, code: str, day: dt.date
+    ) -> PayerRule | None:
         best: PayerRule | None = None
         best_key: tuple[int, int, int] | None = None
         for rule in self.by_payer.get(payer_id, ()):
@@ -241,8 +260,11 @@ class _Walk:
             (a for a in order.authorizations if a.is_approved),
             key=lambda a: (a.end_date, a.id),
         )
+        used = sorted(order.used_days) if self.approved else []
+        # Used days within [start_date, end_date], by bisecting the sorted days.
         self.used_in_span = {
-            a.id: sum(1 for day in order.used_days if a.spans(day)) for a in self.approved
+            a.id: bisect_right(used, a.end_date) - bisect_left(used, a.start_date)
+            for a in self.approved
         }
         self.assigned: dict[int, int] = defaultdict(int)
 
@@ -308,9 +330,18 @@ def decide_appointments(
     order: OrderFacts, rules: RuleBook, extra_day: dt.date | None = None
 ) -> tuple[list[Decision], _Walk]:
     """Steps 1 to 9 for each upcoming appointment in order (and a hypothetical last one)."""
-    walk = _Walk(order)
     has_submitted = any(a.status == AuthStatus.SUBMITTED for a in order.authorizations)
-    latest = _latest_decided(order)
+    return _decide(order, rules, extra_day, has_submitted, _latest_decided(order))
+
+
+def _decide(
+    order: OrderFacts,
+    rules: RuleBook,
+    extra_day: dt.date | None,
+    has_submitted: bool,
+    latest: AuthFacts | None,
+) -> tuple[list[Decision], _Walk]:
+    walk = _Walk(order)
     latest_is_denied = latest is not None and latest.status == AuthStatus.DENIED
     visits: list[tuple[int | None, dt.date]] = list(order.upcoming)
     if extra_day is not None:
@@ -357,10 +388,14 @@ def _queue(order: OrderFacts, first: dt.date | None, as_of: dt.date) -> str:
 
 def evaluate_order(order: OrderFacts, rules: RuleBook, as_of: dt.date) -> Evaluation:
     """Decide every upcoming appointment of `order` and the work items it needs on as_of."""
-    decisions, walk = decide_appointments(order, rules)
+    if not order.upcoming and not order.authorizations and order.auth_requested_at is None:
+        # No visit to decide, no request to follow up, renew or appeal, no one asked.
+        return Evaluation(decisions=[], findings=[])
+    has_submitted = any(a.status == AuthStatus.SUBMITTED for a in order.authorizations)
+    latest = _latest_decided(order)
+    decisions, walk = _decide(order, rules, None, has_submitted, latest)
     rule_now = rule_for(order, as_of, rules)
     rule_now_or_defaults: Rule = rule_now or RuleDefaults
-    has_submitted = any(a.status == AuthStatus.SUBMITTED for a in order.authorizations)
 
     # kind -> (first service date, affected count, the first affected appointment's rule)
     gaps: dict[str, list[Decision]] = defaultdict(list)
@@ -419,7 +454,6 @@ def evaluate_order(order: OrderFacts, rules: RuleBook, as_of: dt.date) -> Evalua
             affected[ItemKind.PENDING_FOLLOW_UP] = len(pending)
 
     # Denial: appealable for appeal_window_days after the decision.
-    latest = _latest_decided(order)
     if latest is not None and latest.status == AuthStatus.DENIED:
         assert latest.decided_at is not None
         decided_on = local_date(latest.decided_at)
@@ -453,31 +487,49 @@ def evaluate_order(order: OrderFacts, rules: RuleBook, as_of: dt.date) -> Evalua
     return Evaluation(decisions=decisions, findings=findings)
 
 
+def id_array(ids: Iterable[int]) -> str:
+    """Ids in PostgreSQL's array text form, for `%s::bigint[]`.
+
+    psycopg adapts a list element by element (a regex per value, a million values per
+    scan); an array of integers needs no quoting.
+    """
+    return "{" + ",".join(map(str, map(int, ids))) + "}"
+
+
+# Ids are passed as id_array() text (or lists: both cast to bigint[]).
 _ORDERS_SQL = """
 SELECT id, patient_id, service_category, code, priority, visits_ordered, auth_requested_at
-FROM patients_order WHERE id = ANY(%(ids)s) ORDER BY id
+FROM patients_order WHERE id = ANY(%(ids)s::bigint[]) ORDER BY id
 """
 # Booked in the window, or used (whatever the date); the local day computed by PostgreSQL.
+# One row per order, its days in arrays (upcoming ids and days, used days, each in the
+# order of start, id): a third of the Python work of one row per appointment.
 _APPOINTMENTS_SQL = """
-SELECT order_id, id, status, (start AT TIME ZONE %(tz)s)::date
-FROM patients_appointment
-WHERE order_id = ANY(%(ids)s)
-  AND ((status = %(booked)s AND start >= %(lo)s AND start < %(hi)s) OR status = ANY(%(used)s))
-ORDER BY order_id, start, id
+SELECT order_id,
+       array_agg(id ORDER BY start, id) FILTER (WHERE status = %(booked)s),
+       array_agg(day ORDER BY start, id) FILTER (WHERE status = %(booked)s),
+       array_agg(day ORDER BY start, id) FILTER (WHERE status <> %(booked)s)
+FROM (
+    SELECT order_id, id, status, start, (start AT TIME ZONE %(tz)s)::date AS day
+    FROM patients_appointment
+    WHERE order_id = ANY(%(ids)s::bigint[])
+      AND ((status = %(booked)s AND start >= %(lo)s AND start < %(hi)s) OR status = ANY(%(used)s))
+) a
+GROUP BY order_id
 """
 # Authorization.objects.counted(): drafts and cancelled requests are ignored.
 _AUTHORIZATIONS_SQL = """
 SELECT order_id, id, status, auth_number, start_date, end_date, approved_visits,
        submitted_at, decided_at, expedited
 FROM payers_authorization
-WHERE order_id = ANY(%(ids)s) AND NOT (status = ANY(%(ignored)s))
+WHERE order_id = ANY(%(ids)s::bigint[]) AND NOT (status = ANY(%(ignored)s))
 ORDER BY order_id, id
 """
 # Coverage.objects.primary(): rank 1.
 _COVERAGES_SQL = """
 SELECT patient_id, id, payer_id, plan, start, "end"
 FROM patients_coverage
-WHERE patient_id = ANY(%(patients)s) AND rank = 1
+WHERE patient_id = ANY(%(patients)s::bigint[]) AND rank = 1
 ORDER BY patient_id, start DESC, id
 """
 
@@ -489,11 +541,11 @@ def load_orders(order_ids: Sequence[int], as_of: dt.date, window_end: dt.date) -
     ORM's per-value conversions (the scan reads a million rows; see docs/performance.md).
     """
     with connection.cursor() as cursor:
-        cursor.execute(_ORDERS_SQL, {"ids": list(order_ids)})
+        cursor.execute(_ORDERS_SQL, {"ids": id_array(order_ids)})
         orders = {row[0]: OrderFacts(*row) for row in cursor.fetchall()}
         if not orders:
             return []
-        ids = list(orders)
+        ids = id_array(orders)
         cursor.execute(
             _APPOINTMENTS_SQL,
             {
@@ -505,12 +557,12 @@ def load_orders(order_ids: Sequence[int], as_of: dt.date, window_end: dt.date) -
                 "used": [s.value for s in USED_STATUSES],
             },
         )
-        booked = AppointmentStatus.BOOKED.value
-        for order_id, appointment_id, status, day in cursor.fetchall():
-            if status == booked:
-                orders[order_id].upcoming.append((appointment_id, day))
-            else:
-                orders[order_id].used_days.append(day)
+        for order_id, upcoming_ids, upcoming_days, used_days in cursor.fetchall():
+            order = orders[order_id]
+            if upcoming_ids:
+                order.upcoming = list(zip(upcoming_ids, upcoming_days, strict=True))
+            if used_days:
+                order.used_days = used_days
 
         ignored = [AuthStatus.DRAFT.value, AuthStatus.CANCELLED.value]
         cursor.execute(_AUTHORIZATIONS_SQL, {"ids": ids, "ignored": ignored})
@@ -520,7 +572,7 @@ def load_orders(order_ids: Sequence[int], as_of: dt.date, window_end: dt.date) -
         by_patient: dict[int, list[OrderFacts]] = defaultdict(list)
         for order in orders.values():
             by_patient[order.patient_id].append(order)
-        cursor.execute(_COVERAGES_SQL, {"patients": list(by_patient)})
+        cursor.execute(_COVERAGES_SQL, {"patients": id_array(by_patient)})
         for patient_id, *rest in cursor.fetchall():
             facts = CoverageFacts(*rest)
             for order in by_patient[patient_id]:
@@ -538,6 +590,22 @@ class VisitCheck:
     auth_end_date: dt.date | None
 
 
+def _authorization_as_read(auth: AuthFacts, order_id: int) -> Authorization:
+    """The Authorization row as load_orders just read it, without reading it again.
+
+    Its other columns are deferred: Django reads them on first access, as for `.only()`.
+    """
+    names = [
+        "id", "order_id", "status", "auth_number", "start_date", "end_date",
+        "approved_visits", "submitted_at", "decided_at", "expedited",
+    ]  # fmt: skip
+    values = [
+        auth.id, order_id, auth.status, auth.auth_number, auth.start_date, auth.end_date,
+        auth.approved_visits, auth.submitted_at, auth.decided_at, auth.expedited,
+    ]  # fmt: skip
+    return Authorization.from_db(connection.alias, names, values)
+
+
 def check_visit(order: Order, day: dt.date) -> VisitCheck:
     """Decide one more visit of `order` on `day`, after the visits already booked.
 
@@ -549,7 +617,7 @@ def check_visit(order: Order, day: dt.date) -> VisitCheck:
     decisions, _walk = decide_appointments(facts, RuleBook.load(), extra_day=day)
     decision = decisions[-1]
     auth = decision.authorization
-    authorization = Authorization.objects.get(pk=auth.id) if auth is not None else None
+    authorization = _authorization_as_read(auth, order.pk) if auth is not None else None
     return VisitCheck(
         status=decision.outcome,
         authorization=authorization,

@@ -122,3 +122,73 @@ def test_reevaluating_an_order_costs_the_same_queries_for_2_or_20_visits(
     services.reevaluate_order(order.pk, as_of=AS_OF)
     with django_assert_max_num_queries(len(few.captured_queries)):
         services.reevaluate_order(order.pk, as_of=AS_OF)
+
+
+# The queues: in_queue_order() is served by the expression index worklists_item_queue_rank.
+QUEUE_RANK = "worklists_item_queue_rank"
+
+
+def _ordered_plan(qs) -> str:  # noqa: ANN001
+    """The plan with sequential scans, bitmap scans and sorts off: on tiny test tables a
+    plan then walks an index in queue order only if one can serve that order at all."""
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        plan = _plan(sql, params)
+        cursor.execute("SET LOCAL enable_sort = on")
+        cursor.execute("SET LOCAL enable_bitmapscan = on")
+    return plan
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", [1, 1000])
+def test_a_queue_page_walks_the_queue_rank_index_to_its_ids(page):
+    ids = WorkItem.objects.open().in_queue_order().values_list("id", flat=True)
+    plan = _ordered_plan(ids[(page - 1) * 50 : page * 50])
+    assert f"Index Scan using {QUEUE_RANK}" in plan, plan
+    assert "Sort" not in plan, plan
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("queue", [None, "stat"])
+def test_claim_next_probes_the_queue_rank_index(queue):
+    candidates = WorkItem.objects.filter(status="open", assignee__isnull=True)
+    if queue:
+        candidates = candidates.in_queue(queue)
+    top = candidates.in_queue_order().select_for_update(skip_locked=True, of=("self",))[:1]
+    plan = _ordered_plan(top)
+    assert f"Index Scan using {QUEUE_RANK}" in plan, plan
+    assert "Sort" not in plan and "LockRows" in plan, plan
+
+
+@pytest.mark.django_db
+def test_the_auth_check_reads_its_authorization_once_and_audits_in_one_insert(
+    api_as, scheduler, django_assert_max_num_queries
+):
+    from django.test.utils import CaptureQueriesContext
+
+    from patients.models import AccessEvent
+    from payers.models import Authorization
+
+    _, pat = f.practice()
+    order = f.order(pat)
+    f.visit(order, "2026-12-20")
+    auth = f.auth(order, start_date="2026-11-01", end_date="2026-12-31", approved_visits=5)
+    client = api_as(scheduler)
+    query = {"order": order.external_id, "date": "2026-12-20"}
+    client.get("/api/v1/auth-check/", query)  # the rule book's cache is warm
+    with django_assert_max_num_queries(10), CaptureQueriesContext(connection) as ctx:
+        response = client.get("/api/v1/auth-check/", query)
+    assert response.status_code == 200
+    assert response.json()["authorization"] == (auth.auth_number or None)
+    sqls = [q["sql"] for q in ctx.captured_queries]
+    assert sum("FROM payers_authorization" in s for s in sqls) == 1, sqls  # load_orders
+    assert not any('FROM "payers_authorization"' in s for s in sqls), sqls  # no re-read
+    inserts = [s for s in sqls if s.startswith('INSERT INTO "patients_accessevent"')]
+    assert len(inserts) == 1, inserts
+    recorded = AccessEvent.objects.filter(user=scheduler).order_by("-id")[:2]
+    assert {e.model: e.object_ids for e in recorded} == {
+        "patients.order": [order.pk],
+        "payers.authorization": [Authorization.objects.get(order=order).pk],
+    }

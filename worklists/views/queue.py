@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Q, Subquery
@@ -60,49 +63,31 @@ def scoped_item(user: object, pk: int) -> WorkItem:
     return get_object_or_404(WorkItem.objects.all(), pk=pk)
 
 
-def _departments() -> list[str]:
-    return list(
-        Appointment.objects.exclude(department="")
-        .order_by("department")
-        .values_list("department", flat=True)
-        .distinct()
-    )
+DEPARTMENTS_CACHE_KEY = "worklists:queue:departments"
+DEPARTMENTS_TTL = 300  # seconds
 
 
-def _queue_context(request: HttpRequest) -> dict[str, object]:
-    today = scan.today()
-    workers = list(services.workers())
-    form = QueueFilterForm(request.GET or None, workers=workers, departments=_departments())
-    items = WorkItem.objects.open()
-    if form.is_bound and form.is_valid():
-        items = form.filter(items, user=request.user, today=today)
-    primary_payer = (
-        Coverage.objects.primary()
-        .active_on(today)
-        .filter(patient_id=OuterRef("order__patient_id"))
-        .order_by("start", "id")
-        .values("payer__name")[:1]
-    )
-    next_department = (
-        Appointment.objects.filter(order_id=OuterRef("order_id"), start__date__gte=today)
-        .exclude(department="")
-        .order_by("start")
-        .values("department")[:1]
-    )
-    rows = (
-        items.select_related("order__patient", "assignee")
-        .annotate(payer_name=Subquery(primary_payer), department=Subquery(next_department))
-        .in_queue_order()
-    )
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    for item in page.object_list:
-        item.is_overdue = item.due_date < today
-        item.age_days = (today - timezone.localdate(item.created_at)).days
-    # S25: the rows on the page name patients; one audit insert for the page.
-    shown = list(page.object_list)
-    record_view(request, shown, WorkItem, patient_ids=[i.order.patient_id for i in shown])
+def _departments(wanted: str = "") -> list[str]:
+    """Every department of an appointment, for the filter's choices.
 
-    # Counts of every open item by queue and kind, whatever the filters: the overview.
+    Listing them reads every appointment (a million at a large practice), so the list is
+    cached for a few minutes; a department asked for but not in the cached list (booked
+    since) reads it again, so a filter never refuses a department that exists.
+    """
+    names = cache.get(DEPARTMENTS_CACHE_KEY)
+    if names is None or (wanted and wanted not in names):
+        names = list(
+            Appointment.objects.exclude(department="")
+            .order_by("department")
+            .values_list("department", flat=True)
+            .distinct()
+        )
+        cache.set(DEPARTMENTS_CACHE_KEY, names, DEPARTMENTS_TTL)
+    return names
+
+
+def _overview(today: dt.date) -> list[dict[str, object]]:
+    """Counts of every open item by queue and kind, whatever the filters: one query."""
     counts = {
         (row["queue"], row["kind"]): row
         for row in WorkItem.objects.open()
@@ -131,6 +116,53 @@ def _queue_context(request: HttpRequest) -> dict[str, object]:
                 "kinds": kinds,
             }
         )
+    return summary
+
+
+def _queue_context(request: HttpRequest) -> dict[str, object]:
+    today = scan.today()
+    workers = list(services.workers())
+    departments = _departments(request.GET.get("department", ""))
+    form = QueueFilterForm(request.GET or None, workers=workers, departments=departments)
+    items = WorkItem.objects.open()
+    filtered = form.is_bound and form.is_valid() and form.active_count() > 0
+    if filtered:
+        items = form.filter(items, user=request.user, today=today)
+    summary = _overview(today)
+
+    # Page the ids first: an index walk on the queue order (worklists_item_queue_rank),
+    # whatever the depth; only the page's rows then get their payer and department.
+    paginator = Paginator(items.in_queue_order().values_list("id", flat=True), PAGE_SIZE)
+    # Unfiltered, the overview has already counted every open item.
+    paginator.count = sum(q["n"] for q in summary) if not filtered else items.order_by().count()
+    page = paginator.get_page(request.GET.get("page"))
+    primary_payer = (
+        Coverage.objects.primary()
+        .active_on(today)
+        .filter(patient_id=OuterRef("order__patient_id"))
+        .order_by("start", "id")
+        .values("payer__name")[:1]
+    )
+    next_department = (
+        Appointment.objects.filter(order_id=OuterRef("order_id"), start__date__gte=today)
+        .exclude(department="")
+        .order_by("start")
+        .values("department")[:1]
+    )
+    # The page's ids stay a subquery (ORDER BY ... LIMIT 50 OFFSET n): one query.
+    shown = list(
+        WorkItem.objects.filter(pk__in=page.object_list)
+        .select_related("order__patient", "assignee")
+        .annotate(payer_name=Subquery(primary_payer), department=Subquery(next_department))
+        .in_queue_order()
+    )
+    page.object_list = shown
+    for item in shown:
+        item.is_overdue = item.due_date < today
+        item.age_days = (today - timezone.localdate(item.created_at)).days
+    # S25: the rows on the page name patients; one audit insert for the page.
+    record_view(request, shown, WorkItem, patient_ids=[i.order.patient_id for i in shown])
+
     return {
         "form": form,
         "page": page,
