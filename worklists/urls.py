@@ -58,4 +58,5 @@ urlpatterns = [
     path("items/<int:pk>/claim/", queue.claim, name="claim"),
     path("items/<int:pk>/release/", queue.release, name="release"),
     path("items/<int:pk>/assign/", queue.assign, name="assign"),
+    path("items/<int:pk>/assign/menu/", queue.assign_menu, name="assign-menu"),
 ]

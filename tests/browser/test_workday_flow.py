@@ -40,3 +40,26 @@ def test_claim_next_then_an_approval_takes_the_stat_item_out_of_the_queue(
     expect(rows).to_have_count(1)
     expect(rows.first).to_have_attribute("data-item", str(routine.pk))
     assert list(WorkItem.objects.open()) == [routine]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_manager_opens_the_assign_menu_and_hands_an_item_to_a_specialist(
+    signed_in_page, live_url, manager, specialist
+):
+    item = missing_auth_item(visits=2, priority="stat")
+    page = signed_in_page(manager)
+    page.goto(live_url + reverse("worklists:queue"))
+    row = page.locator(f'#items tr.row[data-item="{item.pk}"]')
+    row.locator("details.assign summary").click()
+    menu = row.locator('select[name="to"]')
+    expect(menu).to_be_visible()
+    menu.select_option(str(specialist.pk))
+    with page.expect_response(f"**/items/{item.pk}/assign/") as answer:
+        row.get_by_role("button", name="Assign", exact=True).click()
+    assert answer.value.status == 200
+    # The list is redrawn with the menu closed and the colleague as assignee.
+    redrawn = page.locator(f'#items tr.row[data-item="{item.pk}"]')
+    expect(redrawn.locator('select[name="to"]')).to_have_count(0)
+    expect(redrawn).to_contain_text(specialist.username)
+    item.refresh_from_db()
+    assert (item.assignee, item.status) == (specialist, ItemStatus.IN_PROGRESS)

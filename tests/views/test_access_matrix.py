@@ -83,6 +83,7 @@ EXPECTED: dict[str, Row] = {
     "worklists:claim": Row("POST", ("item",), html(WORKERS)),
     "worklists:release": Row("POST", ("item",), html(WORKERS + (M,))),
     "worklists:assign": Row("POST", ("item",), html(WORKERS + (M,))),
+    "worklists:assign-menu": Row("GET", ("item",), html(WORKERS + (M,))),
     # The work item and its actions (E).
     "worklists:item": Row("GET", ("item",), html(QUEUE_READERS + (I,))),
     "worklists:item-benefits": Row("POST", ("item", "coverage"), html(WORKERS)),

@@ -263,6 +263,22 @@ def release(request: HttpRequest, pk: int) -> HttpResponse:
     return _after_action(request, f"Item {item.pk} is back in the queue.")
 
 
+@require_GET
+@login_required
+def assign_menu(request: HttpRequest, pk: int) -> HttpResponse:
+    """The colleagues an item can go to: fetched when its Assign menu opens (or a small page)."""
+    item = scoped_item(request.user, pk)
+    if not services.can_assign_items(request.user):
+        raise PermissionDenied
+    context = {
+        "item": item,
+        "workers": services.workers(),
+        "query": request.GET.get("return_query", ""),
+    }
+    template = "worklists/queue.html#assign-form" if request.htmx else "worklists/assign.html"
+    return render(request, template, context)
+
+
 @require_POST
 @login_required
 def assign(request: HttpRequest, pk: int) -> HttpResponse:
