@@ -60,19 +60,32 @@ def _window_end(as_of: dt.date) -> dt.date:
     return as_of + dt.timedelta(days=settings.AUTHQ_HORIZON_DAYS)
 
 
+_CHUNK_IDS_SQL = "SELECT id FROM patients_order WHERE id > %s ORDER BY id LIMIT %s"
+
+
 def _order_id_chunks(chunk_size: int) -> Iterator[list[int]]:
     """Order ids in ascending chunks, by keyset so memory stays bounded."""
     last = 0
     while True:
-        ids = list(
-            Order.objects.filter(id__gt=last)
-            .order_by("id")
-            .values_list("id", flat=True)[:chunk_size]
-        )
+        with connection.cursor() as cursor:
+            cursor.execute(_CHUNK_IDS_SQL, [last, chunk_size])
+            ids = [row[0] for row in cursor.fetchall()]
         if not ids:
             return
         yield ids
         last = ids[-1]
+
+
+# Plain SQL with an id array, like scan.load_orders: the ORM's `id__in` costs more per
+# chunk (500 placeholders built, converted and parsed) than the queries themselves.
+_LOCK_SQL = """
+SELECT id FROM patients_order WHERE id = ANY(%s::bigint[]) ORDER BY id FOR NO KEY UPDATE
+"""
+# Active items, and the dismissed ones a finding may match (same query).
+_ITEMS_SQL = """
+SELECT id, order_id, kind, status, queue, first_service_date, affected_appointments, due_date
+FROM worklists_workitem WHERE order_id = ANY(%s::bigint[]) AND status = ANY(%s)
+"""
 
 
 _UPSERT_SQL = """
@@ -112,29 +125,25 @@ def _apply_findings(
     """
     result = ChunkResult()
     with transaction.atomic():
-        locked = list(
-            Order.objects.filter(id__in=order_ids)
-            .order_by("id")
-            .select_for_update(no_key=True)
-            .values_list("id", flat=True)
-        )
+        with connection.cursor() as cursor:
+            cursor.execute(_LOCK_SQL, [scan.id_array(order_ids)])
+            locked = [row[0] for row in cursor.fetchall()]
         if not locked:
             return result
         facts = scan.load_orders(locked, as_of, _window_end(as_of))
         findings = [f for order in facts for f in scan.evaluate_order(order, rules, as_of).findings]
 
-        # Active items, and the dismissed ones a finding may match (same query).
-        existing: dict[tuple[int, str], WorkItem] = {}
+        # (order, kind) -> (item id, its scan fields in ITEM_FIELDS' order)
+        existing: dict[tuple[int, str], tuple[int, tuple[object, ...]]] = {}
         dismissed: set[tuple[int, str, dt.date | None, dt.date | None]] = set()
-        for item in WorkItem.objects.filter(
-            Q(status__in=ACTIVE_STATUSES) | Q(status=ItemStatus.DISMISSED), order_id__in=locked
-        ):
-            if item.status == ItemStatus.DISMISSED:
-                dismissed.add(
-                    _dismissal_key(item.order_id, item.kind, item.first_service_date, item.due_date)
-                )
-            else:
-                existing[item.order_id, item.kind] = item
+        with connection.cursor() as cursor:
+            statuses = [s.value for s in (*ACTIVE_STATUSES, ItemStatus.DISMISSED)]
+            cursor.execute(_ITEMS_SQL, [scan.id_array(locked), statuses])
+            for item_id, order_id, kind, status, *fields in cursor.fetchall():
+                if status == ItemStatus.DISMISSED:
+                    dismissed.add(_dismissal_key(order_id, kind, fields[1], fields[3]))
+                else:
+                    existing[order_id, kind] = (item_id, tuple(fields))
         # A person dismissed this very gap: same order, kind and first service date (or,
         # for gaps without an appointment, the same due date). It stays dismissed.
         findings = [
@@ -146,7 +155,7 @@ def _apply_findings(
             f
             for f in findings
             if (f.order_id, f.kind) not in existing
-            or any(getattr(existing[f.order_id, f.kind], n) != getattr(f, n) for n in ITEM_FIELDS)
+            or existing[f.order_id, f.kind][1] != tuple(getattr(f, n) for n in ITEM_FIELDS)
         ]
         now = timezone.now()
         events: list[WorkItemEvent] = []
@@ -192,7 +201,7 @@ def _apply_findings(
                 )
 
         found = {(f.order_id, f.kind) for f in findings}
-        gone = [item.id for key, item in existing.items() if key not in found]
+        gone = [item_id for key, (item_id, _) in existing.items() if key not in found]
         if gone:
             result.resolved = WorkItem.objects.filter(
                 id__in=gone, status__in=ACTIVE_STATUSES
