@@ -534,14 +534,19 @@ ORDER BY patient_id, start DESC, id
 """
 
 
-def load_orders(order_ids: Sequence[int], as_of: dt.date, window_end: dt.date) -> list[OrderFacts]:
+def load_orders(
+    order_ids: Sequence[int], as_of: dt.date, window_end: dt.date, *, lock: bool = False
+) -> list[OrderFacts]:
     """Read the scan's input for a chunk of orders: four queries, whatever the chunk size.
+
+    lock: the orders' rows are also locked (no-key) for the transaction, by the first query.
 
     Plain SQL with array parameters: the rows go straight into the facts, without the
     ORM's per-value conversions (the scan reads a million rows; see docs/performance.md).
     """
     with connection.cursor() as cursor:
-        cursor.execute(_ORDERS_SQL, {"ids": id_array(order_ids)})
+        orders_sql = _ORDERS_SQL + " FOR NO KEY UPDATE" if lock else _ORDERS_SQL
+        cursor.execute(orders_sql, {"ids": id_array(order_ids)})
         orders = {row[0]: OrderFacts(*row) for row in cursor.fetchall()}
         if not orders:
             return []

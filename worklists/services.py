@@ -76,11 +76,8 @@ def _order_id_chunks(chunk_size: int) -> Iterator[list[int]]:
         last = ids[-1]
 
 
-# Plain SQL with an id array, like scan.load_orders: the ORM's `id__in` costs more per
-# chunk (500 placeholders built, converted and parsed) than the queries themselves.
-_LOCK_SQL = """
-SELECT id FROM patients_order WHERE id = ANY(%s::bigint[]) ORDER BY id FOR NO KEY UPDATE
-"""
+# Plain SQL with an id array, like scan.load_orders: the ORM's `order_id__in` costs more
+# per chunk (500 placeholders built, converted and parsed) than the query itself.
 # Active items, and the dismissed ones a finding may match (same query).
 _ITEMS_SQL = """
 SELECT id, order_id, kind, status, queue, first_service_date, affected_appointments, due_date
@@ -125,12 +122,10 @@ def _apply_findings(
     """
     result = ChunkResult()
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(_LOCK_SQL, [scan.id_array(order_ids)])
-            locked = [row[0] for row in cursor.fetchall()]
-        if not locked:
+        facts = scan.load_orders(order_ids, as_of, _window_end(as_of), lock=True)
+        if not facts:
             return result
-        facts = scan.load_orders(locked, as_of, _window_end(as_of))
+        locked = [order.id for order in facts]
         findings = [f for order in facts for f in scan.evaluate_order(order, rules, as_of).findings]
 
         # (order, kind) -> (item id, its scan fields in ITEM_FIELDS' order)
