@@ -81,11 +81,10 @@ def test_the_scans_order_and_coverage_loads_read_by_index():
 
 @pytest.mark.django_db
 def test_a_chunks_work_items_are_read_by_the_order_index():
-    qs = WorkItem.objects.filter(order_id__in=[1, 2, 3])
-    sql, params = qs.query.sql_with_params()
+    statuses = ["open", "in_progress", "waiting_on_payer", "dismissed"]
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN " + sql, params)
+        cursor.execute("EXPLAIN " + services._ITEMS_SQL, [scan.id_array([1, 2, 3]), statuses])
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Seq Scan on worklists_workitem" not in plan, plan
 
