@@ -242,9 +242,7 @@ class NotificationTemplate(models.TextChoices):
 class PatientNotification(models.Model):
     """An email sent to a patient about an item: the message as sent, and when."""
 
-    work_item = models.ForeignKey(
-        WorkItem, on_delete=models.CASCADE, related_name="notifications"
-    )
+    work_item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="notifications")
     template = models.CharField(max_length=16, choices=NotificationTemplate.choices)
     to_address = models.EmailField()
     subject = models.CharField(max_length=200)
