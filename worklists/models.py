@@ -94,7 +94,9 @@ class WorkItem(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
-    last_seen_as_of = models.DateField(help_text="as_of of the last scan that found this gap.")
+    last_seen_as_of = models.DateField(
+        help_text="as_of of the last scan that opened or changed this item."
+    )
     follow_up_on = models.DateField(
         null=True, blank=True, help_text="A person's own reminder date for this item."
     )

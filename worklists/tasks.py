@@ -39,11 +39,6 @@ def scan_chunk(
     return services.scan_chunk(run_id, chunk, dt.date.fromisoformat(as_of), orders_planned)
 
 
-@shared_task(name="worklists.tasks.reevaluate_order")
-def reevaluate_order(order_id: int) -> None:
-    services.reevaluate_order(order_id)
-
-
 @shared_task(name="worklists.tasks.refresh_dashboard")
 def refresh_dashboard() -> int | None:
     """The beat's refresh of the dashboard's facts; the DashboardRefresh id, or None when
