@@ -27,7 +27,7 @@ from django.utils.encoding import smart_str
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import DjangoModelPermissions, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -42,24 +42,9 @@ from payers.models import (
     Payer,
     PayerRule,
 )
+from payers.permissions import RecordPermissions
 
 # Shared pieces
-
-
-class RecordPermissions(DjangoModelPermissions):
-    """The model's view permission to read, change to PATCH, and add and change to POST.
-
-    Mirrors authq.api_permissions.ModelPermissions (apps do not import authq), except
-    that POST needs both: a POST with an existing natural key updates that record.
-    """
-
-    perms_map = {
-        **DjangoModelPermissions.perms_map,
-        "GET": ["%(app_label)s.view_%(model_name)s"],
-        "HEAD": ["%(app_label)s.view_%(model_name)s"],
-        "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
-        "POST": ["%(app_label)s.add_%(model_name)s", "%(app_label)s.change_%(model_name)s"],
-    }
 
 
 class AwareDateTimeField(serializers.DateTimeField):
