@@ -360,3 +360,22 @@ class DashboardRefresh(models.Model):
 
     def __str__(self) -> str:
         return f"dashboard refresh {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class QueueCount(models.Model):
+    """Changes in the number of active work items, by queue, kind, due date and claimed.
+
+    Rows are written by a trigger on worklists_workitem (migration 0007) in the same
+    transaction as the change, so the sum of the rows a transaction sees is exactly the
+    number of active items it sees: the queue overview reads a few hundred rows instead of
+    every open item. `compact_queue_counts` folds the rows into one per key now and then.
+    """
+
+    queue = models.CharField(max_length=8, choices=Queue.choices)
+    kind = models.CharField(max_length=20, choices=ItemKind.choices)
+    due_date = models.DateField()
+    claimed = models.BooleanField()
+    n = models.IntegerField(help_text="Items added (or, negative, removed) for this key.")
+
+    def __str__(self) -> str:
+        return f"{self.queue}/{self.kind} {self.due_date} {self.n:+d}"

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -29,6 +29,7 @@ from worklists.models import (
     ItemStatus,
     NotificationTemplate,
     PatientNotification,
+    QueueCount,
     Resolution,
     ScanRun,
     WorkItem,
@@ -40,6 +41,9 @@ log = logging.getLogger(__name__)
 
 # pg_try_advisory_lock key held by a full scan: at most one runs at a time.
 SCAN_LOCK_KEY = 0x61757468_7173_63  # "authqsc"
+
+# pg_try_advisory_xact_lock key of compact_queue_counts: one compaction at a time.
+COUNTS_LOCK_KEY = 0x61757468_7163_6E  # "authqcn"
 
 ITEM_FIELDS = ("queue", "first_service_date", "affected_appointments", "due_date")
 
@@ -267,6 +271,7 @@ def run_scan(*, as_of: dt.date | None = None, trigger: str = "command") -> ScanR
         )
         run.finished_at = timezone.now()
         run.save()
+        compact_queue_counts()
         log.info(
             "scan as_of=%s orders=%d opened=%d updated=%d resolved=%d",
             as_of,
@@ -279,6 +284,54 @@ def run_scan(*, as_of: dt.date | None = None, trigger: str = "command") -> ScanR
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [SCAN_LOCK_KEY])
+
+
+# --- The queue overview's counts (worklists.models.QueueCount). -------------------------
+
+
+def queue_counts(today: dt.date) -> dict[tuple[str, str], dict[str, int]]:
+    """Active items by (queue, kind): how many, how many overdue on `today`, how many
+    unclaimed. Sums the rows the work-item trigger keeps: exact, whatever wrote the items."""
+    rows = (
+        QueueCount.objects.values("queue", "kind")
+        .annotate(
+            total=Sum("n", default=0),
+            overdue=Sum("n", filter=Q(due_date__lt=today), default=0),
+            unclaimed=Sum("n", filter=Q(claimed=False), default=0),
+        )
+        .order_by()
+    )
+    return {
+        (r["queue"], r["kind"]): {
+            "queue": r["queue"],
+            "kind": r["kind"],
+            "n": r["total"],
+            "overdue": r["overdue"],
+            "unclaimed": r["unclaimed"],
+        }
+        for r in rows
+        if r["total"]
+    }
+
+
+def compact_queue_counts() -> int | None:
+    """Fold the count rows into one per key, dropping keys at zero; the rows left, or None
+    when another compaction is running. Readers see the same sums before and after."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [COUNTS_LOCK_KEY])
+        if not cursor.fetchone()[0]:
+            return None
+        cursor.execute(
+            """
+            WITH gone AS (
+                DELETE FROM worklists_queuecount RETURNING queue, kind, due_date, claimed, n
+            )
+            INSERT INTO worklists_queuecount (queue, kind, due_date, claimed, n)
+            SELECT queue, kind, due_date, claimed, sum(n) FROM gone
+            GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0
+            """
+        )
+        return cursor.rowcount
 
 
 # --- The chunked scan: the beat's, spread over Celery workers. ----------------------
@@ -377,6 +430,7 @@ def scan_chunk(run_id: int, chunk: ScanChunk, as_of: dt.date, orders_planned: in
         run = ScanRun.objects.select_for_update().get(pk=run_id)
         run.finished_at = now
         run.save(update_fields=["finished_at"])
+    compact_queue_counts()
     log.info(
         "scan as_of=%s orders=%d opened=%d updated=%d resolved=%d (chunked)",
         as_of,

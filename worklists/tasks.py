@@ -45,3 +45,9 @@ def refresh_dashboard() -> int | None:
     another refresh was running."""
     run = dashboards.refresh_request_facts()
     return run.pk if run else None
+
+
+@shared_task(name="worklists.tasks.compact_queue_counts")
+def compact_queue_counts() -> int | None:
+    """Fold the queue overview's count rows (claims and actions append a few each)."""
+    return services.compact_queue_counts()
