@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,8 +13,9 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Subquery
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, QueryDict
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -19,10 +23,12 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from patients.audit import record_view
-from patients.models import Appointment, Coverage
+from patients.models import Appointment
+from payers.models import Payer, ServiceCategory
 from worklists import scan, services
 from worklists.forms import AssignForm, QueueFilterForm, query_without
-from worklists.models import ItemKind, Queue, WorkItem
+from worklists.models import ItemKind, ItemStatus, Queue, WorkItem
+from worklists.views.queue_rows import render_rows
 
 PAGE_SIZE = 50
 
@@ -63,27 +69,41 @@ def scoped_item(user: object, pk: int) -> WorkItem:
     return get_object_or_404(WorkItem.objects.all(), pk=pk)
 
 
-DEPARTMENTS_CACHE_KEY = "worklists:queue:departments"
-DEPARTMENTS_TTL = 300  # seconds
+CHOICES_TTL = 300  # seconds
 
 
-def _departments(wanted: str = "") -> list[str]:
-    """Every department of an appointment, for the filter's choices.
+def _cached_choices(key: str, load: Callable[[], list[tuple[str, str]]], wanted: str) -> list:
+    """A filter's choices, cached for a few minutes in Django's cache.
 
-    Listing them reads every appointment (a million at a large practice), so the list is
-    cached for a few minutes; a department asked for but not in the cached list (booked
-    since) reads it again, so a filter never refuses a department that exists.
+    Listing departments reads every appointment (a million at a large practice) and
+    listing workers joins permissions; they change seldom. A value asked for that the
+    cached list lacks (added since) reads the list again, so a filter never refuses one.
     """
-    names = cache.get(DEPARTMENTS_CACHE_KEY)
-    if names is None or (wanted and wanted not in names):
-        names = list(
-            Appointment.objects.exclude(department="")
-            .order_by("department")
-            .values_list("department", flat=True)
-            .distinct()
-        )
-        cache.set(DEPARTMENTS_CACHE_KEY, names, DEPARTMENTS_TTL)
-    return names
+    choices = cache.get(key)
+    if choices is None or (wanted and wanted not in {value for value, _ in choices}):
+        choices = load()
+        cache.set(key, choices, CHOICES_TTL)
+    return choices
+
+
+def _departments() -> list[tuple[str, str]]:
+    names = (
+        Appointment.objects.exclude(department="")
+        .order_by("department")
+        .values_list("department", flat=True)
+        .distinct()
+    )
+    return [(name, name) for name in names]
+
+
+def _workers() -> list[tuple[str, str]]:
+    return [(str(u.pk), u.get_full_name() or u.username) for u in services.workers()]
+
+
+def _payers() -> list[tuple[str, str]]:
+    return [
+        (str(pk), name) for pk, name in Payer.objects.order_by("name").values_list("id", "name")
+    ]
 
 
 def _overview(today: dt.date) -> list[dict[str, object]]:
@@ -109,11 +129,106 @@ def _overview(today: dt.date) -> list[dict[str, object]]:
     return summary
 
 
+def url_maker(name: str) -> Callable[[int], str]:
+    """reverse(name, args=[pk]) for every row of a page at the cost of one reverse()."""
+    marker = 918273645
+    head, _, tail = reverse(name, args=[marker]).partition(str(marker))
+    return lambda pk: f"{head}{pk}{tail}"
+
+
+# The rows of one page, by id. The payer is the patient's primary coverage on the day (as
+# the scan picks it: rank 1, latest start, then highest id); the department is that of
+# the order's next visit from today on.
+_ROWS_SQL = """
+SELECT w.id, w.queue, w.kind, w.status, w.due_date, w.first_service_date,
+       w.affected_appointments, w.assignee_id, u.username, w.created_at,
+       o.patient_id, p.mrn, p.last_name, p.first_name, o.external_id, o.code,
+       o.service_category,
+       (SELECT py.name FROM patients_coverage c JOIN payers_payer py ON py.id = c.payer_id
+        WHERE c.patient_id = o.patient_id AND c.rank = 1 AND c.start <= %(today)s
+          AND (c."end" IS NULL OR c."end" >= %(today)s)
+        ORDER BY c.start DESC, c.id DESC LIMIT 1),
+       (SELECT a.department FROM patients_appointment a
+        WHERE a.order_id = w.order_id AND a.start >= %(from)s AND a.department <> ''
+        ORDER BY a.start LIMIT 1)
+FROM worklists_workitem w
+JOIN patients_order o ON o.id = w.order_id
+JOIN patients_patient p ON p.id = o.patient_id
+LEFT JOIN auth_user u ON u.id = w.assignee_id
+WHERE w.id = ANY(%(ids)s::bigint[])
+"""
+
+QUEUE_LABELS = dict(Queue.choices)
+KIND_LABELS = dict(ItemKind.choices)
+CATEGORY_LABELS = dict(ServiceCategory.choices)
+
+
+def _day(value: dt.date | None) -> str:
+    return f"{value:%b} {value.day}" if value else "—"
+
+
+def _rows(request: HttpRequest, ids: list[int], today: dt.date) -> list[dict[str, Any]]:
+    """The page's rows as plain values, in the order of `ids`: the template only prints."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _ROWS_SQL, {"ids": scan.id_array(ids), "today": today, "from": scan.day_start(today)}
+        )
+        found = {row[0]: row for row in cursor.fetchall()}
+    me = request.user.pk
+    urls = {
+        name: url_maker(f"worklists:{name}") for name in ("item", "claim", "release", "assign-menu")
+    }
+    rows, previous_queue = [], None
+    for pk in ids:
+        if pk not in found:
+            continue  # closed or removed between the two reads
+        (_, queue, kind, status, due, first, visits, assignee_id, username, created,
+         patient_id, mrn, last, first_name, external_id, code, category, payer, dept) = found[pk]  # fmt: skip
+        rows.append(
+            {
+                "pk": pk,
+                "queue": queue,
+                "queue_label": QUEUE_LABELS.get(queue, queue),
+                "group_start": queue != previous_queue,
+                "overdue": due < today,
+                "due": _day(due),
+                "kind": kind,
+                "kind_label": KIND_LABELS.get(kind, kind),
+                "waiting": status == ItemStatus.WAITING_ON_PAYER,
+                "patient_id": patient_id,
+                "mrn": mrn,
+                "patient": f"{last}, {first_name}",
+                "order": f"{external_id} · {code}",
+                "category": CATEGORY_LABELS.get(category, category),
+                "payer": payer or "",
+                "first_visit": _day(first),
+                "visits": visits,
+                "department": dept or "",
+                "assignee_id": assignee_id,
+                "assignee": username,
+                "mine": assignee_id is not None and assignee_id == me,
+                "age": (today - timezone.localdate(created)).days,
+                "url": urls["item"](pk),
+                "claim_url": urls["claim"](pk),
+                "release_url": urls["release"](pk),
+                "assign_url": urls["assign-menu"](pk),
+            }
+        )
+        previous_queue = queue
+    return rows
+
+
 def _queue_context(request: HttpRequest) -> dict[str, object]:
     today = scan.today()
-    workers = list(services.workers())
-    departments = _departments(request.GET.get("department", ""))
-    form = QueueFilterForm(request.GET or None, workers=workers, departments=departments)
+    wanted = request.GET.get
+    form = QueueFilterForm(
+        request.GET or None,
+        workers=_cached_choices("worklists:queue:workers", _workers, wanted("assignee", "")),
+        departments=_cached_choices(
+            "worklists:queue:departments", _departments, wanted("department", "")
+        ),
+        payers=_cached_choices("worklists:queue:payers", _payers, wanted("payer", "")),
+    )
     items = WorkItem.objects.open()
     filtered = form.is_bound and form.is_valid() and form.active_count() > 0
     if filtered:
@@ -121,48 +236,37 @@ def _queue_context(request: HttpRequest) -> dict[str, object]:
     summary = _overview(today)
 
     # Page the ids first: an index walk on the queue order (worklists_item_queue_rank),
-    # whatever the depth; only the page's rows then get their payer and department.
+    # then the page's rows by id.
     paginator = Paginator(items.in_queue_order().values_list("id", flat=True), PAGE_SIZE)
     # Unfiltered, the overview has already counted every open item.
     paginator.count = sum(q["n"] for q in summary) if not filtered else items.order_by().count()
     page = paginator.get_page(request.GET.get("page"))
-    primary_payer = (
-        Coverage.objects.primary()
-        .active_on(today)
-        .filter(patient_id=OuterRef("order__patient_id"))
-        .order_by("start", "id")
-        .values("payer__name")[:1]
-    )
-    next_department = (
-        Appointment.objects.filter(order_id=OuterRef("order_id"), start__date__gte=today)
-        .exclude(department="")
-        .order_by("start")
-        .values("department")[:1]
-    )
-    # The page's ids stay a subquery (ORDER BY ... LIMIT 50 OFFSET n): one query.
-    shown = list(
-        WorkItem.objects.filter(pk__in=page.object_list)
-        .select_related("order__patient", "assignee")
-        .annotate(payer_name=Subquery(primary_payer), department=Subquery(next_department))
-        .in_queue_order()
-    )
-    page.object_list = shown
-    for item in shown:
-        item.is_overdue = item.due_date < today
-        item.age_days = (today - timezone.localdate(item.created_at)).days
+    rows = _rows(request, list(page.object_list), today)
+    page.object_list = rows
     # S25: the rows on the page name patients; one audit insert for the page.
-    record_view(request, shown, WorkItem, patient_ids=[i.order.patient_id for i in shown])
-
+    record_view(
+        request, [r["pk"] for r in rows], WorkItem, patient_ids=[r["patient_id"] for r in rows]
+    )
+    query = request.GET.urlencode()
+    can_work = services.can_work_items(request.user)
+    can_assign = services.can_assign_items(request.user)
+    render_rows(
+        rows,
+        can_work=can_work,
+        can_assign=can_assign,
+        csrf_token=get_token(request),
+        query=query,
+        query_param=urlencode({"return_query": query}),
+    )
     return {
         "form": form,
         "page": page,
         "summary": summary,
         "today": today,
-        "query": request.GET.urlencode(),
+        "query": query,
         "page_query": query_without(request.GET, "page"),
-        "can_work": services.can_work_items(request.user),
-        "can_assign": services.can_assign_items(request.user),
-        "workers": workers,
+        "can_work": can_work,
+        "can_assign": can_assign,
         "PAGE_SIZE": PAGE_SIZE,
     }
 
