@@ -115,6 +115,26 @@ class QueueFilterForm(forms.Form):
             items = items.filter(due_date__lte=today + dt.timedelta(days=data["due_within"]))
         return items
 
+    def counted_by(self) -> dict[str, Any] | None:
+        """The filters as services.count_open's arguments, when the overview's count rows
+        can answer them (queue, kind, overdue, due within, unassigned); else None."""
+        data = self.cleaned_data
+        simple = {"queue", "kind", "overdue", "due_within"}
+        active = {name for name, value in data.items() if value not in (None, "", False)}
+        if data.get("assignee") == UNASSIGNED and not data.get("mine"):
+            active.discard("assignee")
+        elif data.get("assignee"):
+            return None
+        if not active <= simple:
+            return None
+        return {
+            "queue": data.get("queue") or None,
+            "kind": data.get("kind") or None,
+            "overdue": bool(data.get("overdue")),
+            "due_within": data.get("due_within"),
+            "unclaimed": data.get("assignee") == UNASSIGNED,
+        }
+
     def active_count(self) -> int:
         return sum(1 for v in self.cleaned_data.values() if v not in (None, "", False))
 

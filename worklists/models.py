@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, Func, Q, Value, When
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThan, LessThan
 
 
 class ItemKind(models.TextChoices):
@@ -65,12 +68,45 @@ class WorkItemQuerySet(models.QuerySet["WorkItem"]):
 
     def in_queue_order(self) -> WorkItemQuerySet:
         """STAT before routine, then due date, then first service date (empty last), then id."""
-        return self.order_by(
-            Case(When(queue=Queue.STAT, then=Value(0)), default=Value(1)),
-            "due_date",
-            F("first_service_date").asc(nulls_last=True),
-            "id",
+        return self.order_by(*queue_key())
+
+    def after_in_queue(self, key: tuple[int, dt.date, dt.date, int]) -> WorkItemQuerySet:
+        """Items after `key` (a queue_key_of tuple) in queue order: one range of the index."""
+        return self.filter(GreaterThan(Row(*queue_key()), Row(*map(Value, key))))
+
+    def before_in_queue(self, key: tuple[int, dt.date, dt.date, int]) -> WorkItemQuerySet:
+        """Items before `key` in queue order, nearest first (for the previous page)."""
+        return self.filter(LessThan(Row(*queue_key()), Row(*map(Value, key)))).order_by(
+            *(term.desc() for term in queue_key())
         )
+
+
+# No first service date sorts after every date: the index and row comparisons need a
+# value where ORDER BY ... NULLS LAST had none.
+NO_SERVICE_DATE = dt.date.max
+
+
+def queue_key() -> tuple[Any, ...]:
+    """The terms of queue order: STAT first, due date, first service date, id. The index
+    worklists_item_queue_rank is on exactly these; keyset paging compares them as a row."""
+    return (
+        Case(When(queue=Queue.STAT, then=Value(0)), default=Value(1)),
+        F("due_date"),
+        Coalesce("first_service_date", Value(NO_SERVICE_DATE)),
+        F("id"),
+    )
+
+
+def queue_key_of(queue: str, due: dt.date, first: dt.date | None, pk: int) -> tuple:
+    """An item's place in queue order, as queue_key() computes it in SQL."""
+    return (0 if queue == Queue.STAT else 1, due, first or NO_SERVICE_DATE, pk)
+
+
+class Row(Func):
+    """A row constructor, (a, b, c): compared as a whole, left to right."""
+
+    template = "(%(expressions)s)"
+    output_field = models.BooleanField()  # only ever compared, never selected
 
 
 class WorkItem(models.Model):
@@ -139,10 +175,7 @@ class WorkItem(models.Model):
             # pages walk it, a queue filter is checked on the way) and claim next (an
             # index probe). Its expressions must stay those of in_queue_order().
             models.Index(
-                Case(When(queue=Queue.STAT, then=Value(0)), default=Value(1)),
-                "due_date",
-                F("first_service_date").asc(nulls_last=True),
-                "id",
+                *queue_key(),
                 name="worklists_item_queue_rank",
                 condition=Q(status__in=ACTIVE_STATUSES),
             ),

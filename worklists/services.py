@@ -314,6 +314,30 @@ def queue_counts(today: dt.date) -> dict[tuple[str, str], dict[str, int]]:
     }
 
 
+def count_open(
+    today: dt.date,
+    *,
+    queue: str | None = None,
+    kind: str | None = None,
+    overdue: bool = False,
+    due_within: int | None = None,
+    unclaimed: bool = False,
+) -> int:
+    """How many active items match these filters (the queue page's), from the count rows."""
+    rows = QueueCount.objects.all()
+    if queue:
+        rows = rows.filter(queue=queue)
+    if kind:
+        rows = rows.filter(kind=kind)
+    if overdue:
+        rows = rows.filter(due_date__lt=today)
+    if due_within is not None:
+        rows = rows.filter(due_date__lte=today + dt.timedelta(days=due_within))
+    if unclaimed:
+        rows = rows.filter(claimed=False)
+    return rows.aggregate(n=Sum("n", default=0))["n"]
+
+
 def compact_queue_counts() -> int | None:
     """Fold the count rows into one per key, dropping keys at zero; the rows left, or None
     when another compaction is running. Readers see the same sums before and after."""

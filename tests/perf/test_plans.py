@@ -17,7 +17,7 @@ from payers.models import PayerRule
 from tests import factories as f
 from tests.factories import d
 from worklists import scan, services
-from worklists.models import WorkItem
+from worklists.models import WorkItem, queue_key_of
 
 AS_OF = d("2026-12-01")
 
@@ -147,6 +147,21 @@ def test_a_queue_page_walks_the_queue_rank_index_to_its_ids(page):
     plan = _ordered_plan(ids[(page - 1) * 50 : page * 50])
     assert f"Index Scan using {QUEUE_RANK}" in plan, plan
     assert "Sort" not in plan, plan
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("direction", ["after", "before"])
+def test_keyset_pages_are_a_range_of_the_queue_rank_index(direction):
+    key = queue_key_of("routine", dt.date(2026, 12, 1), None, 12345)
+    items = WorkItem.objects.open()
+    if direction == "after":
+        page = items.after_in_queue(key).in_queue_order()
+    else:
+        page = items.before_in_queue(key)
+    plan = _ordered_plan(page.values_list("id", flat=True)[:51])
+    assert f"Index Scan{' Backward' if direction == 'before' else ''} using {QUEUE_RANK}" in plan
+    # The place is the start of the range (an index condition), not a filter on a walk.
+    assert "Index Cond: (ROW(CASE WHEN" in plan and "Sort" not in plan, plan
 
 
 @pytest.mark.django_db

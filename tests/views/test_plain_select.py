@@ -37,10 +37,14 @@ def test_same_options_labels_selection_and_attributes_as_djangos_select() -> Non
         ours = PlainSelect(choices=CHOICES).render("assignee", value, {"id": "id_assignee"})
         theirs = forms.Select(choices=CHOICES).render("assignee", value, {"id": "id_assignee"})
         assert Parsed(ours).options == Parsed(theirs).options
-        assert Parsed(ours).select == Parsed(theirs).select == {
-            "name": "assignee",
-            "id": "id_assignee",
-        }
+        assert (
+            Parsed(ours).select
+            == Parsed(theirs).select
+            == {
+                "name": "assignee",
+                "id": "id_assignee",
+            }
+        )
     # Labels and values are escaped: the quote and the tag are text, not markup.
     html = PlainSelect(choices=CHOICES).render("a", "7")
     assert "&lt;PT&gt;" in html and 'value="x&amp;y"' in html

@@ -12,7 +12,6 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.middleware.csrf import get_token
@@ -25,9 +24,9 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 from patients.audit import record_view
 from patients.models import Appointment
 from payers.models import Payer, ServiceCategory
-from worklists import scan, services
+from worklists import paging, scan, services
 from worklists.forms import AssignForm, QueueFilterForm, query_without
-from worklists.models import ItemKind, ItemStatus, Queue, WorkItem
+from worklists.models import ItemKind, ItemStatus, Queue, WorkItem, queue_key_of
 from worklists.views.queue_rows import render_rows
 
 PAGE_SIZE = 50
@@ -187,6 +186,7 @@ def _rows(request: HttpRequest, ids: list[int], today: dt.date) -> list[dict[str
         rows.append(
             {
                 "pk": pk,
+                "key": queue_key_of(queue, due, first, pk),
                 "queue": queue,
                 "queue_label": QUEUE_LABELS.get(queue, queue),
                 "group_start": queue != previous_queue,
@@ -235,14 +235,23 @@ def _queue_context(request: HttpRequest) -> dict[str, object]:
         items = form.filter(items, user=request.user, today=today)
     summary = _overview(today)
 
-    # Page the ids first: an index walk on the queue order (worklists_item_queue_rank),
-    # then the page's rows by id.
-    paginator = Paginator(items.in_queue_order().values_list("id", flat=True), PAGE_SIZE)
-    # Unfiltered, the overview has already counted every open item.
-    paginator.count = sum(q["n"] for q in summary) if not filtered else items.order_by().count()
-    page = paginator.get_page(request.GET.get("page"))
-    rows = _rows(request, list(page.object_list), today)
-    page.object_list = rows
+    # Unfiltered, the overview has already counted every open item; the filters on queue,
+    # kind, due date and unclaimed are counted from the same rows (services.count_open).
+    if not filtered:
+        count = sum(q["n"] for q in summary)
+    else:
+        counts_by = form.counted_by()
+        if counts_by is not None:
+            count = services.count_open(today, **counts_by)
+        else:
+            count = items.order_by().count()
+    # The page's ids by the queue-order index (worklists/paging.py), then its rows by id.
+    page = paging.page_of(items, request.GET, count=count, size=PAGE_SIZE)
+    rows = page.rows = _rows(request, page.ids, today)
+    if rows:
+        paging.link_pages(page, request.GET, rows[0]["key"], rows[-1]["key"])
+    elif page.has_previous:
+        page.previous_query = query_without(request.GET, "page", "after", "before")
     # S25: the rows on the page name patients; one audit insert for the page.
     record_view(
         request, [r["pk"] for r in rows], WorkItem, patient_ids=[r["patient_id"] for r in rows]
@@ -264,7 +273,6 @@ def _queue_context(request: HttpRequest) -> dict[str, object]:
         "summary": summary,
         "today": today,
         "query": query,
-        "page_query": query_without(request.GET, "page"),
         "can_work": can_work,
         "can_assign": can_assign,
         "PAGE_SIZE": PAGE_SIZE,

@@ -105,9 +105,7 @@ def render_row(
     if can_work and not claimed:
         actions = _fill(_ACTION, row["claim_url"], csrf_token, query, "small", "Claim")
     elif claimed and can_assign and (row["mine"] or not can_work):
-        actions = _fill(
-            _ACTION, row["release_url"], csrf_token, query, "small quiet", "Release"
-        )
+        actions = _fill(_ACTION, row["release_url"], csrf_token, query, "small quiet", "Release")
     assign = _fill(_ASSIGN, row["assign_url"], query_param) if can_assign else ""
     if row["mine"]:
         assignee = _YOU
