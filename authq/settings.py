@@ -128,6 +128,13 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("authq runs on PostgreSQL only: DATABASE_URL must be postgres://")
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Parameters travel apart from the SQL, and psycopg prepares a statement a connection has
+# run 5 times, so PostgreSQL stops planning it anew (docs/performance.md). Behind a
+# transaction-mode PgBouncer, set DATABASE_PREPARED_STATEMENTS=0.
+if env_bool("DATABASE_PREPARED_STATEMENTS", True):
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=5
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")

@@ -439,6 +439,16 @@ def page_figures(results: list[dict[str, Any]], ok: tuple[int, ...] = (200,)) ->
     }
 
 
+def next_link(page: int) -> str:
+    """The URL the queue's Next link leads to for `page`: after the last item before it."""
+    from worklists.models import WorkItem, queue_key_of
+    from worklists.paging import key_text
+
+    ordered = WorkItem.objects.open().in_queue_order()
+    last = ordered.values_list("queue", "due_date", "first_service_date", "id")[(page - 1) * 50 - 1]
+    return f"/queue/?page={page}&after={key_text(queue_key_of(*last))}"
+
+
 def web_workloads(port: int, specialists: list[Any], managers: list[Any]) -> dict[str, Any]:
     from django.urls import NoReverseMatch, reverse
     from rest_framework.authtoken.models import Token
@@ -456,12 +466,17 @@ def web_workloads(port: int, specialists: list[Any], managers: list[Any]) -> dic
     hammer(twenty[:4], 2, get("/queue/"))  # warm the workers
     trivial, _ = hammer(twenty, 10, get("/bench/trivial/"))
     first, _ = hammer(twenty, 10, get("/queue/"))
-    deep, _ = hammer(twenty, 3, lambda c, i: c.request("GET", f"/queue/?page={1000 + i}"))
-    later, _ = hammer(twenty, 3, lambda c, i: c.request("GET", f"/queue/?page={2 + i}"))
+    # Pages after the first as the pager links them (Next: after= the previous page's last
+    # item, worklists/paging.py), and one typed by number (an offset).
+    nexts = {n: next_link(n) for n in (2, 3, 4, 1000, 1001, 1002)}
+    deep, _ = hammer(twenty, 3, lambda c, i: c.request("GET", nexts[1000 + i % 3]))
+    later, _ = hammer(twenty, 3, lambda c, i: c.request("GET", nexts[2 + i % 3]))
+    typed, _ = hammer(twenty, 3, lambda c, i: c.request("GET", f"/queue/?page={1000 + i}"))
     figures["trivial_page"] = page_figures(trivial)
     figures["queue_page"] = page_figures(first)
     figures["queue_page_1000"] = page_figures(deep)
     figures["queue_page_2"] = page_figures(later)
+    figures["queue_page_1000_typed"] = page_figures(typed)
 
     try:
         dashboard = reverse("worklists:dashboard")
@@ -656,11 +671,14 @@ def table(r: dict[str, Any]) -> str:
     w = r.get("web")
     if w:
         t = w["trivial_page"]["server"]
-        for key, label in (("queue_page", "/queue/ page 1"), ("queue_page_2", "/queue/ pages 2-4"),
-                           ("queue_page_1000", "/queue/ pages 1000-1002")):  # fmt: skip
+        for key, label in (("queue_page", "/queue/ page 1"),
+                           ("queue_page_2", "/queue/ pages 2-4 by Next"),
+                           ("queue_page_1000", "/queue/ pages 1000-1002 by Next"),
+                           ("queue_page_1000_typed", "/queue/?page=1000-1002 typed")):  # fmt: skip
             q = w[key]
             row(f"{label}, 20 users, {w['open_items']:,} open items", q["server"], t,
-                "p95 ≤ 4× trivial", f"server time; queries per page {q['queries']}; "
+                "—" if key.endswith("_typed") else "p95 ≤ 4× trivial",
+                f"server time; queries per page {q['queries']}; "
                 f"client p95 {q['client']['p95_ms']:,.0f} ms")  # fmt: skip
         if w.get("dashboard"):
             d = w["dashboard"]
