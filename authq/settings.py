@@ -114,6 +114,7 @@ TEMPLATES = [
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
+                "authq.context_processors.roles",
                 "django.contrib.messages.context_processors.messages",
             ],
         },
@@ -138,6 +139,9 @@ if env_bool("DATABASE_PREPARED_STATEMENTS", True):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
+
+# ModelBackend reading permissions and role names with one query (authq/backends.py).
+AUTHENTICATION_BACKENDS = ["authq.backends.PermissionsBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

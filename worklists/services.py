@@ -292,26 +292,25 @@ def run_scan(*, as_of: dt.date | None = None, trigger: str = "command") -> ScanR
 def queue_counts(today: dt.date) -> dict[tuple[str, str], dict[str, int]]:
     """Active items by (queue, kind): how many, how many overdue on `today`, how many
     unclaimed. Sums the rows the work-item trigger keeps: exact, whatever wrote the items."""
-    rows = (
-        QueueCount.objects.values("queue", "kind")
-        .annotate(
-            total=Sum("n", default=0),
-            overdue=Sum("n", filter=Q(due_date__lt=today), default=0),
-            unclaimed=Sum("n", filter=Q(claimed=False), default=0),
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT queue, kind, sum(n), coalesce(sum(n) FILTER (WHERE due_date < %s), 0),
+                   coalesce(sum(n) FILTER (WHERE NOT claimed), 0)
+            FROM worklists_queuecount GROUP BY queue, kind HAVING sum(n) <> 0
+            """,
+            [today],
         )
-        .order_by()
-    )
-    return {
-        (r["queue"], r["kind"]): {
-            "queue": r["queue"],
-            "kind": r["kind"],
-            "n": r["total"],
-            "overdue": r["overdue"],
-            "unclaimed": r["unclaimed"],
+        return {
+            (queue, kind): {
+                "queue": queue,
+                "kind": kind,
+                "n": n,
+                "overdue": overdue,
+                "unclaimed": unclaimed,
+            }
+            for queue, kind, n, overdue, unclaimed in cursor.fetchall()
         }
-        for r in rows
-        if r["total"]
-    }
 
 
 def count_open(
