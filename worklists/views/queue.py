@@ -162,8 +162,12 @@ KIND_LABELS = dict(ItemKind.choices)
 CATEGORY_LABELS = dict(ServiceCategory.choices)
 
 
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def _day(value: dt.date | None) -> str:
-    return f"{value:%b} {value.day}" if value else "—"
+    """'Nov 5', as the date filter "M j" prints it (without a strftime per cell)."""
+    return f"{MONTHS[value.month - 1]} {value.day}" if value else "—"
 
 
 def _rows(request: HttpRequest, ids: list[int], today: dt.date) -> list[dict[str, Any]]:
@@ -174,6 +178,7 @@ def _rows(request: HttpRequest, ids: list[int], today: dt.date) -> list[dict[str
         )
         found = {row[0]: row for row in cursor.fetchall()}
     me = request.user.pk
+    tz = timezone.get_current_timezone()
     urls = {
         name: url_maker(f"worklists:{name}") for name in ("item", "claim", "release", "assign-menu")
     }
@@ -207,7 +212,7 @@ def _rows(request: HttpRequest, ids: list[int], today: dt.date) -> list[dict[str
                 "assignee_id": assignee_id,
                 "assignee": username,
                 "mine": assignee_id is not None and assignee_id == me,
-                "age": (today - timezone.localdate(created)).days,
+                "age": (today - created.astimezone(tz).date()).days,
                 "url": urls["item"](pk),
                 "claim_url": urls["claim"](pk),
                 "release_url": urls["release"](pk),
