@@ -426,3 +426,18 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return f"Document {self.pk} ({self.kind})"
+
+
+class RuleBookVersion(models.Model):
+    """One row: a number that changes with every write to the payer rules.
+
+    A statement trigger on payers_payerrule (migration 0004) sets it from a sequence in
+    the writing transaction, so it is seen together with the change and never repeats
+    (even after a rollback). worklists.scan.RuleBook keeps its parsed rules while it is
+    unchanged.
+    """
+
+    version = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"rule book version {self.version}"

@@ -138,9 +138,9 @@ class OrderFacts:
         )
 
 
-_RULES_DIGEST_SQL = """
-SELECT md5(coalesce(string_agg(r::text, ',' ORDER BY r.id), '')) FROM payers_payerrule r
-"""
+# Read before the rules: a change committed in between is read with the old version,
+# and the next load sees the new one.
+_RULES_VERSION_SQL = "SELECT version FROM payers_rulebookversion WHERE id = 1"
 
 
 class RuleBook:
@@ -154,23 +154,23 @@ class RuleBook:
         # (payer, plan, category, code, day) questions for thousands of visits.
         self._matches: dict[tuple[int, str, str, str, dt.date], PayerRule | None] = {}
 
-    # (database name, digest of every rule row, the book): rules change rarely, and
-    # building 400 PayerRule objects costs more than the auth check's other work.
-    _cached: tuple[tuple[str, str], RuleBook] | None = None
+    # (database name, rule book version, the book): rules change rarely, and building
+    # 400 PayerRule objects costs more than the auth check's other work.
+    _cached: tuple[tuple[str, int], RuleBook] | None = None
 
     @classmethod
     def load(cls) -> RuleBook:
-        """Every rule as the database holds it now; the same book again while no rule
-        changed (a digest of the rows, so any write to any column is seen at once)."""
+        """Every rule as the database holds it now; the same book again while the rules'
+        version (payers.models.RuleBookVersion, set by a trigger on any write) is the same."""
         with connection.cursor() as cursor:
-            cursor.execute(_RULES_DIGEST_SQL)
-            (digest,) = cursor.fetchone()
-        key = (connection.settings_dict["NAME"], digest)
+            cursor.execute(_RULES_VERSION_SQL)
+            row = cursor.fetchone()
+        key = (connection.settings_dict["NAME"], row[0]) if row else None
         cached = cls._cached
-        if cached is not None and cached[0] == key:
+        if key is not None and cached is not None and cached[0] == key:
             return cached[1]
         book = cls(PayerRule.objects.all())
-        cls._cached = (key, book)
+        cls._cached = (key, book) if key is not None else None
         return book
 
     def match(

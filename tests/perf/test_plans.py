@@ -11,7 +11,7 @@ import datetime as dt
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 from payers.models import PayerRule
 from tests import factories as f
@@ -96,13 +96,39 @@ def test_the_rule_book_is_reused_until_any_rule_changes_even_by_a_raw_update():
     f.visit(order, "2026-12-10")
     first = scan.RuleBook.load()
     assert scan.RuleBook.load() is first
-    # A bulk update bypasses save() and updated_at: the digest still sees it.
+    # A bulk update bypasses save() and updated_at: the version trigger still sees it.
     PayerRule.objects.filter(payer=payer).update(auth_required=False)
     second = scan.RuleBook.load()
     assert second is not first
     assert all(not r.auth_required for r in second.by_payer[payer.pk])
     services.reevaluate_order(order.pk, as_of=AS_OF)
     assert not WorkItem.objects.open().exists()
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE payers_payerrule SET plan = 'X' WHERE payer_id = %s", [payer.pk])
+    third = scan.RuleBook.load()
+    assert third is not second and all(r.plan == "X" for r in third.by_payer[payer.pk])
+    PayerRule.objects.filter(payer=payer).delete()
+    assert scan.RuleBook.load().by_payer.get(payer.pk, []) == []
+
+
+@pytest.mark.django_db
+def test_a_rolled_back_rule_change_never_leaves_its_book_cached():
+    payer = f.payer()
+    f.rule(payer, plan="kept")
+    assert [r.plan for r in scan.RuleBook.load().by_payer[payer.pk]] == ["kept"]
+    try:
+        with transaction.atomic():
+            f.rule(payer, plan="rolled back")
+            inside = scan.RuleBook.load()  # this transaction sees its own rule
+            assert len(inside.by_payer[payer.pk]) == 2
+            raise RuntimeError
+    except RuntimeError:
+        pass
+    after = scan.RuleBook.load()
+    assert [r.plan for r in after.by_payer[payer.pk]] == ["kept"]
+    # A new change after the rollback gets a version never used before.
+    f.rule(payer, plan="new")
+    assert sorted(r.plan for r in scan.RuleBook.load().by_payer[payer.pk]) == ["kept", "new"]
 
 
 @pytest.mark.django_db
