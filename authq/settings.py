@@ -188,6 +188,9 @@ AUTHQ_HORIZON_DAYS = env_int("AUTHQ_HORIZON_DAYS", 30)
 AUTHQ_STAT_WINDOW_DAYS = env_int("AUTHQ_STAT_WINDOW_DAYS", 2)
 AUTHQ_SCAN_INTERVAL_MINUTES = env_int("AUTHQ_SCAN_INTERVAL_MINUTES", 15)
 AUTHQ_SCAN_CHUNK_SIZE = env_int("AUTHQ_SCAN_CHUNK_SIZE", 500)
+# Processes sharing the chunks of an in-process scan (the command, `make run`'s first scan);
+# the beat's scan is shared among Celery workers instead.
+AUTHQ_SCAN_PROCESSES = env_int("AUTHQ_SCAN_PROCESSES", 1)
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"

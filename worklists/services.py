@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import multiprocessing
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +23,7 @@ from patients.models import Coverage, Order
 from payers import services as payer_services
 from payers.models import Appeal, Authorization, Document, Payer, PeerToPeerReview
 from payers.services import ActionRefused
-from worklists import scan
+from worklists import scan, scan_process
 from worklists.models import (
     ACTIVE_STATUSES,
     DismissalReason,
@@ -244,9 +246,37 @@ def reevaluate_when_committed(sender: object, *, order_ids: Sequence[int], **_: 
     transaction.on_commit(lambda: reevaluate_orders(ids))
 
 
-def run_scan(*, as_of: dt.date | None = None, trigger: str = "command") -> ScanRun | None:
-    """The full scan over every order, chunk by chunk; None when another scan holds the lock."""
+def _scan_in_processes(
+    as_of: dt.date, chunk_size: int, processes: int
+) -> Iterator[tuple[int, ChunkResult]]:
+    """The chunks shared by `processes` spawned processes, each with its own connection;
+    each chunk is one transaction there, as in process. Yields (orders, result) per chunk."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        max_workers=processes,
+        mp_context=context,
+        initializer=scan_process.start,
+        initargs=(connection.settings_dict["NAME"],),
+    ) as pool:
+        pending = {
+            pool.submit(scan_process.scan_chunk, ids, as_of): len(ids)
+            for ids in _order_id_chunks(chunk_size)
+        }
+        for future in as_completed(pending):
+            yield pending[future], future.result()
+
+
+def run_scan(
+    *, as_of: dt.date | None = None, trigger: str = "command", processes: int | None = None
+) -> ScanRun | None:
+    """The full scan over every order, chunk by chunk; None when another scan holds the lock.
+
+    processes: more than 1 shares the chunks among that many spawned processes (the
+    Python work of deciding is most of a scan; default AUTHQ_SCAN_PROCESSES). The data
+    must be committed: the processes have connections of their own.
+    """
     as_of = as_of or scan.today()
+    processes = processes or settings.AUTHQ_SCAN_PROCESSES
     chunk_size = settings.AUTHQ_SCAN_CHUNK_SIZE
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [SCAN_LOCK_KEY])
@@ -260,10 +290,15 @@ def run_scan(*, as_of: dt.date | None = None, trigger: str = "command") -> ScanR
             return None
         run = ScanRun.objects.create(as_of=as_of, trigger=trigger)
         total = ChunkResult()
-        rules = scan.RuleBook.load()
-        for ids in _order_id_chunks(chunk_size):
-            total.add(_apply_findings(ids, as_of, rules))
-            run.orders_scanned += len(ids)
+        if processes > 1:
+            for orders, result in _scan_in_processes(as_of, chunk_size, processes):
+                total.add(result)
+                run.orders_scanned += orders
+        else:
+            rules = scan.RuleBook.load()
+            for ids in _order_id_chunks(chunk_size):
+                total.add(_apply_findings(ids, as_of, rules))
+                run.orders_scanned += len(ids)
         run.items_opened, run.items_updated, run.items_resolved = (
             total.opened,
             total.updated,

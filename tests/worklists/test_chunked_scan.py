@@ -171,3 +171,22 @@ def test_two_real_workers_share_the_chunks_and_open_the_same_items_as_run_scan()
             except subprocess.TimeoutExpired:
                 worker.kill()
                 worker.wait(timeout=10)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_run_scan_in_two_processes_opens_the_same_items_as_in_one(settings):
+    settings.AUTHQ_SCAN_CHUNK_SIZE = 7  # several chunks for each process
+    _seed(30)
+    one = services.run_scan(as_of=AS_OF, processes=1)
+    expected = _items()
+    assert expected and one is not None
+    _forget_items()
+    two = services.run_scan(as_of=AS_OF, processes=2)
+    assert two is not None and two.finished_at is not None
+    assert _items() == expected
+    assert (two.orders_scanned, two.items_opened) == (one.orders_scanned, one.items_opened)
+    assert two.orders_scanned == Order.objects.count()
+    # A second pass in two processes changes nothing: the scan is idempotent.
+    again = services.run_scan(as_of=AS_OF, processes=2)
+    assert again is not None and (again.items_opened, again.items_resolved) == (0, 0)
+    assert _items() == expected
