@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import re
+from functools import cache
+from types import ModuleType
 
-import simple_icd_10_cm as icd
 from django.core.exceptions import ValidationError
 
 _ICD_SHAPE = re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
+
+
+@cache
+def _icd() -> ModuleType:
+    """The ICD-10-CM list, loaded on first use: it parses the whole list when imported
+    (seconds), which every web worker, Celery worker and command would otherwise pay."""
+    import simple_icd_10_cm
+
+    return simple_icd_10_cm
 
 
 def is_icd10cm_code(code: str) -> bool:
     """A code of the ICD-10-CM list: a category or subcategory, with its dot (M54.50)."""
     if not _ICD_SHAPE.match(code):
         return False
+    icd = _icd()
     return icd.is_valid_item(code) and (
         icd.is_category_or_subcategory(code) or icd.is_extended_subcategory(code)
     )
