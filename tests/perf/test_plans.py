@@ -232,3 +232,17 @@ def test_the_auth_check_reads_its_authorization_once_and_audits_in_one_insert(
         "patients.order": [order.pk],
         "payers.authorization": [Authorization.objects.get(order=order).pk],
     }
+
+
+@pytest.mark.django_db
+def test_a_statement_run_often_is_prepared_once_per_connection():
+    from worklists.services import queue_counts
+
+    for _ in range(7):
+        queue_counts(scan.today())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%FROM worklists_queuecount GROUP BY%"],
+        )
+        assert cursor.fetchone()[0] == 1
