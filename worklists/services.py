@@ -268,7 +268,7 @@ def run_scan(
 ) -> ScanRun | None:
     """The full scan over every order, chunk by chunk; None when another scan holds the lock.
 
-    processes: more than 1 shares the chunks among that many spawned processes (the
+    processes: more than 1 shares the chunks among that many forked processes (the
     Python work of deciding is most of a scan; default AUTHQ_SCAN_PROCESSES). The data
     must be committed: the processes have connections of their own.
     """

@@ -190,3 +190,12 @@ def test_run_scan_in_two_processes_opens_the_same_items_as_in_one(settings):
     again = services.run_scan(as_of=AS_OF, processes=2)
     assert again is not None and (again.items_opened, again.items_resolved) == (0, 0)
     assert _items() == expected
+
+
+@pytest.mark.django_db
+def test_the_command_refuses_fewer_than_one_process():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--processes must be 1 or more, got 0"):
+        call_command("scan_authorizations", "--processes", "0", stdout=StringIO())
+    assert not ScanRun.objects.exists()
