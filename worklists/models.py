@@ -12,6 +12,8 @@ from django.db.models import Case, F, Func, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThan, LessThan
 
+from authq.sql import Literal
+
 
 class ItemKind(models.TextChoices):
     NO_COVERAGE = "no_coverage", "No coverage"
@@ -56,8 +58,12 @@ class DismissalReason(models.TextChoices):
 
 class WorkItemQuerySet(models.QuerySet["WorkItem"]):
     def open(self) -> WorkItemQuerySet:
-        """Items a person still has to act on (open, in progress, waiting on payer)."""
-        return self.filter(status__in=ACTIVE_STATUSES)
+        """Items a person still has to act on (open, in progress, waiting on payer).
+
+        The statuses are written into the SQL (Literal) so that a prepared statement's
+        one plan can use the indexes whose condition is these statuses.
+        """
+        return self.filter(status__in=[Literal(s.value) for s in ACTIVE_STATUSES])
 
     def in_queue(self, queue: str) -> WorkItemQuerySet:
         return self.filter(queue=queue)
@@ -90,9 +96,9 @@ def queue_key() -> tuple[Any, ...]:
     """The terms of queue order: STAT first, due date, first service date, id. The index
     worklists_item_queue_rank is on exactly these; keyset paging compares them as a row."""
     return (
-        Case(When(queue=Queue.STAT, then=Value(0)), default=Value(1)),
+        Case(When(queue=Literal(Queue.STAT.value), then=Literal(0)), default=Literal(1)),
         F("due_date"),
-        Coalesce("first_service_date", Value(NO_SERVICE_DATE)),
+        Coalesce("first_service_date", Literal(NO_SERVICE_DATE)),
         F("id"),
     )
 

@@ -67,29 +67,55 @@ def _number(text: str | None) -> int:
         return 1
 
 
-def page_of(items: WorkItemQuerySet, params: QueryDict, *, count: int, size: int) -> QueuePage:
-    """The ids of the page `params` asks for, in queue order (one query)."""
+@dataclass
+class PageQuery:
+    """The query for one page's ids, before it runs: `ids` yields up to size + 1 ids,
+    nearest first (so, for a Previous page, in reverse queue order)."""
+
+    number: int
+    count: int
+    size: int
+    ids: Any  # a values_list("id", flat=True) queryset
+    mode: str  # "after", "before" or "offset"
+
+
+def page_query(items: WorkItemQuerySet, params: QueryDict, *, count: int, size: int) -> PageQuery:
+    """What `params` asks for: after a place, before one, or page N by offset."""
     number = _number(params.get("page"))
     after, before = parse_key(params.get("after")), parse_key(params.get("before"))
-    ids_of = lambda qs: list(qs.values_list("id", flat=True)[: size + 1])  # noqa: E731
+    offset = 0
     if after:
-        ids = ids_of(items.after_in_queue(after).in_queue_order())
-        has_previous, has_next = True, len(ids) > size
-        ids = ids[:size]
+        ordered, mode = items.after_in_queue(after).in_queue_order(), "after"
     elif before:
-        ids = ids_of(items.before_in_queue(before))  # nearest first
-        has_previous, has_next = len(ids) > size, True
-        ids = ids[:size][::-1]
+        ordered, mode = items.before_in_queue(before), "before"
+    else:
+        number = min(number, max(1, math.ceil(count / size)))
+        ordered, mode, offset = items.in_queue_order(), "offset", (number - 1) * size
+    ids = ordered.values_list("id", flat=True)[offset : offset + size + 1]
+    return PageQuery(number, count, size, ids, mode)
+
+
+def page_from(query: PageQuery, found: list[int]) -> QueuePage:
+    """The page, from the ids `query.ids` yielded (in the order it yields them)."""
+    number, size = query.number, query.size
+    more = len(found) > size
+    ids = found[:size]
+    if query.mode == "after":
+        has_previous, has_next = True, more
+    elif query.mode == "before":
+        has_previous, has_next = more, True
+        ids = ids[::-1]
         if not has_previous:
             number = 1
     else:
-        pages = max(1, math.ceil(count / size))
-        number = min(number, pages)
-        offset = (number - 1) * size
-        ids = ids_of(items.in_queue_order()[offset:])
-        has_previous, has_next = number > 1, len(ids) > size
-        ids = ids[:size]
-    return QueuePage(number, count, size, ids, has_previous, has_next)
+        has_previous, has_next = number > 1, more
+    return QueuePage(number, query.count, size, ids, has_previous, has_next)
+
+
+def page_of(items: WorkItemQuerySet, params: QueryDict, *, count: int, size: int) -> QueuePage:
+    """The ids of the page `params` asks for, in queue order (one query)."""
+    query = page_query(items, params, count=count, size=size)
+    return page_from(query, list(query.ids))
 
 
 def link_pages(page: QueuePage, params: QueryDict, first: QueueKey, last: QueueKey) -> None:

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection
 
+from authq.sql import id_array
 from patients.models import (
     EXPEDITED_PRIORITIES,
     USED_STATUSES,
@@ -485,15 +486,6 @@ def evaluate_order(order: OrderFacts, rules: RuleBook, as_of: dt.date) -> Evalua
         for kind, due_date in due.items()
     ]
     return Evaluation(decisions=decisions, findings=findings)
-
-
-def id_array(ids: Iterable[int]) -> str:
-    """Ids in PostgreSQL's array text form, for `%s::bigint[]`.
-
-    psycopg adapts a list element by element (a regex per value, a million values per
-    scan); an array of integers needs no quoting.
-    """
-    return "{" + ",".join(map(str, map(int, ids))) + "}"
 
 
 # Ids are passed as id_array() text (or lists: both cast to bigint[]).

@@ -18,6 +18,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from authq.sql import Literal
 from patients import services as patient_services
 from patients.models import Coverage, Order
 from payers import services as payer_services
@@ -37,6 +38,7 @@ from worklists.models import (
     WorkItem,
     WorkItemEvent,
     WorkItemNote,
+    WorkItemQuerySet,
 )
 
 log = logging.getLogger(__name__)
@@ -556,6 +558,15 @@ def _take(item: WorkItem, user: object) -> None:
     item.save(update_fields=["assignee", "status", "updated_at"])
 
 
+def claim_candidates(queue: str | None = None) -> WorkItemQuerySet:
+    """Unclaimed open items in queue order, locked as read, skipping rows being claimed."""
+    # A literal status: the one plan a prepared statement keeps can use the queue index.
+    candidates = WorkItem.objects.filter(status=Literal(ItemStatus.OPEN.value), assignee=None)
+    if queue:
+        candidates = candidates.in_queue(queue)
+    return candidates.in_queue_order().select_for_update(skip_locked=True, of=("self",))
+
+
 def claim_next(user: object, *, queue: str | None = None) -> WorkItem | None:
     """The top unclaimed open item in queue order, now the user's; None when none is left.
 
@@ -563,10 +574,7 @@ def claim_next(user: object, *, queue: str | None = None) -> WorkItem | None:
     click at the same moment get different items.
     """
     with transaction.atomic():
-        candidates = WorkItem.objects.filter(status=ItemStatus.OPEN, assignee__isnull=True)
-        if queue:
-            candidates = candidates.in_queue(queue)
-        item = candidates.in_queue_order().select_for_update(skip_locked=True, of=("self",)).first()
+        item = claim_candidates(queue).first()
         if item is None:
             return None
         _take(item, user)

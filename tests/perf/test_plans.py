@@ -8,10 +8,12 @@ Figures live in `make bench` (docs/performance.md), never in assertions here.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.conf import settings
 from django.db import connection, transaction
+from psycopg import sql as pg_sql
 
 from payers.models import PayerRule
 from tests import factories as f
@@ -248,7 +250,7 @@ def test_the_auth_check_reads_its_authorization_once_and_audits_in_one_insert(
     sqls = [q["sql"] for q in ctx.captured_queries]
     assert sum("FROM payers_authorization" in s for s in sqls) == 1, sqls  # load_orders
     assert not any('FROM "payers_authorization"' in s for s in sqls), sqls  # no re-read
-    inserts = [s for s in sqls if s.startswith('INSERT INTO "patients_accessevent"')]
+    inserts = [s for s in sqls if s.startswith("INSERT INTO patients_accessevent")]
     assert len(inserts) == 1, inserts
     recorded = AccessEvent.objects.filter(user=scheduler).order_by("-id")[:2]
     assert {e.model: e.object_ids for e in recorded} == {
@@ -269,3 +271,75 @@ def test_a_statement_run_often_is_prepared_once_per_connection():
             ["%FROM worklists_queuecount GROUP BY%"],
         )
         assert cursor.fetchone()[0] == 1
+
+
+# Prepared statements: after five runs PostgreSQL keeps one plan for all values (a generic
+# plan) if it is about as good as a plan made for the values at hand. A generic plan sees
+# parameters, not values: the queue index's CASE WHEN queue = 'stat' and its condition on
+# the statuses must be literals in the SQL, or that plan cannot use the index and every
+# page is planned anew (authq.sql.Literal).
+
+
+def _pg_type(value: object) -> str:
+    """The type a parameter of the ORM's SQL is sent as."""
+    if isinstance(value, dt.date):
+        return "date"
+    return "bigint" if isinstance(value, int) else "text"
+
+
+def _generic_plan(sql: str, params: list[object], types: list[str]) -> str:
+    """EXPLAIN of `sql` prepared and planned for any values (plan_cache_mode)."""
+    numbers = iter(range(1, len(types) + 1))
+    numbered = re.sub(r"%s", lambda _: f"${next(numbers)}", sql)
+    typed = f"({', '.join(types)})" if types else ""
+    # EXECUTE's arguments as literals: a utility statement's parameters have no types.
+    literals = [
+        f"{pg_sql.Literal(v).as_string(None)}::{t}" for v, t in zip(params, types, strict=True)
+    ]
+    values = f"({', '.join(literals)})" if types else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"PREPARE authq_generic {typed} AS {numbered}")
+        try:  # a prepared statement outlives the test's transaction: always deallocated
+            with transaction.atomic():
+                for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+                    cursor.execute(f"SET LOCAL {setting} = off")
+                cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+                cursor.execute(f"EXPLAIN EXECUTE authq_generic {values}")
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+                for setting in (
+                    "enable_seqscan",
+                    "enable_bitmapscan",
+                    "enable_sort",
+                    "plan_cache_mode",
+                ):
+                    cursor.execute(f"RESET {setting}")
+        finally:
+            cursor.execute("DEALLOCATE authq_generic")
+    return plan
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["", "page=2&after=1.2026-12-01.9999-12-31.12345"])
+def test_the_queue_pages_statement_uses_the_queue_index_in_its_generic_plan(query):
+    from django.http import QueryDict
+
+    from worklists.paging import page_query
+    from worklists.views.queue_rows import ROWS_SQL
+
+    page = page_query(WorkItem.objects.open(), QueryDict(query), count=1000, size=50)
+    ids_sql, ids_params = page.ids.query.sql_with_params()
+    today = scan.today()
+    params = [today, today, scan.day_start(today), today, settings.AUTHQ_TIME_ZONE, *ids_params]
+    types = ["date", "date", "timestamptz", "date", "text", *map(_pg_type, ids_params)]
+    plan = _generic_plan(ROWS_SQL.format(page=ids_sql), params, types)
+    assert f"Index Scan using {QUEUE_RANK}" in plan, plan
+    if ids_params:
+        assert "Index Cond: (ROW(CASE WHEN" in plan, plan
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("queue", [None, "stat"])
+def test_claim_nexts_statement_uses_the_queue_index_in_its_generic_plan(queue):
+    sql, params = services.claim_candidates(queue)[:1].query.sql_with_params()
+    plan = _generic_plan(sql, list(params), [_pg_type(p) for p in params])
+    assert f"Index Scan using {QUEUE_RANK}" in plan, plan

@@ -131,9 +131,11 @@ def test_record_view_stores_ids_of_records_and_their_patients(scheduler: User) -
     request = RequestFactory().get("/x", REMOTE_ADDR="192.0.2.9")
     request.user = scheduler
 
-    row = record_view(request, [a2.pk, a1.pk], Appointment)
+    returned = record_view(request, [a2.pk, a1.pk], Appointment)
 
-    assert row is not None
+    assert returned is not None
+    row = AccessEvent.objects.get(pk=returned.pk)  # as stored, not as built in memory
+    assert returned.at == row.at and row.user_id == scheduler.pk
     assert row.action == "view" and row.model == "patients.appointment"
     assert row.object_ids == sorted([a1.pk, a2.pk])
     assert row.patient_ids == [patient.pk]

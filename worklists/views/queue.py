@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
@@ -17,17 +17,16 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from patients.audit import record_view
 from patients.models import Appointment
-from payers.models import Payer, ServiceCategory
+from payers.models import Payer
 from worklists import paging, scan, services
 from worklists.forms import AssignForm, QueueFilterForm, query_without
-from worklists.models import ItemKind, ItemStatus, Queue, WorkItem, queue_key_of
-from worklists.views.queue_rows import render_rows
+from worklists.models import ItemKind, Queue, WorkItem
+from worklists.views.queue_rows import ROWS_SQL, RowMarkup
 
 PAGE_SIZE = 50
 
@@ -128,99 +127,19 @@ def _overview(today: dt.date) -> list[dict[str, object]]:
     return summary
 
 
-def url_maker(name: str) -> Callable[[int], str]:
-    """reverse(name, args=[pk]) for every row of a page at the cost of one reverse()."""
-    marker = 918273645
-    head, _, tail = reverse(name, args=[marker]).partition(str(marker))
-    return lambda pk: f"{head}{pk}{tail}"
-
-
-# The rows of one page, by id. The payer is the patient's primary coverage on the day (as
-# the scan picks it: rank 1, latest start, then highest id); the department is that of
-# the order's next visit from today on.
-_ROWS_SQL = """
-SELECT w.id, w.queue, w.kind, w.status, w.due_date, w.first_service_date,
-       w.affected_appointments, w.assignee_id, u.username, w.created_at,
-       o.patient_id, p.mrn, p.last_name, p.first_name, o.external_id, o.code,
-       o.service_category,
-       (SELECT py.name FROM patients_coverage c JOIN payers_payer py ON py.id = c.payer_id
-        WHERE c.patient_id = o.patient_id AND c.rank = 1 AND c.start <= %(today)s
-          AND (c."end" IS NULL OR c."end" >= %(today)s)
-        ORDER BY c.start DESC, c.id DESC LIMIT 1),
-       (SELECT a.department FROM patients_appointment a
-        WHERE a.order_id = w.order_id AND a.start >= %(from)s AND a.department <> ''
-        ORDER BY a.start LIMIT 1)
-FROM worklists_workitem w
-JOIN patients_order o ON o.id = w.order_id
-JOIN patients_patient p ON p.id = o.patient_id
-LEFT JOIN auth_user u ON u.id = w.assignee_id
-WHERE w.id = ANY(%(ids)s::bigint[])
-"""
-
-QUEUE_LABELS = dict(Queue.choices)
-KIND_LABELS = dict(ItemKind.choices)
-CATEGORY_LABELS = dict(ServiceCategory.choices)
-
-
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def _day(value: dt.date | None) -> str:
-    """'Nov 5', as the date filter "M j" prints it (without a strftime per cell)."""
-    return f"{MONTHS[value.month - 1]} {value.day}" if value else "—"
-
-
-def _rows(request: HttpRequest, ids: list[int], today: dt.date) -> list[dict[str, Any]]:
-    """The page's rows as plain values, in the order of `ids`: the template only prints."""
+def _page(query: paging.PageQuery, markup: RowMarkup, today: dt.date) -> paging.QueuePage:
+    """The page `query` asks for, its ids and rows read by one statement."""
+    ids_sql, ids_params = query.ids.query.sql_with_params()
+    params = [today, today, scan.day_start(today), today, settings.AUTHQ_TIME_ZONE, *ids_params]
     with connection.cursor() as cursor:
-        cursor.execute(
-            _ROWS_SQL, {"ids": scan.id_array(ids), "today": today, "from": scan.day_start(today)}
-        )
-        found = {row[0]: row for row in cursor.fetchall()}
-    me = request.user.pk
-    tz = timezone.get_current_timezone()
-    urls = {
-        name: url_maker(f"worklists:{name}") for name in ("item", "claim", "release", "assign-menu")
-    }
-    rows, previous_queue = [], None
-    for pk in ids:
-        if pk not in found:
-            continue  # closed or removed between the two reads
-        (_, queue, kind, status, due, first, visits, assignee_id, username, created,
-         patient_id, mrn, last, first_name, external_id, code, category, payer, dept) = found[pk]  # fmt: skip
-        rows.append(
-            {
-                "pk": pk,
-                "key": queue_key_of(queue, due, first, pk),
-                "queue": queue,
-                "queue_label": QUEUE_LABELS.get(queue, queue),
-                "group_start": queue != previous_queue,
-                "overdue": due < today,
-                "due": _day(due),
-                "kind": kind,
-                "kind_label": KIND_LABELS.get(kind, kind),
-                "waiting": status == ItemStatus.WAITING_ON_PAYER,
-                "patient_id": patient_id,
-                "mrn": mrn,
-                "patient": f"{last}, {first_name}",
-                "order": f"{external_id} · {code}",
-                "category": CATEGORY_LABELS.get(category, category),
-                "payer": payer or "",
-                "first_visit": _day(first),
-                "visits": visits,
-                "department": dept or "",
-                "assignee_id": assignee_id,
-                "assignee": username,
-                "mine": assignee_id is not None and assignee_id == me,
-                "age": (today - created.astimezone(tz).date()).days,
-                "url": urls["item"](pk),
-                "claim_url": urls["claim"](pk),
-                "release_url": urls["release"](pk),
-                "assign_url": urls["assign-menu"](pk),
-            }
-        )
-        previous_queue = queue
-    return rows
+        cursor.execute(ROWS_SQL.format(page=ids_sql), params)
+        records = cursor.fetchall()
+    page = paging.page_from(query, [r[0] for r in records])
+    if query.mode == "before":
+        records = records[::-1]  # nearest first: the page is the last ones, in queue order
+    wanted = set(page.ids)
+    page.rows = markup.rows([r for r in records if r[0] in wanted])
+    return page
 
 
 def _queue_context(request: HttpRequest) -> dict[str, object]:
@@ -250,28 +169,28 @@ def _queue_context(request: HttpRequest) -> dict[str, object]:
             count = services.count_open(today, **counts_by)
         else:
             count = items.order_by().count()
-    # The page's ids by the queue-order index (worklists/paging.py), then its rows by id.
-    page = paging.page_of(items, request.GET, count=count, size=PAGE_SIZE)
-    rows = page.rows = _rows(request, page.ids, today)
-    if rows:
-        paging.link_pages(page, request.GET, rows[0]["key"], rows[-1]["key"])
-    elif page.has_previous:
-        page.previous_query = query_without(request.GET, "page", "after", "before")
-    # S25: the rows on the page name patients; one audit insert for the page.
-    record_view(
-        request, [r["pk"] for r in rows], WorkItem, patient_ids=[r["patient_id"] for r in rows]
-    )
     query = request.GET.urlencode()
     can_work = services.can_work_items(request.user)
     can_assign = services.can_assign_items(request.user)
-    render_rows(
-        rows,
+    markup = RowMarkup(
+        today=today,
+        me=request.user.pk,
         can_work=can_work,
         can_assign=can_assign,
         csrf_token=get_token(request),
         query=query,
         query_param=urlencode({"return_query": query}),
     )
+    # The page's ids by the queue-order index (worklists/paging.py) and their rows.
+    page_query = paging.page_query(items, request.GET, count=count, size=PAGE_SIZE)
+    page = _page(page_query, markup, today)
+    rows = page.rows
+    if rows:
+        paging.link_pages(page, request.GET, rows[0].key, rows[-1].key)
+    elif page.has_previous:
+        page.previous_query = query_without(request.GET, "page", "after", "before")
+    # S25: the rows on the page name patients; one audit insert for the page.
+    record_view(request, [r.pk for r in rows], WorkItem, patient_ids=[r.patient_id for r in rows])
     return {
         "form": form,
         "page": page,
