@@ -35,6 +35,27 @@ class PlainSelect(forms.Select):
         return mark_safe(f'<select name="{escape(name)}"{attrs}>\n{options}\n</select>')
 
 
+class _PlainInput:
+    """An <input> rendered in Python, as Django's input.html and attrs.html would."""
+
+    def render(self, name: str, value: Any, attrs: Any = None, renderer: Any = None) -> str:
+        widget = self.get_context(name, value, attrs)["widget"]  # type: ignore[attr-defined]
+        shown = widget["value"]
+        value_attr = f' value="{escape(str(shown))}"' if shown is not None else ""
+        return mark_safe(
+            f'<input type="{escape(widget["type"])}" name="{escape(widget["name"])}"'
+            f"{value_attr}{flatatt(widget['attrs'])}>"
+        )
+
+
+class PlainCheckbox(_PlainInput, forms.CheckboxInput):
+    pass
+
+
+class PlainNumber(_PlainInput, forms.NumberInput):
+    pass
+
+
 class QueueFilterForm(forms.Form):
     """The queue page's filters; every field is optional and an empty form shows everything."""
 
@@ -53,10 +74,10 @@ class QueueFilterForm(forms.Form):
     )
     department = forms.ChoiceField(required=False, widget=PlainSelect)
     assignee = forms.ChoiceField(required=False, widget=PlainSelect)
-    mine = forms.BooleanField(label="My items", required=False)
-    overdue = forms.BooleanField(label="Overdue", required=False)
+    mine = forms.BooleanField(label="My items", required=False, widget=PlainCheckbox)
+    overdue = forms.BooleanField(label="Overdue", required=False, widget=PlainCheckbox)
     due_within = forms.IntegerField(
-        label="Due within (days)", min_value=0, max_value=365, required=False
+        label="Due within (days)", min_value=0, max_value=365, required=False, widget=PlainNumber
     )
 
     def __init__(
