@@ -31,4 +31,7 @@ class Literal(Value):
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         sql, params = super().as_sql(compiler, connection)
-        return sql % tuple(pg_sql.Literal(p).as_string(None) for p in params), []
+        # A % in the text would read as a placeholder when the statement's parameters are
+        # bound: doubled, as the ORM does.
+        literals = (pg_sql.Literal(p).as_string(None).replace("%", "%%") for p in params)
+        return sql % tuple(literals), []

@@ -112,12 +112,6 @@ def page_from(query: PageQuery, found: list[int]) -> QueuePage:
     return QueuePage(number, query.count, size, ids, has_previous, has_next)
 
 
-def page_of(items: WorkItemQuerySet, params: QueryDict, *, count: int, size: int) -> QueuePage:
-    """The ids of the page `params` asks for, in queue order (one query)."""
-    query = page_query(items, params, count=count, size=size)
-    return page_from(query, list(query.ids))
-
-
 def link_pages(page: QueuePage, params: QueryDict, first: QueueKey, last: QueueKey) -> None:
     """Set the page's Previous and Next queries, keeping every other parameter."""
     base = params.copy()
