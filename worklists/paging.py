@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,10 +45,9 @@ class QueuePage:
     number: int
     count: int
     size: int
-    ids: list[int]
     has_previous: bool
     has_next: bool
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[Any] = field(default_factory=list)  # the view's rows, in queue order
     previous_query: str = ""
     next_query: str = ""
 
@@ -95,21 +95,22 @@ def page_query(items: WorkItemQuerySet, params: QueryDict, *, count: int, size: 
     return PageQuery(number, count, size, ids, mode)
 
 
-def page_from(query: PageQuery, found: list[int]) -> QueuePage:
-    """The page, from the ids `query.ids` yielded (in the order it yields them)."""
+def page_from[T](query: PageQuery, found: Sequence[T]) -> tuple[QueuePage, list[T]]:
+    """The page, and the rows of it among `found` (what `query.ids` selected, in its
+    order, one row per id), in queue order."""
     number, size = query.number, query.size
     more = len(found) > size
-    ids = found[:size]
+    shown = list(found[:size])
     if query.mode == "after":
         has_previous, has_next = True, more
     elif query.mode == "before":
         has_previous, has_next = more, True
-        ids = ids[::-1]
+        shown.reverse()
         if not has_previous:
             number = 1
     else:
         has_previous, has_next = number > 1, more
-    return QueuePage(number, query.count, size, ids, has_previous, has_next)
+    return QueuePage(number, query.count, size, has_previous, has_next), shown
 
 
 def link_pages(page: QueuePage, params: QueryDict, first: QueueKey, last: QueueKey) -> None:

@@ -285,3 +285,20 @@ def test_filtered_counts_from_the_count_rows_match_the_items(
     assert response.context["page"].count == len(shown) > 0
     # Counted from the overview's count rows, not by counting the items.
     assert not [q for q in queries if "COUNT(" in q["sql"] and '"worklists_workitem"' in q["sql"]]
+
+
+def test_the_unassigned_filter_reads_the_colleagues_from_the_cache(
+    specialist_web: Client,
+) -> None:
+    """ "Unassigned" is the form's own choice: it must not count as a colleague missing from
+    the cached list (which would read the colleagues again on every such page)."""
+    make_items(3, Queue.STAT)
+
+    def queries_for(query: str) -> int:
+        specialist_web.get(f"{QUEUE}?{query}")  # the choices are cached
+        with CaptureQueriesContext(connection) as queries:
+            assert specialist_web.get(f"{QUEUE}?{query}").status_code == 200
+        return len(queries)
+
+    # Both are counted from the count rows; neither needs the colleagues read again.
+    assert queries_for("assignee=none") == queries_for("queue=stat")

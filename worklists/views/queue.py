@@ -24,7 +24,7 @@ from patients.audit import record_view
 from patients.models import Appointment
 from payers.models import Payer
 from worklists import paging, scan, services
-from worklists.forms import AssignForm, QueueFilterForm, query_without
+from worklists.forms import UNASSIGNED, AssignForm, QueueFilterForm, query_without
 from worklists.models import ItemKind, Queue, WorkItem
 from worklists.views.queue_rows import ROWS_SQL, RowMarkup
 
@@ -134,20 +134,23 @@ def _page(query: paging.PageQuery, markup: RowMarkup, today: dt.date) -> paging.
     with connection.cursor() as cursor:
         cursor.execute(ROWS_SQL.format(page=ids_sql), params)
         records = cursor.fetchall()
-    page = paging.page_from(query, [r[0] for r in records])
-    if query.mode == "before":
-        records = records[::-1]  # nearest first: the page is the last ones, in queue order
-    wanted = set(page.ids)
-    page.rows = markup.rows([r for r in records if r[0] in wanted])
+    page, shown = paging.page_from(query, records)
+    page.rows = markup.rows(shown)
     return page
 
 
 def _queue_context(request: HttpRequest) -> dict[str, object]:
     today = scan.today()
     wanted = request.GET.get
+    assignee = wanted("assignee", "")
     form = QueueFilterForm(
         request.GET or None,
-        workers=_cached_choices("worklists:queue:workers", _workers, wanted("assignee", "")),
+        workers=_cached_choices(
+            # "Unassigned" is the form's own choice, never a colleague to look for.
+            "worklists:queue:workers",
+            _workers,
+            "" if assignee == UNASSIGNED else assignee,
+        ),
         departments=_cached_choices(
             "worklists:queue:departments", _departments, wanted("department", "")
         ),
