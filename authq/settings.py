@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -77,6 +78,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "accounts",
     "patients",
     "payers",
     "worklists",
@@ -84,6 +86,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A Content-Security-Policy with a fresh nonce on every response (SECURE_CSP below).
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -113,6 +117,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "authq.context_processors.roles",
                 "django.contrib.messages.context_processors.messages",
@@ -172,6 +177,35 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# Transport: HTTPS only in production. Behind a TLS-terminating proxy, name the header it
+# sets (AUTHQ_PROXY_SSL_HEADER=X-Forwarded-Proto) so Django knows the request was secure;
+# only do so when the proxy overwrites that header on every request.
+SECURE_SSL_REDIRECT = env_bool("AUTHQ_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("AUTHQ_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = env_bool("AUTHQ_HSTS_PRELOAD", True)
+_proxy_ssl_header = env_str("AUTHQ_PROXY_SSL_HEADER", "-")
+SECURE_PROXY_SSL_HEADER = (
+    None
+    if _proxy_ssl_header == "-"
+    else ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Every script and style is a static file or carries the response's nonce; nothing inline.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
 
 LANGUAGE_CODE = "en-us"
 USE_I18N = True

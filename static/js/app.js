@@ -45,3 +45,11 @@
     if (row) row.classList.add("selected");
   });
 })();
+
+// The queue's auto-refresh waits while an assign menu is open (a listener, not an hx-trigger
+// filter: filters are evaluated code, which the Content-Security-Policy forbids).
+document.addEventListener("htmx:confirm", function (event) {
+  if (event.target.id === "auto-refresh" && document.querySelector("#results details[open]")) {
+    event.preventDefault();
+  }
+});

@@ -3,7 +3,8 @@
 Fixtures for every page's browser tests:
 - ``browser``: one headless chromium per test session;
 - ``signed_in_page(user)``: a new browser context (its own cookies) signed in through the
-  real login form, returning the Page on the user's home page.
+  real login form, returning the Page on the user's home page. Every page of such a
+  context reports Content-Security-Policy violations, and the test fails on any (S5).
 Personas come from tests/conftest.py; their password is ``PASSWORD``.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -50,14 +52,51 @@ def live_url(live_server: object) -> str:
     return live_server.url  # type: ignore[attr-defined]
 
 
+# Runs in every page before its own scripts: each CSP violation is handed to the test.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__authqCspViolation(
+    [event.violatedDirective, event.blockedURI, event.sourceFile, event.lineNumber].join(" ")
+  );
+});
+"""
+
+
 @pytest.fixture
-def signed_in_page(browser: Browser, live_url: str) -> Iterator[Callable[[User], Page]]:
-    """signed_in_page(user): a fresh context signed in as user via the login form."""
+def csp_violations() -> list[str]:
+    """The Content-Security-Policy violations seen by this test's pages."""
+    return []
+
+
+@pytest.fixture
+def watched_context(browser: Browser, csp_violations: list[str]) -> Iterator[Callable[[], Any]]:
+    """watched_context(): a new browser context whose pages report CSP violations."""
     contexts = []
 
-    def sign_in(user: User) -> Page:
+    def make() -> Any:
         context = browser.new_context(viewport={"width": 1440, "height": 900})
+        context.expose_binding(
+            "__authqCspViolation",
+            lambda source, text: csp_violations.append(f"{source['page'].url}: {text}"),
+        )
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
         contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert csp_violations == [], "Content-Security-Policy violations"
+
+
+@pytest.fixture
+def signed_in_page(
+    watched_context: Callable[[], Any], live_url: str
+) -> Iterator[Callable[[User], Page]]:
+    """signed_in_page(user): a fresh context signed in as user via the login form."""
+
+    def sign_in(user: User) -> Page:
+        context = watched_context()
         page = context.new_page()
         page.set_default_timeout(10_000)
         page.goto(f"{live_url}/accounts/login/")
@@ -68,8 +107,6 @@ def signed_in_page(browser: Browser, live_url: str) -> Iterator[Callable[[User],
         return page
 
     yield sign_in
-    for context in contexts:
-        context.close()
 
 
 def shot(page: Page, name: str) -> Path:

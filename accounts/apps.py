@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    """Sign-in and the people who sign in: session ends, default-account checks."""
+
+    name = "accounts"
+
+    def ready(self) -> None:
+        from . import checks, signals  # noqa: F401  (registers the check and receivers)
