@@ -121,6 +121,14 @@ class AuthCheckSerializer(serializers.Serializer):
         ),
     )
     auth_end_date = serializers.DateField(allow_null=True)
+    displaces = serializers.DateField(
+        allow_null=True,
+        help_text=(
+            "Set when the visit is covered only by taking an approved visit that a visit"
+            " booked later had: the date of the first booked visit that would lose its"
+            " coverage. Null otherwise."
+        ),
+    )
 
 
 class AuthCheckView(APIView):
@@ -161,5 +169,6 @@ class AuthCheckView(APIView):
             "authorization": (auth.auth_number or None) if auth is not None else None,
             "visits_left": check.visits_left,
             "auth_end_date": check.auth_end_date,
+            "displaces": check.displaces,
         }
         return Response(AuthCheckSerializer(answer).data)

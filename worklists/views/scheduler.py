@@ -108,6 +108,14 @@ def explain(check: scan.VisitCheck, day: dt.date) -> Answer:
             if check.visits_left is not None
             else "no visit limit"
         )
+        if check.displaces is not None:
+            # Covered only by taking the visit a later booked one had.
+            return Answer(
+                "wait",
+                f"Covered, but it displaces the visit of {check.displaces:%a %-d %b %Y}",
+                f"Authorization {number} has no visit left for both: booking this date "
+                f"leaves the visit of {check.displaces:%a %-d %b} without coverage.",
+            )
         return Answer("ok", f"Covered, {left}, {ends}", f"Authorization {number}")
     if check.status == scan.NOT_REQUIRED:
         return Answer("ok", "Covered, no authorization needed", "The payer's rule needs none.")
