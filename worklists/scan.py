@@ -590,6 +590,18 @@ def load_orders(
     return list(orders.values())
 
 
+# How far from today a visit date may be checked, either way.
+CHECK_RANGE_DAYS = 3 * 365
+
+
+def check_date_error(day: dt.date) -> str | None:
+    """Why `day` may not be checked (too far from today), or None."""
+    now = today()
+    if abs((day - now).days) > CHECK_RANGE_DAYS:
+        return f"Pick a date within {CHECK_RANGE_DAYS} days of today ({now.isoformat()})."
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class VisitCheck:
     """The scheduler's answer: would a visit of this order on this date be covered?

@@ -40,6 +40,20 @@ def test_a_date_that_is_not_yyyy_mm_dd_is_a_400_naming_date(scheduler_api, bad_d
     assert set(errors) == {"date"}
 
 
+@pytest.mark.parametrize("days", [-3 * 365 - 1, 3 * 365 + 1, None])
+def test_a_date_too_far_from_today_is_a_400_naming_date(scheduler_api, days):
+    order = f.order(external_id="ORD-1")
+    day = "9999-12-31" if days is None else _soon(days).isoformat()
+    errors = ask(scheduler_api, f"?order={order.external_id}&date={day}", 400)
+    assert list(errors) == ["date"] and "within 1095 days of today" in errors["date"][0]
+
+
+def test_the_edges_of_the_date_range_are_answered(scheduler_api):
+    f.order(f.patient(), external_id="PT-1")
+    for days in (-3 * 365, 3 * 365):
+        assert ask(scheduler_api, f"?order=PT-1&date={_soon(days)}")["status"] == "no_coverage"
+
+
 def test_an_unknown_order_is_a_400_naming_order(scheduler_api):
     errors = ask(scheduler_api, "?order=ORD-NONE&date=2026-12-01", 400)
     assert errors == {"order": ["No order with external_id 'ORD-NONE'."]}

@@ -142,6 +142,14 @@ def test_a_bad_date_is_refused_with_a_message(scheduler_web: Client, covered_ord
     assert page.status_code == 200 and "Enter a valid date" in page.text
 
 
+def test_a_date_too_far_away_is_refused_with_a_message(
+    scheduler_web: Client, covered_order: Order
+) -> None:
+    page = scheduler_web.get(order_url(covered_order, day=days(3 * 365 + 1).isoformat()), **HTMX)
+    assert page.status_code == 200 and "within 1095 days of today" in page.text
+    assert "data-status" not in page.text
+
+
 def test_scheduler_sees_no_diagnosis_and_a_masked_member_id(
     scheduler_web: Client, covered_order: Order
 ) -> None:

@@ -69,6 +69,13 @@ class FindForm(forms.Form):
 class CheckForm(forms.Form):
     day = forms.DateField(label="Visit date", widget=forms.DateInput(attrs={"type": "date"}))
 
+    def clean_day(self) -> dt.date:
+        day = self.cleaned_data["day"]
+        error = scan.check_date_error(day)
+        if error is not None:
+            raise forms.ValidationError(error)
+        return day
+
 
 def find(q: str) -> tuple[list[Order], list[Patient]]:
     """Orders whose external id is q, and patients by MRN or name prefix, with their orders."""
