@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -19,7 +20,7 @@ from patients.models import Order, Patient
 from payers.api import AuditedReadsMixin, ChoiceFilter, KeyFilter, QueryFilter, apply_filters
 from payers.models import Authorization
 from worklists.models import ACTIVE_STATUSES, ItemKind, ItemStatus, Queue, WorkItem
-from worklists.scan import COVERED, NOT_REQUIRED, PENDING, check_visit
+from worklists.scan import COVERED, NOT_REQUIRED, PENDING, check_date_error, check_visit
 
 # Work items
 
@@ -93,13 +94,21 @@ class CanViewOrders(BasePermission):
 
 class AuthCheckQuery(serializers.Serializer):
     order = serializers.CharField(help_text="The order's external_id.")
-    date = serializers.DateField(help_text="The visit's date, YYYY-MM-DD.")
+    date = serializers.DateField(
+        help_text="The visit's date, YYYY-MM-DD, within three years of today."
+    )
 
     def validate_order(self, value: str) -> Order:
         try:
             return Order.objects.get(external_id=value)
         except Order.DoesNotExist as exc:
             raise serializers.ValidationError(f"No order with external_id '{value}'.") from exc
+
+    def validate_date(self, value: dt.date) -> dt.date:
+        error = check_date_error(value)
+        if error is not None:
+            raise serializers.ValidationError(error)
+        return value
 
 
 AUTH_CHECK_STATUSES = [COVERED, PENDING, NOT_REQUIRED, *ItemKind.values]
@@ -116,11 +125,20 @@ class AuthCheckSerializer(serializers.Serializer):
     visits_left = serializers.IntegerField(
         allow_null=True,
         help_text=(
-            "Approved visits of that authorization not yet used or booked before this date,"
-            " this visit included; null when the authorization has no visit count."
+            "Approved visits of that authorization not taken by used visits or by the other"
+            " booked visits (whatever their date), this visit included; null when the"
+            " authorization has no visit count."
         ),
     )
     auth_end_date = serializers.DateField(allow_null=True)
+    displaces = serializers.DateField(
+        allow_null=True,
+        help_text=(
+            "Set when the visit is covered only by taking an approved visit that a visit"
+            " booked later had: the date of the first booked visit that would lose its"
+            " coverage. Null otherwise."
+        ),
+    )
 
 
 class AuthCheckView(APIView):
@@ -135,7 +153,7 @@ class AuthCheckView(APIView):
                 "date",
                 OpenApiTypes.DATE,
                 required=True,
-                description="The visit's date, YYYY-MM-DD.",
+                description="The visit's date, YYYY-MM-DD, within three years of today.",
             ),
         ],
         responses=AuthCheckSerializer,
@@ -161,5 +179,6 @@ class AuthCheckView(APIView):
             "authorization": (auth.auth_number or None) if auth is not None else None,
             "visits_left": check.visits_left,
             "auth_end_date": check.auth_end_date,
+            "displaces": check.displaces,
         }
         return Response(AuthCheckSerializer(answer).data)

@@ -330,7 +330,11 @@ def follow_up_date(order: OrderFacts, auth: AuthFacts, rule: Rule) -> dt.date:
 def decide_appointments(
     order: OrderFacts, rules: RuleBook, extra_day: dt.date | None = None
 ) -> tuple[list[Decision], _Walk]:
-    """Steps 1 to 9 for each upcoming appointment in order (and a hypothetical last one)."""
+    """Steps 1 to 9 for each upcoming appointment in order.
+
+    extra_day: also decide a hypothetical visit on that date (its appointment_id is None),
+    walked in date order among the booked ones, so it may take a visit a later one had.
+    """
     has_submitted = any(a.status == AuthStatus.SUBMITTED for a in order.authorizations)
     return _decide(order, rules, extra_day, has_submitted, _latest_decided(order))
 
@@ -346,7 +350,9 @@ def _decide(
     latest_is_denied = latest is not None and latest.status == AuthStatus.DENIED
     visits: list[tuple[int | None, dt.date]] = list(order.upcoming)
     if extra_day is not None:
-        visits.append((None, extra_day))
+        # In date order, after the visits already booked that day (it has no time yet).
+        at = bisect_right([day for _id, day in visits], extra_day)
+        visits.insert(at, (None, extra_day))
     decisions = []
     for appointment_id, day in visits:
         cov = primary_coverage(order, day)
@@ -398,7 +404,7 @@ def evaluate_order(order: OrderFacts, rules: RuleBook, as_of: dt.date) -> Evalua
     rule_now = rule_for(order, as_of, rules)
     rule_now_or_defaults: Rule = rule_now or RuleDefaults
 
-    # kind -> (first service date, affected count, the first affected appointment's rule)
+    # kind -> the decisions with that gap, in walk order
     gaps: dict[str, list[Decision]] = defaultdict(list)
     for decision in decisions:
         if decision.outcome in APPOINTMENT_GAPS:
@@ -411,7 +417,8 @@ def evaluate_order(order: OrderFacts, rules: RuleBook, as_of: dt.date) -> Evalua
     for kind, hits in gaps.items():
         first[kind] = hits[0].day
         affected[kind] = len(hits)
-        item_rule[kind] = hits[0].rule or RuleDefaults
+        # No rule on that day (no coverage, unknown rule): the order's rule on as_of.
+        item_rule[kind] = hits[0].rule or rule_now_or_defaults
         due[kind] = hits[0].day - dt.timedelta(days=item_rule[kind].lead_time_days)
 
     def add(kind: str, due_date: dt.date) -> None:
@@ -526,11 +533,17 @@ ORDER BY patient_id, start DESC, id
 """
 
 
+# A window_end of None reads every booked visit from as_of on (the same statement, so
+# the same plan, with a bound no appointment reaches).
+_NO_END = dt.date(9999, 12, 30)
+
+
 def load_orders(
-    order_ids: Sequence[int], as_of: dt.date, window_end: dt.date, *, lock: bool = False
+    order_ids: Sequence[int], as_of: dt.date, window_end: dt.date | None, *, lock: bool = False
 ) -> list[OrderFacts]:
     """Read the scan's input for a chunk of orders: four queries, whatever the chunk size.
 
+    window_end: the last day of upcoming visits; None for no end.
     lock: the orders' rows are also locked (no-key) for the transaction, by the first query.
 
     Plain SQL with array parameters: the rows go straight into the facts, without the
@@ -550,7 +563,7 @@ def load_orders(
                 "tz": settings.AUTHQ_TIME_ZONE,
                 "booked": AppointmentStatus.BOOKED.value,
                 "lo": day_start(as_of),
-                "hi": day_start(window_end + dt.timedelta(days=1)),
+                "hi": day_start((window_end or _NO_END) + dt.timedelta(days=1)),
                 "used": [s.value for s in USED_STATUSES],
             },
         )
@@ -577,14 +590,31 @@ def load_orders(
     return list(orders.values())
 
 
+# How far from today a visit date may be checked, either way.
+CHECK_RANGE_DAYS = 3 * 365
+
+
+def check_date_error(day: dt.date) -> str | None:
+    """Why `day` may not be checked (too far from today), or None."""
+    now = today()
+    if abs((day - now).days) > CHECK_RANGE_DAYS:
+        return f"Pick a date within {CHECK_RANGE_DAYS} days of today ({now.isoformat()})."
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class VisitCheck:
-    """The scheduler's answer: would a visit of this order on this date be covered?"""
+    """The scheduler's answer: would a visit of this order on this date be covered?
+
+    displaces: when the visit is covered by taking an authorized visit that a visit
+    booked later had, the date of the first booked visit that would lose its coverage.
+    """
 
     status: str  # "covered", "pending", "not_required" or a gap kind
     authorization: Authorization | None
     visits_left: int | None
     auth_end_date: dt.date | None
+    displaces: dt.date | None = None
 
 
 def _authorization_as_read(auth: AuthFacts, order_id: int) -> Authorization:
@@ -604,20 +634,38 @@ def _authorization_as_read(auth: AuthFacts, order_id: int) -> Authorization:
 
 
 def check_visit(order: Order, day: dt.date) -> VisitCheck:
-    """Decide one more visit of `order` on `day`, after the visits already booked.
+    """Decide one more visit of `order` on `day`, walked among the visits already booked.
 
-    The walk runs from today (or `day`, if earlier) through `day`, so booked visits
-    before it take their authorized visits first. `visits_left` counts this visit.
+    The walk runs over every visit booked from today (or from `day`, if earlier), the
+    asked one in date order after those booked the same day, as the scan would walk it
+    once booked. It runs a second time without the asked visit: a booked visit covered
+    then and not with it is displaced. `visits_left` counts this visit: the approved
+    visits of its authorization that used and other booked visits leave to it.
     """
     as_of = min(today(), day)
-    (facts,) = load_orders([order.pk], as_of, day)
-    decisions, _walk = decide_appointments(facts, RuleBook.load(), extra_day=day)
-    decision = decisions[-1]
+    (facts,) = load_orders([order.pk], as_of, None)
+    rules = RuleBook.load()
+    without, _ = decide_appointments(facts, rules)
+    with_it, walk = decide_appointments(facts, rules, extra_day=day)
+    decision = next(d for d in with_it if d.appointment_id is None)
     auth = decision.authorization
+    visits_left = decision.visits_left if auth is not None else None
+    displaces = None
+    if decision.outcome == COVERED:
+        assert auth is not None
+        left = walk.left(auth)
+        visits_left = None if left is None else left + 1
+        # The asked visit took one: a visit that lost its coverage is one of these.
+        now = {d.appointment_id: d.outcome for d in with_it}
+        displaces = next(
+            (d.day for d in without if d.outcome == COVERED and now[d.appointment_id] != COVERED),
+            None,
+        )
     authorization = _authorization_as_read(auth, order.pk) if auth is not None else None
     return VisitCheck(
         status=decision.outcome,
         authorization=authorization,
-        visits_left=decision.visits_left if auth is not None else None,
+        visits_left=visits_left,
         auth_end_date=auth.end_date if auth is not None else None,
+        displaces=displaces,
     )

@@ -40,6 +40,20 @@ def test_a_date_that_is_not_yyyy_mm_dd_is_a_400_naming_date(scheduler_api, bad_d
     assert set(errors) == {"date"}
 
 
+@pytest.mark.parametrize("days", [-3 * 365 - 1, 3 * 365 + 1, None])
+def test_a_date_too_far_from_today_is_a_400_naming_date(scheduler_api, days):
+    order = f.order(external_id="ORD-1")
+    day = "9999-12-31" if days is None else _soon(days).isoformat()
+    errors = ask(scheduler_api, f"?order={order.external_id}&date={day}", 400)
+    assert list(errors) == ["date"] and "within 1095 days of today" in errors["date"][0]
+
+
+def test_the_edges_of_the_date_range_are_answered(scheduler_api):
+    f.order(f.patient(), external_id="PT-1")
+    for days in (-3 * 365, 3 * 365):
+        assert ask(scheduler_api, f"?order=PT-1&date={_soon(days)}")["status"] == "no_coverage"
+
+
 def test_an_unknown_order_is_a_400_naming_order(scheduler_api):
     errors = ask(scheduler_api, "?order=ORD-NONE&date=2026-12-01", 400)
     assert errors == {"order": ["No order with external_id 'ORD-NONE'."]}
@@ -60,7 +74,36 @@ def test_a_visit_inside_an_approval_is_covered_with_its_number_visits_left_and_e
         "authorization": "A-1",
         "visits_left": 2,
         "auth_end_date": _soon(40).isoformat(),
+        "displaces": None,
     }
+
+
+def test_a_visit_before_booked_ones_that_fill_the_approval_displaces_the_last(scheduler_api):
+    _, pat = f.practice()
+    order = f.order(pat, external_id="PT-1")
+    f.auth(order, auth_number="A-9", start_date=_soon(-10), end_date=_soon(40), approved_visits=3)
+    f.visit(order, _soon(-5), status="fulfilled")
+    f.visit(order, _soon(10))
+    f.visit(order, _soon(20))  # 3 of 3 taken
+    answer = ask(scheduler_api, f"?order=PT-1&date={_soon(5)}")
+    # It would take the visit of day 10; day 10 takes day 20's, and day 20 has none.
+    assert answer == {
+        "status": "covered",
+        "authorization": "A-9",
+        "visits_left": 1,
+        "auth_end_date": _soon(40).isoformat(),
+        "displaces": _soon(20).isoformat(),
+    }
+    # After the booked ones, the asked visit itself is over the cap and displaces nothing.
+    later = ask(scheduler_api, f"?order=PT-1&date={_soon(25)}")
+    assert (later["status"], later["visits_left"], later["displaces"]) == ("visit_limit", 0, None)
+
+
+def test_the_schema_documents_displaces_as_a_nullable_date(api):
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    field = schema["components"]["schemas"]["AuthCheck"]["properties"]["displaces"]
+    assert (field["format"], field["nullable"]) == ("date", True)
+    assert "lose its coverage" in field["description"]
 
 
 def test_an_approval_without_a_visit_count_leaves_visits_left_null(scheduler_api):
@@ -73,6 +116,7 @@ def test_an_approval_without_a_visit_count_leaves_visits_left_null(scheduler_api
         "authorization": "A-2",
         "visits_left": None,
         "auth_end_date": _soon(30).isoformat(),
+        "displaces": None,
     }
 
 
@@ -86,6 +130,7 @@ def test_a_request_at_the_payer_is_pending(scheduler_api):
         "authorization": None,
         "visits_left": None,
         "auth_end_date": None,
+        "displaces": None,
     }
 
 
@@ -104,6 +149,7 @@ def test_no_authorization_at_all_is_missing_auth(scheduler_api):
         "authorization": None,
         "visits_left": None,
         "auth_end_date": None,
+        "displaces": None,
     }
 
 

@@ -6,6 +6,7 @@ Then a specialist opens the STAT queue and finds the request at the top of it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 
 import pytest
@@ -115,3 +116,51 @@ def test_a_scheduler_checks_a_date_and_asks_for_an_authorization(
     expect(rows.first).to_have_attribute("data-item", str(requested.pk))
     ids = [int(x) for x in rows.evaluate_all("rs => rs.map(r => r.dataset.item)")]
     assert ids.index(requested.pk) < min(ids.index(i.pk) for i in later_stat)
+
+
+def test_a_date_before_booked_visits_that_fill_the_approval_names_the_displaced_visit(
+    signed_in_page: Callable[[User], Page], scheduler: User, specialist: User
+) -> None:
+    _, patient = f.practice()
+    order = f.order(patient, external_id="ORD-FULL")
+    # A denial, then an approval of 3 visits that supersedes it.
+    f.auth(order, "denied", auth_number="AUTH-NO", decided_at=f.at(_day(-30)))
+    f.auth(
+        order,
+        auth_number="AUTH-3",
+        start_date=_day(-5),
+        end_date=_day(40),
+        approved_visits=3,
+        decided_at=f.at(_day(-6)),
+    )
+    for n in (10, 20, 30):
+        f.visit(order, _day(n))
+
+    page = signed_in_page(scheduler)
+    page.goto(page.url.split("/scheduler/")[0] + f"/scheduler/orders/{order.pk}/")
+    denied_row = page.locator("tr.row", has_text="AUTH-NO")
+    expect(denied_row.locator("td.num")).to_have_text("denied")
+    page.fill("#id_day", _day(5).isoformat())
+    page.click(".check-form button[type=submit]")
+    answer = page.locator("#check .answer")
+    expect(answer).to_have_attribute("data-status", "covered")
+    expect(answer).to_have_class(re.compile(r"\banswer-wait\b"))
+    expect(answer).to_contain_text(
+        f"Covered, but it displaces the visit of {_day(30):%a %-d %b %Y}"
+    )
+    shot(page, "scheduler-order-displaces")
+    page.fill("#id_day", _day(35).isoformat())
+    page.click(".check-form button[type=submit]")
+    expect(answer).to_have_attribute("data-status", "visit_limit")
+    expect(answer).to_contain_text("Not covered")
+
+    # Booked, the specialist's item page shows the day-30 visit over the cap.
+    f.visit(order, _day(5))
+    item = services.request_authorization(order, by=None)
+    spec = signed_in_page(specialist)
+    spec.goto(spec.url.split("/queue/")[0] + f"/items/{item.pk}/")
+    day30 = spec.locator("#visits tr", has_text=_day(30).isoformat())
+    expect(day30).to_have_attribute("data-outcome", "visit_limit")
+    expect(spec.locator("#visits tr", has_text=_day(5).isoformat())).to_contain_text(
+        "covered by AUTH-3"
+    )

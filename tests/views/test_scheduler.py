@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -91,6 +92,43 @@ def test_a_covered_date_says_covered_visits_left_and_end(
     assert "AUTH-77" in page.text and "answer-ok" in page.text
 
 
+def test_a_date_before_visits_that_fill_the_approval_says_which_visit_it_displaces(
+    scheduler_web: Client, covered_order: Order
+) -> None:
+    for n in (10, 12, 14, 16, 18):  # with day 3: all 6 approved visits are booked
+        f.visit(covered_order, days(n))
+    page = scheduler_web.get(order_url(covered_order, day=days(5).isoformat()), **HTMX)
+    assert "visits left" not in page.text
+    assert f"Covered, but it displaces the visit of {days(18):%a %-d %b %Y}" in page.text
+    assert "answer-wait" in page.text and 'data-status="covered"' in page.text
+    after = scheduler_web.get(order_url(covered_order, day=days(20).isoformat()), **HTMX)
+    assert "Not covered" in after.text and 'data-status="visit_limit"' in after.text
+
+
+def _auth_cells(text: str) -> dict[str, str]:
+    """Authorization number -> its Visits approved cell, as the table shows them."""
+    rows = re.findall(
+        r'<td class="mono">([^<]+)</td>.*?<td class="num">(.*?)</td></tr>', text, re.S
+    )
+    return {number: re.sub(r"<[^>]+>", "", cell).strip() for number, cell in rows}
+
+
+def test_visits_approved_shows_a_count_only_for_approvals(
+    scheduler_web: Client, covered_order: Order
+) -> None:
+    f.auth(covered_order, auth_number="OPEN-1", start_date=days(-10), end_date=days(40))
+    f.auth(covered_order, "submitted", auth_number="SENT-1", submitted_at=f.at(days(-2)))
+    f.auth(covered_order, "denied", auth_number="NO-1", decided_at=f.at(days(-5)))
+    page = scheduler_web.get(order_url(covered_order))
+    assert page.text.count("no limit") == 1
+    assert _auth_cells(page.text) == {
+        "AUTH-77": "6",
+        "OPEN-1": "no limit",
+        "SENT-1": "pending",
+        "NO-1": "denied",
+    }
+
+
 def test_a_date_after_the_end_says_not_covered_in_red(
     scheduler_web: Client, covered_order: Order
 ) -> None:
@@ -102,6 +140,14 @@ def test_a_date_after_the_end_says_not_covered_in_red(
 def test_a_bad_date_is_refused_with_a_message(scheduler_web: Client, covered_order: Order) -> None:
     page = scheduler_web.get(order_url(covered_order, day="31-02-2026"), **HTMX)
     assert page.status_code == 200 and "Enter a valid date" in page.text
+
+
+def test_a_date_too_far_away_is_refused_with_a_message(
+    scheduler_web: Client, covered_order: Order
+) -> None:
+    page = scheduler_web.get(order_url(covered_order, day=days(3 * 365 + 1).isoformat()), **HTMX)
+    assert page.status_code == 200 and "within 1095 days of today" in page.text
+    assert "data-status" not in page.text
 
 
 def test_scheduler_sees_no_diagnosis_and_a_masked_member_id(

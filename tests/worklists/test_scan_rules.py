@@ -98,7 +98,7 @@ def test_no_primary_coverage_on_the_date_is_a_no_coverage_gap():
     found = items()
     gap = found[order.external_id, "no_coverage"]
     assert (gap.first_service_date, gap.affected_appointments) == (d("2026-12-05"), 2)
-    assert gap.due_date == d("2026-11-28")  # no rule: default lead time 7
+    assert gap.due_date == d("2026-11-28")  # no rule that day: the rule on as_of, lead 7
     assert found[order.external_id, "missing_auth"].affected_appointments == 1
 
 
@@ -499,3 +499,103 @@ def test_queue_order_is_stat_first_then_due_date_then_first_service_date_empty_l
         routine_same_due.external_id,
         proactive.external_id,
     ]
+
+
+# --- Due dates when the visit's day has no rule --------------------------------------------
+# The payer's rule on as_of differs from the defaults and ends before the visit on 12-15:
+# an item's due date then comes from that rule, never from the defaults.
+
+AS_OF_RULE = {
+    "effective_to": d("2026-12-09"),
+    "lead_time_days": 3,  # default 7
+    "renewal_window_days": 30,  # default 14
+    "visit_threshold": 4,  # default 2
+    "standard_turnaround_days": 4,  # default 7
+    "appeal_window_days": 40,  # default 60
+}
+
+
+def _rule_ends_before_the_visit(*, coverage_end: dt.date | None = None, **order_kw):
+    payer = f.payer()
+    f.rule(payer, **AS_OF_RULE)
+    pat = f.patient()
+    f.coverage(pat, payer, end=coverage_end)
+    order = f.order(pat, **order_kw)
+    f.visit(order, "2026-12-15")
+    return order
+
+
+def _no_coverage_on_the_visit_day():
+    return _rule_ends_before_the_visit(coverage_end=d("2026-12-09"))
+
+
+def _proactive_renewal():
+    order = _rule_ends_before_the_visit(visits_ordered=12)
+    f.auth(order, start_date="2026-11-01", end_date="2026-12-20")  # 19 days: within 30
+    return order
+
+
+def _proactive_visit_limit():
+    order = _rule_ends_before_the_visit(visits_ordered=12)
+    f.auth(order, start_date="2026-11-01", end_date="2027-03-31", approved_visits=6)
+    f.visit(order, "2026-11-10", status="fulfilled")
+    f.visit(order, "2026-11-17", status="fulfilled")  # 4 left: at the threshold of 4
+    return order
+
+
+def _denied():
+    order = _rule_ends_before_the_visit()
+    f.auth(order, status="denied", decided_at=f.at("2026-11-05"))
+    return order
+
+
+def _pending():
+    order = _rule_ends_before_the_visit()
+    f.auth(order, status="submitted", submitted_at=f.at("2026-11-24"))
+    return order
+
+
+@pytest.mark.parametrize(
+    ("make", "kind", "due"),
+    [
+        (_no_coverage_on_the_visit_day, "no_coverage", "2026-12-12"),  # 12-15 - 3
+        (_rule_ends_before_the_visit, "unknown_rule", "2026-12-12"),
+        (_proactive_renewal, "unknown_rule", "2026-12-12"),
+        (_proactive_renewal, "auth_expiring", "2026-12-17"),  # end 12-20 - 3
+        (_proactive_visit_limit, "visit_limit", "2026-12-01"),  # as_of
+        (_denied, "denied", "2026-12-15"),  # decided 11-05 + 40
+        (_pending, "pending_follow_up", "2026-11-28"),  # sent 11-24 + 4
+    ],
+    ids=lambda v: v.__name__ if callable(v) else None,
+)
+def test_an_item_without_a_rule_on_the_visit_day_takes_the_rule_on_as_of(make, kind, due):
+    order = make()
+    assert items()[order.external_id, kind].due_date == d(due)
+
+
+def test_an_appointment_gap_takes_its_own_day_rule_over_the_one_on_as_of():
+    payer = f.payer()
+    f.rule(payer, **AS_OF_RULE)
+    f.rule(payer, effective_from=d("2026-12-10"), lead_time_days=10)
+    pat = f.patient()
+    f.coverage(pat, payer)
+    missing = f.order(pat)
+    f.visit(missing, "2026-12-20")
+    capped = f.order(pat)
+    f.auth(capped, start_date="2026-11-01", end_date="2026-12-31", approved_visits=1)
+    f.visit(capped, "2026-11-20", status="fulfilled")
+    f.visit(capped, "2026-12-20")
+    ended = f.order(pat)
+    f.auth(ended, start_date="2026-10-01", end_date="2026-11-30")
+    f.visit(ended, "2026-12-20")
+    denied = f.order(pat)
+    f.auth(denied, status="denied", decided_at=f.at("2026-11-25"))  # appeal by 01-04
+    f.visit(denied, "2026-12-20")
+    found = items()
+    for order, kind in (
+        (missing, "missing_auth"),
+        (capped, "visit_limit"),
+        (ended, "auth_expiring"),
+        (denied, "denied"),
+    ):
+        assert found[order.external_id, kind].due_date == d("2026-12-10"), kind  # 12-20 - 10

@@ -144,6 +144,7 @@ class VisitRow:
     state: str  # css: covered, pending, gap, used, off, past, not_required
     label: str
     auth_id: int | None = None
+    outcome: str = ""  # the walk's decision (covered, pending, a gap kind), if walked
 
 
 OUTCOME_LABELS = {
@@ -205,6 +206,7 @@ def _visit_rows(
                     state,
                     label,
                     decision.authorization.id if decision.authorization else None,
+                    outcome,
                 )
             )
             continue

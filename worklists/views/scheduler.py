@@ -69,6 +69,13 @@ class FindForm(forms.Form):
 class CheckForm(forms.Form):
     day = forms.DateField(label="Visit date", widget=forms.DateInput(attrs={"type": "date"}))
 
+    def clean_day(self) -> dt.date:
+        day = self.cleaned_data["day"]
+        error = scan.check_date_error(day)
+        if error is not None:
+            raise forms.ValidationError(error)
+        return day
+
 
 def find(q: str) -> tuple[list[Order], list[Patient]]:
     """Orders whose external id is q, and patients by MRN or name prefix, with their orders."""
@@ -108,6 +115,14 @@ def explain(check: scan.VisitCheck, day: dt.date) -> Answer:
             if check.visits_left is not None
             else "no visit limit"
         )
+        if check.displaces is not None:
+            # Covered only by taking the visit a later booked one had.
+            return Answer(
+                "wait",
+                f"Covered, but it displaces the visit of {check.displaces:%a %-d %b %Y}",
+                f"Authorization {number} has no visit left for both: booking this date "
+                f"leaves the visit of {check.displaces:%a %-d %b} without coverage.",
+            )
         return Answer("ok", f"Covered, {left}, {ends}", f"Authorization {number}")
     if check.status == scan.NOT_REQUIRED:
         return Answer("ok", "Covered, no authorization needed", "The payer's rule needs none.")
