@@ -33,4 +33,4 @@ RUN DJANGO_SECRET_KEY=collectstatic-only \
 USER authq
 EXPOSE 8000
 # gunicorn reads its number of workers from WEB_CONCURRENCY.
-CMD ["gunicorn", "authq.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "python:authq.gunicorn_conf", "authq.wsgi"]

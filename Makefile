@@ -76,7 +76,7 @@ run: install
 		--step "$(MANAGE) seed_demo --if-empty" \
 		--step "$(MANAGE) scan_authorizations" \
 		--step "$(MANAGE) refresh_dashboard" \
-		--proc "web=$(MANAGE) runserver 127.0.0.1:$(PORT)" \
+		--proc "web=env DATABASE_CONN_MAX_AGE=0 $(MANAGE) runserver 127.0.0.1:$(PORT)" \
 		--proc "worker=.venv/bin/celery -A authq worker -l info --concurrency 2" \
 		--proc "beat=.venv/bin/celery -A authq beat -l info" \
 		--ready 127.0.0.1:$(PORT) --banner "$$BANNER"

@@ -192,6 +192,9 @@ SECURE_PROXY_SSL_HEADER = (
     if _proxy_ssl_header == "-"
     else ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
 )
+# Proxies whose X-Forwarded-For the access audit believes (their REMOTE_ADDR), so it
+# records the client's address rather than the proxy's.
+AUTHQ_TRUSTED_PROXIES = frozenset(env_list("AUTHQ_TRUSTED_PROXIES", []))
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -317,7 +320,20 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Request paths in logs lose their query string and MRN segments (authq/lib/phi_logs.py).
+    "filters": {"scrub_paths": {"()": "authq.lib.phi_logs.ScrubRequestPaths"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "requests": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["scrub_paths"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env_str("AUTHQ_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.server": {"handlers": ["requests"], "level": "INFO", "propagate": False},
+        "django.request": {"handlers": ["requests"], "level": "WARNING", "propagate": False},
+    },
 }

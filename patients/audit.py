@@ -8,10 +8,12 @@ signed-in person makes, who is acting, so the triggers can record it.
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, models
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject, empty
@@ -34,6 +36,10 @@ AUDITED_TABLES = (
     "patients_order",
     "patients_appointment",
     "payers_authorization",
+    # worklists migration 0010: the records of the work on an item.
+    "payers_document",
+    "worklists_workitemnote",
+    "worklists_patientnotification",
 )
 
 
@@ -53,8 +59,26 @@ def request_id(request: HttpRequest) -> str:
 
 
 def remote_addr(request: HttpRequest) -> str:
-    """The client's address as the server saw it (a proxy must set REMOTE_ADDR itself)."""
-    return request.META.get("REMOTE_ADDR", "") or ""
+    """The client's address: REMOTE_ADDR, or behind a trusted proxy the address it forwards.
+
+    When the connection comes from an address in AUTHQ_TRUSTED_PROXIES, X-Forwarded-For is
+    read from the right (the address each proxy appended) and the first address that is not
+    a trusted proxy is the client's. Anything else in that header is the client's own word
+    and ignored. A malformed entry falls back to the proxy's address.
+    """
+    addr = request.META.get("REMOTE_ADDR", "") or ""
+    trusted = settings.AUTHQ_TRUSTED_PROXIES
+    if not trusted or addr not in trusted:
+        return addr
+    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    for hop in reversed(hops):
+        if hop in trusted:
+            continue
+        try:
+            return str(ipaddress.ip_address(hop))
+        except ValueError:
+            return addr
+    return addr
 
 
 def _known_user_id(request: HttpRequest) -> int | None:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.contrib.sessions.models import Session
 from django.core import management
@@ -17,6 +14,7 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 
 from accounts import checks as account_checks
+from tests.security.servers import ROOT, subprocess_env
 from tests.views.items import make_item
 from worklists import roles
 from worklists.models import Queue
@@ -24,7 +22,6 @@ from worklists.models import Queue
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct-horse-battery"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _signed_in(user: User) -> Client:
@@ -35,22 +32,11 @@ def _signed_in(user: User) -> Client:
 
 
 def _production_env() -> dict[str, str]:
-    db = django_settings.DATABASES["default"]
-    env = dict(os.environ)
-    # The browser tests' Playwright needs this in the test process, never in production.
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    env.update(
+    return subprocess_env(
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY="x" * 30 + "-not-a-real-secret-but-long-and-random-9f3k2j4h5g6",
         DJANGO_ALLOWED_HOSTS="authq.example.org",
-        # The test database: it holds no account, so S19's check finds none.
-        DATABASE_URL=(
-            f"postgres://{db['USER'] or ''}@{db['HOST'] or ''}:{db['PORT'] or 5432}/{db['NAME']}"
-            if db["HOST"] and not str(db["HOST"]).startswith("/")
-            else env["DATABASE_URL"].rsplit("/", 1)[0] + "/" + db["NAME"]
-        ),
     )
-    return env
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,0 +1,1 @@
+"""Shared machinery of authq's apps: imports no app and holds no models."""
