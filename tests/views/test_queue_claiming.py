@@ -133,7 +133,11 @@ def test_release_and_assign_views(
     specialist_web.post(f"/items/{item.pk}/assign/", {"to": specialist2.pk})
     item.refresh_from_db()
     assert item.assignee_id == specialist2.pk
+    # Now a colleague's item: only specialist2 (or a manager) may release it.
     specialist_web.post(f"/items/{item.pk}/release/")
+    item.refresh_from_db()
+    assert item.assignee_id == specialist2.pk
+    services.release(item, by=specialist2)
     item.refresh_from_db()
     assert item.assignee_id is None
     bad = specialist_web.post(f"/items/{item.pk}/assign/", {"to": 999999}, **HTMX)
