@@ -104,8 +104,8 @@ _LATE = ' <span class="badge overdue" title="Overdue: the due date has passed">l
 _WAITING = ' <span class="badge waiting">waiting on payer</span>'
 # Back from its follow-up date (a snoozed item is not on the page before that day).
 _FOLLOW_UP = (
-    ' <span class="badge followup" title="Back in the queue on its follow-up date">'
-    "follow-up {}</span>"
+    ' <span class="badge followup" title="Back from its follow-up date, {0}: sorted by it">'
+    "follow-up {0}</span>"
 )
 _YOU = "<b>you</b>"
 _UNCLAIMED = '<span class="muted">unclaimed</span>'
@@ -198,11 +198,11 @@ class RowMarkup:
             pk=pk,
             queue=queue_label,
             due=day_text(due),
-            late=_LATE if overdue else "",
+            late=(_LATE if overdue else "")
+            + (_FOLLOW_UP.format(day_text(follow_up)) if follow_up else ""),
             kind_label=kind_label,
             kind=escape(kind),
-            waiting=(_WAITING if status == ItemStatus.WAITING_ON_PAYER else "")
-            + (_FOLLOW_UP.format(day_text(follow_up)) if follow_up else ""),
+            waiting=_WAITING if status == ItemStatus.WAITING_ON_PAYER else "",
             mrn=escape(mrn),
             patient=patient,
             url=self.item_url(pk),
