@@ -947,7 +947,20 @@ def add_item_note(item: WorkItem, *, by: User, text: str) -> WorkItemNote:
     return note
 
 
+# The latest follow-up date a person may set, in days from today.
+MAX_FOLLOW_UP_DAYS = 365
+
+
 def set_item_follow_up(item: WorkItem, *, by: User, follow_up_on: dt.date | None) -> WorkItem:
+    """Set (or clear, None) the item's follow-up date: from today to a year ahead. A date
+    ahead snoozes the item out of the work queue until that day (WorkItem.in_work_queue)."""
+    today = scan.today()
+    if follow_up_on is not None and not (
+        today <= follow_up_on <= today + dt.timedelta(days=MAX_FOLLOW_UP_DAYS)
+    ):
+        raise ActionRefused(
+            f"The follow-up date must be between today and {MAX_FOLLOW_UP_DAYS} days from today."
+        )
     with transaction.atomic():
         _claim_if_unclaimed(item, by)
         item = WorkItem.objects.select_for_update(of=("self",)).get(pk=item.pk)

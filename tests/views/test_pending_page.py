@@ -160,3 +160,12 @@ def test_the_page_costs_the_same_queries_for_2_or_8_of_each(
     with django_assert_max_num_queries(n):
         html = specialist_web.get(URL, **HTMX).content.decode()
     assert html.count('data-auth="') == 8
+
+
+def test_the_item_page_says_why_it_refuses_a_past_follow_up_date(specialist_web) -> None:  # noqa: ANN001
+    item = missing_auth_item()
+    url = f"/items/{item.pk}/follow-up/"
+    response = specialist_web.post(url, {"fu-follow_up_on": soon(-3).isoformat()}, **HTMX)
+    assert "The follow-up date must be between today" in response.content.decode()
+    item.refresh_from_db()
+    assert item.follow_up_on is None

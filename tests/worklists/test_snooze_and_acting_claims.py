@@ -273,3 +273,17 @@ def test_a_manager_releases_and_reassigns_anyones_item(
     services.release(item, by=manager)
     item.refresh_from_db()
     assert item.assignee_id is None
+
+
+@pytest.mark.parametrize("days", [-1, services.MAX_FOLLOW_UP_DAYS + 1])
+def test_a_follow_up_date_in_the_past_or_over_a_year_ahead_is_refused(
+    specialist: User, days: int
+) -> None:
+    item = missing_auth_item()
+    with pytest.raises(ActionRefused, match="follow-up date must be between today"):
+        services.set_item_follow_up(item, by=specialist, follow_up_on=soon(days))
+    item.refresh_from_db()
+    assert item.follow_up_on is None and item.assignee_id is None
+    services.set_item_follow_up(item, by=specialist, follow_up_on=soon(0))
+    item.refresh_from_db()
+    assert item.follow_up_on == soon(0)
