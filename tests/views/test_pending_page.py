@@ -169,3 +169,22 @@ def test_the_item_page_says_why_it_refuses_a_past_follow_up_date(specialist_web)
     assert "The follow-up date must be between today" in response.content.decode()
     item.refresh_from_db()
     assert item.follow_up_on is None
+
+
+def test_a_requests_follow_up_date_is_its_items_own_when_one_is_set(
+    specialist_web: Client,
+) -> None:
+    auth = submitted("routine", hours_ago=2)
+    order = auth.order
+    today = scan.today()
+    for kind, follow_up in ((ItemKind.NO_COVERAGE, None), (ItemKind.VISIT_LIMIT, soon(5))):
+        WorkItem.objects.create(
+            order=order,
+            kind=kind,
+            queue="routine",
+            due_date=soon(9),
+            last_seen_as_of=today,
+            follow_up_on=follow_up,
+        )
+    row = row_of(specialist_web.get(URL).content.decode(), f'data-auth="{auth.pk}"')
+    assert f'<td class="follow">{soon(5):%b} {soon(5).day}</td>' in row

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -203,7 +204,7 @@ def pending(request: HttpRequest) -> HttpResponse:
     for pk, order_id, kind, follow_up in (
         WorkItem.objects.open()
         .filter(order_id__in=order_ids)
-        .order_by("-follow_up_on", "id")
+        .order_by(F("follow_up_on").desc(nulls_last=True), "id")
         .values_list("id", "order_id", "kind", "follow_up_on")
     ):
         # An order with several items: the one with the latest follow-up date names it.
