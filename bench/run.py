@@ -452,11 +452,13 @@ def page_figures(results: list[dict[str, Any]], ok: tuple[int, ...] = (200,)) ->
 
 def next_link(page: int) -> str:
     """The URL the queue's Next link leads to for `page`: after the last item before it."""
+    from worklists import scan
     from worklists.models import WorkItem, queue_key_of
     from worklists.paging import key_text
 
-    ordered = WorkItem.objects.open().in_queue_order()
-    last = ordered.values_list("queue", "due_date", "first_service_date", "id")[(page - 1) * 50 - 1]
+    ordered = WorkItem.objects.open().in_work_queue(scan.today()).in_queue_order()
+    fields = ("queue", "due_date", "first_service_date", "id", "follow_up_on")
+    last = ordered.values_list(*fields)[(page - 1) * 50 - 1]
     return f"/queue/?page={page}&after={key_text(queue_key_of(*last))}"
 
 

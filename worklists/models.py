@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Case, F, Func, Q, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Least
 from django.db.models.lookups import GreaterThan, LessThan
 
 from authq.sql import Literal
@@ -68,12 +68,25 @@ class WorkItemQuerySet(models.QuerySet["WorkItem"]):
     def in_queue(self, queue: str) -> WorkItemQuerySet:
         return self.filter(queue=queue)
 
+    def in_work_queue(self, today: dt.date) -> WorkItemQuerySet:
+        """Not snoozed: no follow-up date, or one that has come (on or before today).
+
+        An item whose follow-up date is still ahead waits out of the work queue (and out
+        of claim next and the queue counts) until that day; it shows on the pending page.
+        """
+        return self.filter(Q(follow_up_on__isnull=True) | Q(follow_up_on__lte=today))
+
+    def snoozed(self, today: dt.date) -> WorkItemQuerySet:
+        """Items whose follow-up date is after today: out of the work queue until then."""
+        return self.filter(follow_up_on__gt=today)
+
     def overdue(self, as_of: dt.date) -> WorkItemQuerySet:
         """Overdue means the due date is before as_of."""
         return self.filter(due_date__lt=as_of)
 
     def in_queue_order(self) -> WorkItemQuerySet:
-        """STAT before routine, then due date, then first service date (empty last), then id."""
+        """STAT before routine, then the effective due date (the due date, or the follow-up
+        date when that is earlier), then first service date (empty last), then id."""
         return self.order_by(*queue_key())
 
     def after_in_queue(self, key: tuple[int, dt.date, dt.date, int]) -> WorkItemQuerySet:
@@ -93,18 +106,28 @@ NO_SERVICE_DATE = dt.date.max
 
 
 def queue_key() -> tuple[Any, ...]:
-    """The terms of queue order: STAT first, due date, first service date, id. The index
-    worklists_item_queue_rank is on exactly these; keyset paging compares them as a row."""
+    """The terms of queue order: STAT first, effective due date, first service date, id.
+    The index worklists_item_queue_rank is on exactly these; keyset paging compares them
+    as a row.
+
+    The effective due date is the earlier of the due date and the follow-up date
+    (PostgreSQL's LEAST skips a NULL): an item snoozed to a follow-up date comes back on
+    that day with it as its due date, so it sorts at the top of its queue, after only
+    items already overdue before that day.
+    """
     return (
         Case(When(queue=Literal(Queue.STAT.value), then=Literal(0)), default=Literal(1)),
-        F("due_date"),
+        Least("due_date", "follow_up_on"),
         Coalesce("first_service_date", Literal(NO_SERVICE_DATE)),
         F("id"),
     )
 
 
-def queue_key_of(queue: str, due: dt.date, first: dt.date | None, pk: int) -> tuple:
+def queue_key_of(
+    queue: str, due: dt.date, first: dt.date | None, pk: int, follow_up: dt.date | None = None
+) -> tuple:
     """An item's place in queue order, as queue_key() computes it in SQL."""
+    due = min(due, follow_up) if follow_up else due
     return (0 if queue == Queue.STAT else 1, due, first or NO_SERVICE_DATE, pk)
 
 
@@ -140,7 +163,10 @@ class WorkItem(models.Model):
         help_text="as_of of the last scan that opened or changed this item."
     )
     follow_up_on = models.DateField(
-        null=True, blank=True, help_text="A person's own reminder date for this item."
+        null=True,
+        blank=True,
+        help_text="A person's follow-up date: while it is ahead, the item is snoozed out of "
+        "the work queue; on that day it comes back with it as its due date.",
     )
     # db_default: the scan inserts items with raw SQL that names only its own columns.
     dismissal_reason = models.CharField(
@@ -175,11 +201,14 @@ class WorkItem(models.Model):
         permissions = [
             # Managers' dashboards (worklists/views/dashboard.py) and their CSV exports.
             ("view_dashboard", "Can see the managers' dashboards and export their tables"),
+            # worklists.services.release and assign of an item a colleague has claimed.
+            ("reassign_workitem", "Can release or reassign an item a colleague has claimed"),
         ]
         indexes = [
             # Serves in_queue_order() over open items: the queue pages (page 1 and deep
-            # pages walk it, a queue filter is checked on the way) and claim next (an
-            # index probe). Its expressions must stay those of in_queue_order().
+            # pages walk it, a queue filter and in_work_queue() are checked on the way)
+            # and claim next (an index probe). Its expressions must stay those of
+            # in_queue_order().
             models.Index(
                 *queue_key(),
                 name="worklists_item_queue_rank",
@@ -402,7 +431,8 @@ class DashboardRefresh(models.Model):
 
 
 class QueueCount(models.Model):
-    """Changes in the number of active work items, by queue, kind, due date and claimed.
+    """Changes in the number of active work items, by queue, kind, due date, claimed and
+    follow-up date (the work queue counts only rows whose follow-up date has come).
 
     Rows are written by a trigger on worklists_workitem (migration 0007) in the same
     transaction as the change, so the sum of the rows a transaction sees is exactly the
@@ -414,6 +444,7 @@ class QueueCount(models.Model):
     kind = models.CharField(max_length=20, choices=ItemKind.choices)
     due_date = models.DateField()
     claimed = models.BooleanField()
+    follow_up_on = models.DateField(null=True, blank=True)
     n = models.IntegerField(help_text="Items added (or, negative, removed) for this key.")
 
     def __str__(self) -> str:

@@ -324,16 +324,19 @@ def run_scan(
 
 
 def queue_counts(today: dt.date) -> dict[tuple[str, str], dict[str, int]]:
-    """Active items by (queue, kind): how many, how many overdue on `today`, how many
-    unclaimed. Sums the rows the work-item trigger keeps: exact, whatever wrote the items."""
+    """Active items in the work queue (not snoozed past `today`) by (queue, kind): how
+    many, how many overdue on `today`, how many unclaimed. Sums the rows the work-item
+    trigger keeps: exact, whatever wrote the items."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
             SELECT queue, kind, sum(n), coalesce(sum(n) FILTER (WHERE due_date < %s), 0),
                    coalesce(sum(n) FILTER (WHERE NOT claimed), 0)
-            FROM worklists_queuecount GROUP BY queue, kind HAVING sum(n) <> 0
+            FROM worklists_queuecount
+            WHERE follow_up_on IS NULL OR follow_up_on <= %s
+            GROUP BY queue, kind HAVING sum(n) <> 0
             """,
-            [today],
+            [today, today],
         )
         return {
             (queue, kind): {
@@ -356,8 +359,9 @@ def count_open(
     due_within: int | None = None,
     unclaimed: bool = False,
 ) -> int:
-    """How many active items match these filters (the queue page's), from the count rows."""
-    rows = QueueCount.objects.all()
+    """How many active items in the work queue match these filters (the queue page's),
+    from the count rows."""
+    rows = QueueCount.objects.filter(Q(follow_up_on__isnull=True) | Q(follow_up_on__lte=today))
     if queue:
         rows = rows.filter(queue=queue)
     if kind:
@@ -371,6 +375,12 @@ def count_open(
     return rows.aggregate(n=Sum("n", default=0))["n"]
 
 
+def count_snoozed(today: dt.date) -> int:
+    """Active items snoozed to a follow-up date after `today`, from the count rows."""
+    rows = QueueCount.objects.filter(follow_up_on__gt=today)
+    return rows.aggregate(n=Sum("n", default=0))["n"]
+
+
 def compact_queue_counts() -> int | None:
     """Fold the count rows into one per key, dropping keys at zero; the rows left, or None
     when another compaction is running. Readers see the same sums before and after."""
@@ -381,11 +391,12 @@ def compact_queue_counts() -> int | None:
         cursor.execute(
             """
             WITH gone AS (
-                DELETE FROM worklists_queuecount RETURNING queue, kind, due_date, claimed, n
+                DELETE FROM worklists_queuecount
+                RETURNING queue, kind, due_date, claimed, follow_up_on, n
             )
-            INSERT INTO worklists_queuecount (queue, kind, due_date, claimed, n)
-            SELECT queue, kind, due_date, claimed, sum(n) FROM gone
-            GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0
+            INSERT INTO worklists_queuecount (queue, kind, due_date, claimed, follow_up_on, n)
+            SELECT queue, kind, due_date, claimed, follow_up_on, sum(n) FROM gone
+            GROUP BY 1, 2, 3, 4, 5 HAVING sum(n) <> 0
             """
         )
         return cursor.rowcount
@@ -512,6 +523,11 @@ class ClaimError(Exception):
     """A claim, release or assignment that cannot happen; the message is safe to show."""
 
 
+class NotYourItem(ClaimError):
+    """Releasing or reassigning a colleague's item, by someone who is neither its owner
+    nor a manager (views answer 403 with the message)."""
+
+
 def can_work_items(user: object) -> bool:
     """Works items: may claim them. Specialists (and admins), not managers or schedulers."""
     return bool(
@@ -525,6 +541,13 @@ def can_assign_items(user: object) -> bool:
     """May hand items to a colleague: specialists for cross-coverage, and managers."""
     return bool(
         getattr(user, "is_active", False) and user.has_perm("worklists.change_workitem")  # type: ignore[attr-defined]
+    )
+
+
+def can_reassign_items(user: object) -> bool:
+    """May release or reassign an item a colleague has claimed: managers (and admins)."""
+    return bool(
+        getattr(user, "is_active", False) and user.has_perm("worklists.reassign_workitem")  # type: ignore[attr-defined]
     )
 
 
@@ -558,10 +581,13 @@ def _take(item: WorkItem, user: object) -> None:
     item.save(update_fields=["assignee", "status", "updated_at"])
 
 
-def claim_candidates(queue: str | None = None) -> WorkItemQuerySet:
-    """Unclaimed open items in queue order, locked as read, skipping rows being claimed."""
+def claim_candidates(queue: str | None = None, *, today: dt.date | None = None) -> WorkItemQuerySet:
+    """Unclaimed open items of the work queue (not snoozed) in queue order, locked as
+    read, skipping rows being claimed."""
     # A literal status: the one plan a prepared statement keeps can use the queue index.
-    candidates = WorkItem.objects.filter(status=Literal(ItemStatus.OPEN.value), assignee=None)
+    candidates = WorkItem.objects.filter(
+        status=Literal(ItemStatus.OPEN.value), assignee=None
+    ).in_work_queue(today or scan.today())
     if queue:
         candidates = candidates.in_queue(queue)
     return candidates.in_queue_order().select_for_update(skip_locked=True, of=("self",))
@@ -605,14 +631,14 @@ def claim(item: WorkItem | int, *, by: object) -> WorkItem:
 def release(item: WorkItem | int, *, by: object) -> WorkItem:
     """Give an item back to the queue: unassigned, and open again if it was in progress.
 
-    The assignee may release it; so may anyone who may assign items (a manager).
+    The assignee may release it; so may a manager (can_reassign_items), nobody else.
     """
     with transaction.atomic():
         item = _locked(item)
         if item.assignee_id is None:
             return item
-        if item.assignee_id != by.pk and not can_assign_items(by):  # type: ignore[attr-defined]
-            raise ClaimError("Only the person working this item can release it.")
+        if item.assignee_id != by.pk and not can_reassign_items(by):  # type: ignore[attr-defined]
+            raise NotYourItem("Only the person working this item or a manager can release it.")
         previous = item.assignee_id
         item.assignee = None
         if item.status == ItemStatus.IN_PROGRESS:
@@ -623,7 +649,11 @@ def release(item: WorkItem | int, *, by: object) -> WorkItem:
 
 
 def assign(item: WorkItem | int, *, to: User, by: object) -> WorkItem:
-    """Hand an item to a colleague (cross-coverage); only people who work items qualify."""
+    """Hand an item to a colleague (cross-coverage); only people who work items qualify.
+
+    An unclaimed item or one's own may be handed on by anyone who may assign; an item a
+    colleague has claimed only by a manager (can_reassign_items).
+    """
     if not can_work_items(to):
         raise ClaimError("Items can only be assigned to authorization specialists.")
     with transaction.atomic():
@@ -632,6 +662,14 @@ def assign(item: WorkItem | int, *, to: User, by: object) -> WorkItem:
             raise ClaimError("This item is closed.")
         if item.assignee_id == to.pk:
             return item
+        if (
+            item.assignee_id is not None
+            and item.assignee_id != by.pk  # type: ignore[attr-defined]
+            and not can_reassign_items(by)
+        ):
+            raise NotYourItem(
+                "This item is claimed by a colleague: only they or a manager can reassign it."
+            )
         previous = item.assignee_id
         _take(item, to)
         _event(item, ASSIGNED, by, previous_assignee=previous, assignee=to.pk)
@@ -691,6 +729,21 @@ def request_authorization(order: Order | int, *, by: object) -> WorkItem:
 # item leaves or changes queue at once.
 
 
+def _claim_if_unclaimed(item: WorkItem, by: object) -> None:
+    """Acting claims: the first action on an unclaimed active item makes it the actor's
+    (a specialist's; a manager's action claims nothing), with a `claimed` event marked
+    `acting`. Called inside the action's transaction, so a refused action claims nothing.
+    An item a colleague holds stays theirs."""
+    if not can_work_items(by):
+        return
+    locked = _locked(item)
+    if locked.assignee_id is not None or not locked.is_active:
+        return
+    _take(locked, by)
+    _event(locked, CLAIMED, by, queue=locked.queue, acting=True)
+    item.assignee_id, item.status = locked.assignee_id, locked.status
+
+
 def _worked(item: WorkItem, kind: str, by: object, data: dict[str, object]) -> None:
     WorkItemEvent.objects.create(
         work_item_id=item.pk, kind=kind, actor_id=getattr(by, "pk", None), data=data
@@ -709,6 +762,7 @@ def verify_item_benefits(
     item: WorkItem, coverage: Coverage, *, by: User, **benefits: Any
 ) -> Coverage:
     with transaction.atomic():
+        _claim_if_unclaimed(item, by)
         coverage = patient_services.verify_benefits(coverage, by=by, **benefits)
         _worked(item, EventKind.BENEFITS_VERIFIED, by, {"coverage": coverage.pk})
     return coverage
@@ -717,6 +771,7 @@ def verify_item_benefits(
 def submit_for_item(item: WorkItem, *, by: User, **request: Any) -> Authorization:
     """A request sent to the payer; the item now waits on the payer (if still open)."""
     with transaction.atomic():
+        _claim_if_unclaimed(item, by)
         auth = payer_services.record_submission(item.order, by=by, **request)
         _set_status(item, ItemStatus.WAITING_ON_PAYER)
         _worked(
@@ -744,6 +799,7 @@ def decide_for_item(
     """The payer's answer on a submitted request, or (authorization None) a request
     answered at once."""
     with transaction.atomic():
+        _claim_if_unclaimed(item, by)
         if authorization is None:
             auth = payer_services.record_answer_at_once(
                 item.order, by=by, channel=channel or "phone", payer=payer, **decision
@@ -767,16 +823,53 @@ def decide_for_item(
     return auth
 
 
+# A pending appeal or peer-to-peer review parks its denied item out of the work queue
+# until this many days before the review's deadline.
+PARK_LEAD_DAYS = 2
+
+
+def _park(item: WorkItem, deadline: dt.date) -> dt.date | None:
+    """Snooze the item (its follow-up date) until PARK_LEAD_DAYS before `deadline`; the
+    date, or None when that day has come already or an earlier follow-up date stands."""
+    back_on = deadline - dt.timedelta(days=PARK_LEAD_DAYS)
+    today = scan.today()
+    if back_on <= today:
+        return None
+    locked = _locked(item)
+    current = locked.follow_up_on
+    if not locked.is_active or (current is not None and today < current <= back_on):
+        return None
+    locked.follow_up_on = back_on
+    locked.save(update_fields=["follow_up_on", "updated_at"])
+    return back_on
+
+
+def _unpark(item: WorkItem) -> bool:
+    """A review's outcome brings its item back now: a follow-up date ahead is cleared."""
+    return bool(
+        WorkItem.objects.filter(pk=item.pk, follow_up_on__gt=scan.today()).update(
+            follow_up_on=None, updated_at=timezone.now()
+        )
+    )
+
+
 def record_item_peer_review(
     item: WorkItem, authorization: Authorization, *, by: User, **review: Any
 ) -> PeerToPeerReview:
     with transaction.atomic():
+        _claim_if_unclaimed(item, by)
         p2p = payer_services.record_peer_review(authorization, by=by, **review)
+        parked = _park(item, p2p.request_by) if p2p.outcome == "pending" else None
         _worked(
             item,
             EventKind.PEER_REVIEW,
             by,
-            {"authorization": authorization.pk, "peer_review": p2p.pk, "outcome": p2p.outcome},
+            {
+                "authorization": authorization.pk,
+                "peer_review": p2p.pk,
+                "outcome": p2p.outcome,
+                **({"parked_until": parked.isoformat()} if parked else {}),
+            },
         )
     return p2p
 
@@ -785,7 +878,9 @@ def record_item_appeal(
     item: WorkItem, authorization: Authorization, *, by: User, **appeal: Any
 ) -> Appeal:
     with transaction.atomic():
+        _claim_if_unclaimed(item, by)
         record = payer_services.record_appeal(authorization, by=by, **appeal)
+        parked = _park(item, record.deadline) if record.outcome == "pending" else None
         _worked(
             item,
             EventKind.APPEAL,
@@ -795,6 +890,7 @@ def record_item_appeal(
                 "appeal": record.pk,
                 "level": record.level,
                 "outcome": record.outcome,
+                **({"parked_until": parked.isoformat()} if parked else {}),
             },
         )
     return record
@@ -812,18 +908,26 @@ def set_item_review_outcome(
         else ("appeal_outcome", "appeal")
     )
     with transaction.atomic():
+        _claim_if_unclaimed(item, by)
         review = payer_services.set_review_outcome(review, outcome=outcome)
+        unparked = _unpark(item)
         _worked(
             item,
             kind,
             by,
-            {"authorization": review.authorization_id, key: review.pk, "outcome": review.outcome},
+            {
+                "authorization": review.authorization_id,
+                key: review.pk,
+                "outcome": review.outcome,
+                **({"unparked": True} if unparked else {}),
+            },
         )
     return review
 
 
 def attach_item_document(item: WorkItem, *, by: User, **document: Any) -> Document:
     with transaction.atomic():
+        _claim_if_unclaimed(item, by)
         doc = payer_services.attach_document(item.order, by=by, **document)
         _worked(
             item,
@@ -837,13 +941,28 @@ def attach_item_document(item: WorkItem, *, by: User, **document: Any) -> Docume
 def add_item_note(item: WorkItem, *, by: User, text: str) -> WorkItemNote:
     """A note; its text stays in the note (it may name the patient), the event holds its id."""
     with transaction.atomic():
+        _claim_if_unclaimed(item, by)
         note = WorkItemNote.objects.create(work_item=item, text=text.strip(), author=by)
         _worked(item, EventKind.NOTE, by, {"note": note.pk})
     return note
 
 
+# The latest follow-up date a person may set, in days from today.
+MAX_FOLLOW_UP_DAYS = 365
+
+
 def set_item_follow_up(item: WorkItem, *, by: User, follow_up_on: dt.date | None) -> WorkItem:
+    """Set (or clear, None) the item's follow-up date: from today to a year ahead. A date
+    ahead snoozes the item out of the work queue until that day (WorkItem.in_work_queue)."""
+    today = scan.today()
+    if follow_up_on is not None and not (
+        today <= follow_up_on <= today + dt.timedelta(days=MAX_FOLLOW_UP_DAYS)
+    ):
+        raise ActionRefused(
+            f"The follow-up date must be between today and {MAX_FOLLOW_UP_DAYS} days from today."
+        )
     with transaction.atomic():
+        _claim_if_unclaimed(item, by)
         item = WorkItem.objects.select_for_update(of=("self",)).get(pk=item.pk)
         if not item.is_active:
             raise ActionRefused("This item is closed; a follow-up date would never come up.")
@@ -886,6 +1005,7 @@ def notify_patient(
     subject = " ".join(render_to_string(f"email/patient_{template}_subject.txt", context).split())
     body = render_to_string(f"email/patient_{template}.txt", context)
     with transaction.atomic():
+        _claim_if_unclaimed(item, by)
         notification = PatientNotification.objects.create(
             work_item=item,
             template=template,
@@ -921,6 +1041,7 @@ def dismiss_item(item: WorkItem, *, by: User, reason: str, note: str = "") -> Wo
     if reason == DismissalReason.OTHER and not note.strip():
         raise ActionRefused("Say why in the note when the reason is 'Other'.")
     with transaction.atomic():
+        _claim_if_unclaimed(item, by)
         item = WorkItem.objects.select_for_update(of=("self",)).get(pk=item.pk)
         if not item.is_active:
             raise ActionRefused(f"This item is already {item.get_status_display().lower()}.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from worklists.views import dashboard, item, queue, scheduler, trail
+from worklists.views import dashboard, item, pending, queue, scheduler, trail
 
 app_name = "worklists"
 
@@ -55,6 +55,8 @@ urlpatterns = [
     path("", queue.home, name="home"),
     path("queue/", queue.queue, name="queue"),
     path("queue/claim-next/", queue.claim_next, name="claim-next"),
+    # Waiting on the payer, reviews in progress and snoozed items (views/pending.py).
+    path("queue/pending/", pending.pending, name="pending"),
     path("items/<int:pk>/claim/", queue.claim, name="claim"),
     path("items/<int:pk>/release/", queue.release, name="release"),
     path("items/<int:pk>/assign/", queue.assign, name="assign"),

@@ -80,6 +80,8 @@ EXPECTED: dict[str, Row] = {
     # Queues and claiming (D).
     "worklists:queue": Row("GET", (), html(QUEUE_READERS + (I,))),
     "worklists:claim-next": Row("POST", (), html(WORKERS)),
+    # Waiting on the payer: whoever reads the queues and authorizations.
+    "worklists:pending": Row("GET", (), html(QUEUE_READERS + (I,))),
     "worklists:claim": Row("POST", ("item",), html(WORKERS)),
     "worklists:release": Row("POST", ("item",), html(WORKERS + (M,))),
     "worklists:assign": Row("POST", ("item",), html(WORKERS + (M,))),

@@ -133,7 +133,11 @@ def test_release_and_assign_views(
     specialist_web.post(f"/items/{item.pk}/assign/", {"to": specialist2.pk})
     item.refresh_from_db()
     assert item.assignee_id == specialist2.pk
+    # Now a colleague's item: only specialist2 (or a manager) may release it.
     specialist_web.post(f"/items/{item.pk}/release/")
+    item.refresh_from_db()
+    assert item.assignee_id == specialist2.pk
+    services.release(item, by=specialist2)
     item.refresh_from_db()
     assert item.assignee_id is None
     bad = specialist_web.post(f"/items/{item.pk}/assign/", {"to": 999999}, **HTMX)
@@ -235,3 +239,47 @@ def test_ten_claims_at_once_on_five_items(make_user) -> None:  # type: ignore[no
     assert len(claimed) == 5 and len(set(claimed)) == 5
     assert got.count(None) == 5
     assert WorkItem.objects.filter(assignee__isnull=True).count() == 0
+
+
+def test_a_specialist_is_refused_a_colleagues_item_and_a_manager_is_not(
+    specialist_web: Client, manager_web: Client, specialist: User, specialist2: User
+) -> None:
+    item = make_item()
+    services.claim(item, by=specialist2)
+    release = f"/items/{item.pk}/release/"
+    refused = specialist_web.post(release, **HTMX)
+    assert refused.status_code == 409
+    assert (
+        "Only the person working this item or a manager can release it." in refused.content.decode()
+    )
+    page = specialist_web.post(release, follow=True).content.decode()
+    assert "Only the person working this item or a manager can release it." in page
+    moved = specialist_web.post(f"/items/{item.pk}/assign/", {"to": specialist.pk}, **HTMX)
+    assert moved.status_code == 409 and "only they or a manager" in moved.content.decode()
+    item.refresh_from_db()
+    assert item.assignee_id == specialist2.pk
+
+    # The row offers a specialist neither Release nor Assign on a colleague's item.
+    html = specialist_web.get("/queue/").content.decode()
+    row = html[html.index(f'data-item="{item.pk}"') :].split("</tr>")[0]
+    assert "Release" not in row and "Assign" not in row
+    html = manager_web.get("/queue/").content.decode()
+    row = html[html.index(f'data-item="{item.pk}"') :].split("</tr>")[0]
+    assert "Release" in row and "Assign" in row
+    assert manager_web.post(release).status_code == 302
+    item.refresh_from_db()
+    assert item.assignee_id is None
+
+
+def test_a_note_from_the_item_page_claims_the_unclaimed_item(
+    specialist_web: Client, specialist: User
+) -> None:
+    from tests.views.item_fixtures import missing_auth_item
+
+    item = missing_auth_item()
+    response = specialist_web.post(f"/items/{item.pk}/note/", {"note-text": "Called the payer"})
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert (item.assignee_id, item.status) == (specialist.pk, ItemStatus.IN_PROGRESS)
+    claimed = WorkItemEvent.objects.get(work_item=item, kind="claimed")
+    assert claimed.data == {"queue": item.queue, "acting": True}

@@ -19,9 +19,10 @@ pytestmark = pytest.mark.django_db
 
 
 def counted_directly(today: dt.date) -> dict[tuple[str, str], dict[str, object]]:
-    """What the overview used to compute: every open item, grouped."""
+    """What the overview used to compute: every open item of the work queue, grouped."""
     rows = (
         WorkItem.objects.open()
+        .in_work_queue(today)
         .values("queue", "kind")
         .annotate(
             n=Count("id"),
@@ -75,7 +76,8 @@ def test_counts_follow_every_kind_of_write(specialist: User, specialist2: User) 
 def test_an_update_that_changes_no_count_appends_nothing(specialist: User) -> None:
     item = make_item()
     before = QueueCount.objects.count()
-    WorkItem.objects.filter(pk=item.pk).update(affected_appointments=7, follow_up_on=scan.today())
+    WorkItem.objects.filter(pk=item.pk).update(affected_appointments=7)
+    assert QueueCount.objects.count() == before
     services.claim(item, by=specialist)  # status and assignee: one row out, one row in
     after_claim = QueueCount.objects.count()
     assert after_claim == before + 2

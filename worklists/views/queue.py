@@ -156,7 +156,8 @@ def _queue_context(request: HttpRequest) -> dict[str, object]:
         ),
         payers=_cached_choices("worklists:queue:payers", _payers, wanted("payer", "")),
     )
-    items = WorkItem.objects.open()
+    # Snoozed items (a follow-up date still ahead) wait on the pending page.
+    items = WorkItem.objects.open().in_work_queue(today)
     filtered = form.is_bound and form.is_valid() and form.active_count() > 0
     if filtered:
         items = form.filter(items, user=request.user, today=today)
@@ -180,6 +181,7 @@ def _queue_context(request: HttpRequest) -> dict[str, object]:
         me=request.user.pk,
         can_work=can_work,
         can_assign=can_assign,
+        can_reassign=services.can_reassign_items(request.user),
         csrf_token=get_token(request),
         query=query,
         query_param=urlencode({"return_query": query}),

@@ -40,7 +40,7 @@ SELECT w.id, w.queue, w.kind, w.status, w.due_date, w.first_service_date,
        (SELECT a.department FROM patients_appointment a
         WHERE a.order_id = w.order_id AND a.start >= %s AND a.department <> ''
         ORDER BY a.start LIMIT 1),
-       %s::date - (w.created_at AT TIME ZONE %s)::date
+       %s::date - (w.created_at AT TIME ZONE %s)::date, w.follow_up_on
 FROM (SELECT id, row_number() OVER () AS n FROM ({page}) ids) page
 JOIN worklists_workitem w ON w.id = page.id
 JOIN patients_order o ON o.id = w.order_id
@@ -102,6 +102,11 @@ _ROW = """<tr class="{classes}" data-item="{pk}" tabindex="0">
 
 _LATE = ' <span class="badge overdue" title="Overdue: the due date has passed">late</span>'
 _WAITING = ' <span class="badge waiting">waiting on payer</span>'
+# Back from its follow-up date (a snoozed item is not on the page before that day).
+_FOLLOW_UP = (
+    ' <span class="badge followup" title="Back from its follow-up date, {0}: sorted by it">'
+    "follow-up {0}</span>"
+)
 _YOU = "<b>you</b>"
 _UNCLAIMED = '<span class="muted">unclaimed</span>'
 
@@ -131,12 +136,15 @@ class RowMarkup:
         me: int | None,
         can_work: bool,
         can_assign: bool,
+        can_reassign: bool = False,
         csrf_token: str,
         query: str,
         query_param: str,
     ) -> None:
         self.today, self.me = today, me
         self.can_work, self.can_assign = can_work, can_assign
+        # A colleague's claimed item may be released or reassigned only by a manager.
+        self.can_reassign = can_reassign
         # The same on every row: escaped once for the page.
         self.csrf_token, self.query = escape(csrf_token), escape(query)
         self.query_param = escape(query_param)
@@ -153,7 +161,8 @@ class RowMarkup:
 
     def row(self, record: Sequence[Any], *, group_start: bool) -> QueueRow:
         (pk, queue, kind, status, due, first, visits, assignee_id, username, patient_id, mrn,
-         last, first_name, external_id, code, category, payer, dept, age) = record  # fmt: skip
+         last, first_name, external_id, code, category, payer, dept, age,
+         follow_up) = record  # fmt: skip
         overdue = due < self.today
         mine = assignee_id is not None and assignee_id == self.me
         claimed = assignee_id is not None
@@ -167,11 +176,12 @@ class RowMarkup:
             actions = _ACTION.format(
                 self.claim_url(pk), self.csrf_token, self.query, "small", "Claim"
             )
-        elif claimed and self.can_assign and (mine or not self.can_work):
+        elif claimed and self.can_assign and (mine or self.can_reassign):
             actions = _ACTION.format(
                 self.release_url(pk), self.csrf_token, self.query, "small quiet", "Release"
             )
-        assign = _ASSIGN.format(self.assign_url(pk), self.query_param) if self.can_assign else ""
+        may_assign = self.can_assign and (not claimed or mine or self.can_reassign)
+        assign = _ASSIGN.format(self.assign_url(pk), self.query_param) if may_assign else ""
         if mine:
             assignee = _YOU
         elif claimed:
@@ -188,7 +198,8 @@ class RowMarkup:
             pk=pk,
             queue=queue_label,
             due=day_text(due),
-            late=_LATE if overdue else "",
+            late=(_LATE if overdue else "")
+            + (_FOLLOW_UP.format(day_text(follow_up)) if follow_up else ""),
             kind_label=kind_label,
             kind=escape(kind),
             waiting=_WAITING if status == ItemStatus.WAITING_ON_PAYER else "",
@@ -210,5 +221,5 @@ class RowMarkup:
         )
         if group_start:
             html = _GROUP.format(escape(queue), queue_label) + html
-        key = queue_key_of(queue, due, first, pk)
+        key = queue_key_of(queue, due, first, pk, follow_up)
         return QueueRow(pk, key, patient_id, mark_safe(html))  # noqa: S308 (escaped above)
