@@ -36,7 +36,7 @@ AUDITED_TABLES = (
     "patients_order",
     "patients_appointment",
     "payers_authorization",
-    # worklists migration 0010: the records of the work on an item.
+    # worklists migration 0012: the records of the work on an item.
     "payers_document",
     "worklists_workitemnote",
     "worklists_patientnotification",

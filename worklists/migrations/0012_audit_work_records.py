@@ -51,7 +51,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("patients", "0006_coverage_patients_coverage_key_unique_and_more"),
         ("payers", "0004_rulebook_version"),
-        ("worklists", "0009_queue_rank_literals"),
+        ("worklists", "0011_workitem_reassign_permission"),
     ]
 
     operations = [migrations.RunSQL(CREATE, DROP)]
