@@ -27,13 +27,14 @@ _SET_ACTOR = (
     "set_config('authq.remote_addr', %s, false)"
 )
 _READ_PREFIXES = ("SELECT", "SAVEPOINT", "RELEASE", "ROLLBACK", "SET", "SHOW")
-# The tables whose triggers read the settings (patients migration 0004).
+# The tables whose triggers read the settings (patients migration 0004, worklists 0010).
 AUDITED_TABLES = (
     "patients_patient",
     "patients_coverage",
     "patients_order",
     "patients_appointment",
     "payers_authorization",
+    "worklists_patientnotification",
 )
 
 
