@@ -250,7 +250,9 @@ class NotifyForm(forms.Form):
     template = forms.ChoiceField(choices=(), widget=forms.RadioSelect, label="Message")
     channel = forms.ChoiceField(choices=(), widget=forms.RadioSelect, label="Send by")
     phone_outcome = forms.ChoiceField(
-        choices=[("", "—"), *PhoneOutcome.choices], required=False, label="Call outcome"
+        choices=[("", "—"), *PhoneOutcome.choices],
+        required=False,
+        label="Call outcome (calls only)",
     )
     extra = forms.CharField(
         max_length=1000,

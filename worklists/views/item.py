@@ -396,7 +396,8 @@ def _page_context(
         )
         for c in coverages
     }
-    open_panel = ""
+    # A notification's panel stays open after sending, to show what became of it.
+    open_panel = getattr(request, "_item_open", "")
     # A pending review's outcome form that came back with errors: (action, review id).
     outcome_error: tuple[str, int] | None = None
     refused = ""
@@ -443,6 +444,7 @@ def _page_context(
         "outcome_error": outcome_error,
         "refused": refused,
         "notice": notice,
+        "notice_queued": any(n.status == NotificationStatus.QUEUED for n in notifications),
         "has_denied": denied,
         "has_submitted": any(r.auth.status == AuthStatus.SUBMITTED for r in current),
         "flash": getattr(request, "_item_flash", ""),
@@ -797,6 +799,7 @@ def notify(request: HttpRequest, pk: int) -> HttpResponse:
     """Send (or record) the message previewed; its digest must still match the text."""
 
     def perform(item: WorkItem, data: dict[str, Any]) -> str:
+        request._item_open = "notify"  # type: ignore[attr-defined]
         return _notified(services.notify_patient(item, by=request.user, **data))
 
     return _act(
@@ -839,6 +842,7 @@ def notification_resend(request: HttpRequest, pk: int, notification_pk: int) -> 
 
     def perform(item: WorkItem, data: dict[str, Any]) -> str:
         services.resend_patient_email(notification, by=request.user)
+        request._item_open = "notify"  # type: ignore[attr-defined]
         return "Email queued again"
 
     return _act(request, pk, "resend", lambda item: Form(request.POST), perform)
@@ -857,6 +861,7 @@ def notification_log(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "item": work_item,
         "notifications": notifications,
+        "notice_queued": any(n.status == NotificationStatus.QUEUED for n in notifications),
         "may": {"notify": _may(request.user, "notify")},
     }
     return render(request, "worklists/item.html#notice-log", context)
