@@ -25,6 +25,7 @@ COPY . .
 RUN DJANGO_SECRET_KEY=collectstatic-only \
     DATABASE_URL=postgres://build@localhost/build \
     REDIS_URL=redis://localhost:6379/0 \
+    AUTHQ_EMAIL_HOST=localhost \
     python manage.py collectstatic --noinput \
  && useradd --system --no-create-home authq \
  && mkdir -p var/media \

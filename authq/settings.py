@@ -246,18 +246,47 @@ MEDIA_ROOT = Path(env_str("AUTHQ_MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 # Uploaded documents (clinical notes, payer letters) larger than this are refused.
 AUTHQ_MAX_DOCUMENT_BYTES = env_int("AUTHQ_MAX_DOCUMENT_BYTES", 10 * 1024 * 1024)
 
-# Patient emails: printed to the console in development unless a backend is named.
-MAILERS = {
-    "default": {
-        "BACKEND": env_str(
-            "AUTHQ_EMAIL_BACKEND",
-            "django.core.mail.backends.console.EmailBackend"
-            if DEBUG
-            else "django.core.mail.backends.smtp.EmailBackend",
+# Patient emails. With DEBUG they go to the console (recipients redacted, body left out:
+# authq/mail.py); otherwise to the SMTP server named by the AUTHQ_EMAIL_* variables, which
+# production must set (the host has no default, so a missing one fails at start, not at
+# the first patient's email).
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+AUTHQ_EMAIL_BACKEND = env_str(
+    "AUTHQ_EMAIL_BACKEND", "authq.mail.RedactedConsoleBackend" if DEBUG else SMTP_BACKEND
+)
+MAILERS: dict[str, dict[str, object]] = {"default": {"BACKEND": AUTHQ_EMAIL_BACKEND}}
+if AUTHQ_EMAIL_BACKEND == SMTP_BACKEND:
+    _tls = env_bool("AUTHQ_EMAIL_USE_TLS", True)
+    _ssl = env_bool("AUTHQ_EMAIL_USE_SSL", False)
+    if _tls and _ssl:
+        raise ImproperlyConfigured(
+            "Set at most one of AUTHQ_EMAIL_USE_TLS (STARTTLS) and AUTHQ_EMAIL_USE_SSL."
         )
+    _port = env_int("AUTHQ_EMAIL_PORT", 465 if _ssl else 587)
+    if not 0 < _port < 65536:
+        raise ImproperlyConfigured(f"AUTHQ_EMAIL_PORT must be a TCP port, got {_port}")
+    MAILERS["default"]["OPTIONS"] = {
+        "host": env_str("AUTHQ_EMAIL_HOST"),
+        "port": _port,
+        "username": env_str("AUTHQ_EMAIL_USER", ""),
+        "password": env_str("AUTHQ_EMAIL_PASSWORD", ""),
+        "use_tls": _tls and not _ssl,
+        "use_ssl": _ssl,
+        "timeout": env_int("AUTHQ_EMAIL_TIMEOUT", 20),
     }
-}
+    if not 1 <= MAILERS["default"]["OPTIONS"]["timeout"] <= 300:  # type: ignore[index,operator]
+        raise ImproperlyConfigured("AUTHQ_EMAIL_TIMEOUT must be between 1 and 300 seconds")
+# Attempts at one patient email before it is marked failed; the task waits
+# AUTHQ_EMAIL_RETRY_SECONDS, then twice that, and so on, between them.
+AUTHQ_EMAIL_MAX_ATTEMPTS = env_int("AUTHQ_EMAIL_MAX_ATTEMPTS", 5)
+AUTHQ_EMAIL_RETRY_SECONDS = env_int("AUTHQ_EMAIL_RETRY_SECONDS", 60)
+if not 1 <= AUTHQ_EMAIL_MAX_ATTEMPTS <= 20:
+    raise ImproperlyConfigured("AUTHQ_EMAIL_MAX_ATTEMPTS must be between 1 and 20")
+if not 1 <= AUTHQ_EMAIL_RETRY_SECONDS <= 3600:
+    raise ImproperlyConfigured("AUTHQ_EMAIL_RETRY_SECONDS must be between 1 and 3600")
 DEFAULT_FROM_EMAIL = env_str("AUTHQ_FROM_EMAIL", "authq@localhost")
+# Signs patient emails and letters.
+AUTHQ_PRACTICE_NAME = env_str("AUTHQ_PRACTICE_NAME", "Your care team")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

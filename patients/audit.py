@@ -29,14 +29,14 @@ _SET_ACTOR = (
     "set_config('authq.remote_addr', %s, false)"
 )
 _READ_PREFIXES = ("SELECT", "SAVEPOINT", "RELEASE", "ROLLBACK", "SET", "SHOW")
-# The tables whose triggers read the settings (patients migration 0004).
+# The tables whose triggers read the settings (patients migration 0004, worklists 0012 and 0013).
 AUDITED_TABLES = (
     "patients_patient",
     "patients_coverage",
     "patients_order",
     "patients_appointment",
     "payers_authorization",
-    # worklists migration 0012: the records of the work on an item.
+    # worklists migrations 0012 and 0013: the records of the work on an item.
     "payers_document",
     "worklists_workitemnote",
     "worklists_patientnotification",

@@ -97,8 +97,8 @@ class WorkItemNoteAdmin(AuditedViewOnlyAdmin):
 
 @admin.register(PatientNotification)
 class PatientNotificationAdmin(AuditedViewOnlyAdmin):
-    list_display = ("id", "work_item", "template", "financial_responsibility", "sent_at", "sent_by")
-    list_filter = ("template", "financial_responsibility", "sent_at")
+    list_display = ("id", "work_item", "channel", "template", "status", "created_at", "sent_by")
+    list_filter = ("channel", "status", "template", "financial_responsibility", "created_at")
     search_fields = ("=work_item__id", "work_item__order__external_id")
     list_select_related = ("work_item__order", "sent_by")
 

@@ -17,7 +17,12 @@ from payers.models import (
     SubmissionChannel,
 )
 from payers.services import OUTCOME_CODES, max_document_bytes
-from worklists.models import DismissalReason, NotificationTemplate
+from worklists.models import (
+    DismissalReason,
+    NotificationChannel,
+    NotificationTemplate,
+    PhoneOutcome,
+)
 
 DATE = forms.DateInput(attrs={"type": "date"})
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -238,13 +243,55 @@ class FollowUpForm(forms.Form):
 
 
 class NotifyForm(forms.Form):
-    template = forms.ChoiceField(choices=NotificationTemplate.choices, label="Message")
+    """A message to the patient. `allowed` are the messages that match the order's state
+    (notices.allowed_templates): nothing else can be chosen, and nothing is chosen for
+    the specialist. Sending (`confirm`) needs the digest of the previewed text."""
+
+    template = forms.ChoiceField(choices=(), widget=forms.RadioSelect, label="Message")
+    channel = forms.ChoiceField(choices=(), widget=forms.RadioSelect, label="Send by")
+    phone_outcome = forms.ChoiceField(
+        choices=[("", "—"), *PhoneOutcome.choices],
+        required=False,
+        label="Call outcome (calls only)",
+    )
     extra = forms.CharField(
         max_length=1000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         label="Added text",
     )
+    digest = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
+
+    def __init__(
+        self, *args: Any, allowed: list[str], has_email: bool, confirm: bool = False, **kw: Any
+    ) -> None:
+        super().__init__(*args, **kw)
+        labels = dict(NotificationTemplate.choices)
+        self.fields["template"].choices = [(t, labels[t]) for t in allowed]  # type: ignore[attr-defined]
+        channels = [c for c in NotificationChannel.choices if has_email or c[0] != "email"]
+        self.fields["channel"].choices = channels  # type: ignore[attr-defined]
+        self.fields["template"].error_messages["invalid_choice"] = (
+            "That message does not match this item now; choose one of those offered."
+        )
+        self.fields["channel"].error_messages["invalid_choice"] = (
+            "The patient has no email address on file: send a letter or call instead."
+        )
+        self.confirm = confirm
+        if confirm:
+            self.fields["digest"].required = True
+            self.fields["digest"].error_messages["required"] = "Preview the message first."
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("channel") == NotificationChannel.PHONE:
+            if not data.get("phone_outcome"):
+                self.add_error("phone_outcome", "Say how the call went.")
+        elif data.get("phone_outcome"):
+            self.add_error("phone_outcome", "Only for a phone call.")
+        if self.confirm and "digest" in self.errors:
+            # Shown where the send button would be: there is no digest field to show it by.
+            self.add_error(None, self.errors.pop("digest")[0])
+        return data
 
 
 class DismissForm(forms.Form):

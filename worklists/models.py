@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Case, F, Func, Q, Value, When
 from django.db.models.functions import Coalesce, Least
 from django.db.models.lookups import GreaterThan, LessThan
+from django.utils import timezone
 
 from authq.sql import Literal
 
@@ -243,6 +244,9 @@ class EventKind(models.TextChoices):
     NOTE = "note", "Note added"
     FOLLOW_UP = "follow_up", "Follow-up date set"
     NOTIFIED = "notified", "Patient notified"
+    NOTIFICATION_SENT = "notification_sent", "Patient email sent"
+    NOTIFICATION_FAILED = "notification_failed", "Patient email failed"
+    NOTIFICATION_RESENT = "notification_resent", "Patient email queued again"
     DISMISSED = "dismissed", "Dismissed"
 
 
@@ -303,37 +307,109 @@ class WorkItemNote(models.Model):
 
 
 class NotificationTemplate(models.TextChoices):
-    APPROVED = "approved", "Authorization approved"
+    """The messages a patient can be sent; which ones fit an item is decided by
+    worklists.notices.allowed_templates from the item and its authorizations."""
+
+    REQUESTING = "requesting", "Authorization needed: we are requesting it"
+    NO_COVERAGE = "no_coverage", "No active coverage found: you may be responsible"
     PENDING = "pending", "Request sent, waiting on the payer"
+    APPROVED = "approved", "Authorization approved"
     LIMITED = "limited", "Coverage limited: financial responsibility"
     DENIED = "denied", "Coverage denied: financial responsibility"
 
 
+class NotificationChannel(models.TextChoices):
+    EMAIL = "email", "Email"
+    LETTER = "letter", "Printed letter"
+    PHONE = "phone", "Phone call"
+
+
+class NotificationStatus(models.TextChoices):
+    """Queued: an email waiting for (another) attempt. Sent: the mail server took the
+    email, the letter was produced for printing, or the call reached the patient or
+    their voicemail. Failed: it did not reach the patient; failure_reason says why."""
+
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class PhoneOutcome(models.TextChoices):
+    REACHED = "reached", "Spoke with the patient"
+    VOICEMAIL = "voicemail", "Left a voicemail asking to call back"
+    NO_ANSWER = "no_answer", "No answer"
+    WRONG_NUMBER = "wrong_number", "Wrong or disconnected number"
+
+
+# Outcomes of a call that told the patient nothing: the notification failed.
+PHONE_FAILURES = (PhoneOutcome.NO_ANSWER, PhoneOutcome.WRONG_NUMBER)
+
+
 class PatientNotification(models.Model):
-    """An email sent to a patient about an item: the message as sent, and when."""
+    """A message to a patient about an item, by email, printed letter or phone call:
+    the text as composed, how it went out, and whether it reached them."""
 
     work_item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="notifications")
     template = models.CharField(max_length=16, choices=NotificationTemplate.choices)
-    to_address = models.EmailField()
+    channel = models.CharField(
+        max_length=8, choices=NotificationChannel.choices, default=NotificationChannel.EMAIL
+    )
+    status = models.CharField(
+        max_length=8, choices=NotificationStatus.choices, default=NotificationStatus.QUEUED
+    )
+    to_address = models.EmailField(blank=True, default="")
+    phone_outcome = models.CharField(
+        max_length=16, choices=PhoneOutcome.choices, blank=True, default=""
+    )
     subject = models.CharField(max_length=200)
     body = models.TextField()
     financial_responsibility = models.BooleanField(default=False)
-    sent_at = models.DateTimeField()
+    # Email delivery: attempts made so far, and why the last one failed (no PHI: the
+    # reason is written by authq, never the mail server's text, which may hold the address).
+    attempts = models.PositiveSmallIntegerField(default=0)
+    failure_reason = models.CharField(max_length=300, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
     class Meta:
-        ordering = ["-sent_at", "-id"]
+        ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(template__in=NotificationTemplate.values),
                 name="worklists_patientnotification_template_valid",
             ),
+            models.CheckConstraint(
+                condition=Q(channel__in=NotificationChannel.values),
+                name="worklists_patientnotification_channel_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=NotificationStatus.values),
+                name="worklists_patientnotification_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(channel=NotificationChannel.EMAIL) | ~Q(to_address=""),
+                name="worklists_patientnotification_email_has_address",
+            ),
+            models.CheckConstraint(
+                condition=~Q(channel=NotificationChannel.PHONE)
+                | Q(phone_outcome__in=PhoneOutcome.values),
+                name="worklists_patientnotification_phone_has_outcome",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=NotificationStatus.FAILED) | ~Q(failure_reason=""),
+                name="worklists_patientnotification_failed_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=NotificationStatus.SENT) | Q(sent_at__isnull=False),
+                name="worklists_patientnotification_sent_has_time",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"notification {self.pk} ({self.template})"
+        return f"notification {self.pk} ({self.channel}, {self.template}, {self.status})"
 
 
 class RequestFact(models.Model):

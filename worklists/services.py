@@ -8,14 +8,14 @@ import multiprocessing
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, mailers
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet, Sum
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from authq.sql import Literal
@@ -24,14 +24,17 @@ from patients.models import Coverage, Order
 from payers import services as payer_services
 from payers.models import Appeal, Authorization, Document, Payer, PeerToPeerReview
 from payers.services import ActionRefused
-from worklists import scan, scan_process
+from worklists import notices, scan, scan_process
 from worklists.models import (
     ACTIVE_STATUSES,
+    PHONE_FAILURES,
     DismissalReason,
     EventKind,
     ItemStatus,
-    NotificationTemplate,
+    NotificationChannel,
+    NotificationStatus,
     PatientNotification,
+    PhoneOutcome,
     QueueCount,
     Resolution,
     ScanRun,
@@ -977,62 +980,198 @@ def set_item_follow_up(item: WorkItem, *, by: User, follow_up_on: dt.date | None
     return item
 
 
-FINANCIAL_TEMPLATES = (NotificationTemplate.LIMITED, NotificationTemplate.DENIED)
+def preview_notice(item: WorkItem, *, template: str, extra: str = "") -> notices.Notice:
+    """The exact message notify_patient would keep and send now; refused if it does not
+    match the order's state (see notices.allowed_templates)."""
+    if template not in notices.order_state(item.order_id, scan.today()):
+        raise ActionRefused(notices.why_not(template))
+    order = Order.objects.select_related("patient").get(pk=item.order_id)
+    return notices.compose(order, template=template, extra=extra)
 
 
 def notify_patient(
-    item: WorkItem, *, by: User, template: str, extra: str = ""
+    item: WorkItem,
+    *,
+    by: User,
+    template: str,
+    channel: str = NotificationChannel.EMAIL,
+    extra: str = "",
+    phone_outcome: str = "",
+    digest: str | None = None,
 ) -> PatientNotification:
-    """Email the patient from templates/email/patient_<template>.{subject,txt}.
+    """Tell the patient about the item by email, printed letter or phone call.
 
-    The message as sent and the time are kept in a PatientNotification; the mail goes
-    out after the commit. Limited or denied coverage adds the financial-responsibility
-    wording (in the template).
+    The message must match the order's state now (notices.allowed_templates); with
+    `digest` (from the preview) it must also be word for word the text previewed. The
+    text as composed is kept. An email is queued and sent by a task after the commit
+    (send_patient_email); a letter is kept for printing (notices.letter_pdf); a call is
+    logged with its outcome, and one that reached nobody is recorded as failed.
     """
-    order = Order.objects.select_related("patient").get(pk=item.order_id)
-    patient = order.patient
-    if not patient.email:
-        raise ActionRefused("The patient has no email address on file.")
-    financial = template in FINANCIAL_TEMPLATES
-    context = {
-        "patient": patient,
-        "order": order,
-        "item": item,
-        "extra": extra.strip(),
-        "financial_responsibility": financial,
-        "practice": getattr(settings, "AUTHQ_PRACTICE_NAME", "Your care team"),
-    }
-    subject = " ".join(render_to_string(f"email/patient_{template}_subject.txt", context).split())
-    body = render_to_string(f"email/patient_{template}.txt", context)
     with transaction.atomic():
+        # The item's lock orders this after a decision being recorded on it.
+        item = WorkItem.objects.select_for_update(of=("self",)).get(pk=item.pk)
         _claim_if_unclaimed(item, by)
+        order = Order.objects.select_related("patient").get(pk=item.order_id)
+        patient = order.patient
+        if template not in notices.order_state(order.pk, scan.today()):
+            raise ActionRefused(notices.why_not(template))
+        if channel == NotificationChannel.EMAIL and not patient.email:
+            raise ActionRefused(
+                "The patient has no email address on file: send a letter or call instead."
+            )
+        if channel == NotificationChannel.PHONE and phone_outcome not in PhoneOutcome.values:
+            raise ActionRefused("Say how the call went.")
+        if channel != NotificationChannel.PHONE and phone_outcome:
+            raise ActionRefused("A call outcome goes with a phone call only.")
+        notice = notices.compose(order, template=template, extra=extra)
+        if digest is not None and digest != notice.digest:
+            raise ActionRefused(
+                "The message is no longer the one previewed (the item or its "
+                "authorizations changed): preview it again."
+            )
+        now = timezone.now()
+        row: dict[str, Any] = {"status": NotificationStatus.SENT, "sent_at": now, "attempts": 1}
+        if channel == NotificationChannel.EMAIL:
+            row = {"status": NotificationStatus.QUEUED, "to_address": patient.email}
+        elif channel == NotificationChannel.PHONE and phone_outcome in PHONE_FAILURES:
+            row = {
+                "status": NotificationStatus.FAILED,
+                "failure_reason": f"Call not completed: {PhoneOutcome(phone_outcome).label}.",
+                "attempts": 1,
+            }
         notification = PatientNotification.objects.create(
             work_item=item,
             template=template,
-            to_address=patient.email,
-            subject=subject,
-            body=body,
-            financial_responsibility=financial,
-            sent_at=timezone.now(),
+            channel=channel,
+            phone_outcome=phone_outcome,
+            subject=notice.subject,
+            body=notice.body,
+            financial_responsibility=notice.financial_responsibility,
+            created_at=now,
             sent_by=by,
+            **row,
         )
-        to = patient.email
-
-        def send() -> None:
-            # After the commit: a mail server that is down must not undo the record.
-            try:
-                send_mail(subject, body, None, [to])
-            except Exception:
-                log.exception("patient notification %s not sent", notification.pk)
-
-        transaction.on_commit(send)
+        if channel == NotificationChannel.EMAIL:
+            transaction.on_commit(partial(_queue_patient_email, notification.pk))
         _worked(
             item,
             EventKind.NOTIFIED,
             by,
-            {"notification": notification.pk, "template": template, "financial": financial},
+            {
+                "notification": notification.pk,
+                "template": template,
+                "channel": channel,
+                "status": notification.status,
+                "financial": notice.financial_responsibility,
+            },
         )
     return notification
+
+
+def _queue_patient_email(notification_id: int) -> None:
+    """Hand the email to the task queue; if the broker is down, say so on the row."""
+    from worklists.tasks import send_patient_email
+
+    try:
+        send_patient_email.delay(notification_id)
+    except Exception as exc:  # noqa: BLE001 - any broker failure leaves the email unsent
+        log.warning("patient email %s not queued: %s", notification_id, type(exc).__name__)
+        PatientNotification.objects.filter(
+            pk=notification_id, status=NotificationStatus.QUEUED
+        ).update(
+            status=NotificationStatus.FAILED,
+            failure_reason="The task queue could not be reached; the email was not sent.",
+        )
+
+
+def resend_patient_email(notification: PatientNotification, *, by: User) -> PatientNotification:
+    """Queue a failed email again, the same text to the same address, with fresh attempts."""
+    with transaction.atomic():
+        notification = PatientNotification.objects.select_for_update().get(pk=notification.pk)
+        if notification.channel != NotificationChannel.EMAIL:
+            raise ActionRefused("Only an email can be sent again.")
+        if notification.status != NotificationStatus.FAILED:
+            raise ActionRefused(f"This email is {notification.get_status_display().lower()}.")
+        notification.status = NotificationStatus.QUEUED
+        notification.attempts = 0
+        notification.save(update_fields=["status", "attempts"])
+        transaction.on_commit(partial(_queue_patient_email, notification.pk))
+        WorkItemEvent.objects.create(
+            work_item_id=notification.work_item_id,
+            kind=EventKind.NOTIFICATION_RESENT,
+            actor=by,
+            data={"notification": notification.pk},
+        )
+    return notification
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What one attempt at a patient email did. retry: queued for another attempt."""
+
+    status: str
+    retry: bool = False
+    attempts: int = 0
+
+
+def deliver_patient_email(notification_id: int) -> Delivery | None:
+    """One attempt at sending a queued patient email (the task's body).
+
+    The row stays locked while the mail server is talked to, so two deliveries of the
+    same task cannot both send. A transient failure leaves it queued (retry=True) until
+    AUTHQ_EMAIL_MAX_ATTEMPTS; then, or on a permanent failure, it is failed with the
+    reason. None when there is nothing to send (already sent, failed or not an email).
+    """
+    with transaction.atomic():
+        notification = (
+            PatientNotification.objects.select_for_update()
+            .filter(
+                pk=notification_id,
+                channel=NotificationChannel.EMAIL,
+                status=NotificationStatus.QUEUED,
+            )
+            .first()
+        )
+        if notification is None:
+            return None
+        notification.attempts += 1
+        message = EmailMessage(
+            notification.subject, notification.body, None, [notification.to_address]
+        )
+        backend = mailers.default
+        try:
+            backend.send_messages([message])
+        except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
+            reason, transient = notices.describe_mail_error(exc, backend)
+            last = notification.attempts >= settings.AUTHQ_EMAIL_MAX_ATTEMPTS
+            notification.failure_reason = reason
+            retry = transient and not last
+            if not retry:
+                notification.status = NotificationStatus.FAILED
+            log.warning(
+                "patient email %s attempt %s failed (%s): %s",
+                notification.pk,
+                notification.attempts,
+                "will retry" if retry else "gave up",
+                reason,
+            )
+        else:
+            notification.status = NotificationStatus.SENT
+            notification.sent_at = timezone.now()
+            notification.failure_reason = ""
+            retry = False
+        notification.save(update_fields=["status", "sent_at", "attempts", "failure_reason"])
+        if notification.status != NotificationStatus.QUEUED:
+            WorkItemEvent.objects.create(
+                work_item_id=notification.work_item_id,
+                kind=(
+                    EventKind.NOTIFICATION_SENT
+                    if notification.status == NotificationStatus.SENT
+                    else EventKind.NOTIFICATION_FAILED
+                ),
+                data={"notification": notification.pk, "attempts": notification.attempts},
+            )
+    return Delivery(notification.status, retry, notification.attempts)
 
 
 def dismiss_item(item: WorkItem, *, by: User, reason: str, note: str = "") -> WorkItem:

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from celery import group, shared_task
+from django.conf import settings
 
 from worklists import dashboards, services
 
@@ -51,3 +52,17 @@ def refresh_dashboard() -> int | None:
 def compact_queue_counts() -> int | None:
     """Fold the queue overview's count rows (claims and actions append a few each)."""
     return services.compact_queue_counts()
+
+
+@shared_task(name="worklists.tasks.send_patient_email", bind=True, max_retries=None)
+def send_patient_email(self: Any, notification_id: int) -> str | None:
+    """One attempt at a queued patient email; on a transient failure, another after
+    AUTHQ_EMAIL_RETRY_SECONDS x 2^(attempts - 1). The row counts the attempts, so
+    the service decides when to give up. Returns the notification's status."""
+    delivery = services.deliver_patient_email(notification_id)
+    if delivery is None:
+        return None
+    if delivery.retry:
+        countdown = settings.AUTHQ_EMAIL_RETRY_SECONDS * 2 ** (delivery.attempts - 1)
+        raise self.retry(countdown=countdown)
+    return delivery.status

@@ -37,6 +37,18 @@ urlpatterns = [
     path("items/<int:pk>/note/", item.note, name="item-note"),
     path("items/<int:pk>/follow-up/", item.follow_up, name="item-follow-up"),
     path("items/<int:pk>/notify/", item.notify, name="item-notify"),
+    path("items/<int:pk>/notify/preview/", item.notify_preview, name="item-notify-preview"),
+    path("items/<int:pk>/notifications/", item.notification_log, name="item-notifications"),
+    path(
+        "items/<int:pk>/notifications/<int:notification_pk>/letter.pdf",
+        item.notification_letter,
+        name="item-notification-letter",
+    ),
+    path(
+        "items/<int:pk>/notifications/<int:notification_pk>/resend/",
+        item.notification_resend,
+        name="item-notification-resend",
+    ),
     path("items/<int:pk>/dismiss/", item.dismiss, name="item-dismiss"),
     # The scheduler's page, the timelines and the access audit (helper F).
     path("scheduler/", scheduler.scheduler, name="scheduler"),

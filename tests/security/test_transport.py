@@ -36,6 +36,7 @@ def _production_env() -> dict[str, str]:
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY="x" * 30 + "-not-a-real-secret-but-long-and-random-9f3k2j4h5g6",
         DJANGO_ALLOWED_HOSTS="authq.example.org",
+        AUTHQ_EMAIL_HOST="smtp.example.org",
     )
 
 

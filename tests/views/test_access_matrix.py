@@ -106,6 +106,15 @@ EXPECTED: dict[str, Row] = {
     "worklists:item-note": Row("POST", ("item",), html(WORKERS)),
     "worklists:item-follow-up": Row("POST", ("item",), html(WORKERS)),
     "worklists:item-notify": Row("POST", ("item",), html(WORKERS)),
+    "worklists:item-notify-preview": Row("POST", ("item",), html(WORKERS)),
+    "worklists:item-notifications": Row("GET", ("item",), html(QUEUE_READERS + (I,))),
+    # A real item, a notification that does not exist: the role check first, then 404.
+    "worklists:item-notification-letter": Row(
+        "GET", ("item", "missing"), {**html((), 403), SP: 404}
+    ),
+    "worklists:item-notification-resend": Row(
+        "POST", ("item", "missing"), {**html((), 403), SP: 404}
+    ),
     "worklists:item-dismiss": Row("POST", ("item",), html(WORKERS)),
     # The scheduler's page (F).
     "worklists:scheduler": Row("GET", (), html(SCHEDULING)),

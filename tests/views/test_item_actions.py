@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.core import mail
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -17,7 +16,6 @@ from worklists import services
 from worklists.models import (
     ItemKind,
     ItemStatus,
-    PatientNotification,
     WorkItem,
     WorkItemEvent,
     WorkItemNote,
@@ -292,37 +290,6 @@ def test_events_hold_no_note_text(specialist):
     item = missing_auth_item()
     services.add_item_note(item, by=specialist, text="Patient Jane Roe called")
     assert "Jane" not in str(list(WorkItemEvent.objects.values_list("data", flat=True)))
-
-
-def test_notifying_the_patient_sends_the_template_and_records_it(
-    specialist_web, django_capture_on_commit_callbacks
-):
-    item = missing_auth_item()
-    with django_capture_on_commit_callbacks(execute=True):
-        response = specialist_web.post(act(item, "notify"), {"notify-template": "denied"})
-    assert response.status_code == 302
-    assert len(mail.outbox) == 1
-    message = mail.outbox[0]
-    assert message.to == ["pat@example.org"]
-    assert "did not authorize" in message.subject
-    assert "financial responsibility" in message.body.lower()
-    record = PatientNotification.objects.get(work_item=item)
-    assert record.body == message.body and record.financial_responsibility
-    assert events(item, "notified").get().data["template"] == "denied"
-
-
-def test_an_approval_email_has_no_financial_wording(specialist, django_capture_on_commit_callbacks):
-    item = missing_auth_item()
-    with django_capture_on_commit_callbacks(execute=True):
-        services.notify_patient(item, by=specialist, template="approved")
-    assert "financial responsibility" not in mail.outbox[0].body.lower()
-
-
-def test_a_patient_without_email_cannot_be_notified(specialist_web):
-    item = missing_auth_item(email="")
-    response = specialist_web.post(act(item, "notify"), {"notify-template": "pending"}, **HTMX)
-    assert "No email address" in response.text
-    assert not mail.outbox and not PatientNotification.objects.exists()
 
 
 def test_dismissal_closes_the_item_and_survives_rescans(specialist_web):

@@ -1,6 +1,6 @@
 # The access audit (patients migration 0004) extended to the records of the work on an
-# item that hold patient data: clinical documents, notes and patient notifications. The
-# same statement-level trigger function records who created, changed or deleted them.
+# item that hold patient data: clinical documents and notes (patient notifications: 0013).
+# The same statement-level trigger function records who created, changed or deleted them.
 from django.db import migrations
 
 # table -> (patient id of row r, join it needs, model label recorded)
@@ -15,12 +15,6 @@ TABLES = {
         "LEFT JOIN worklists_workitem w ON w.id = r.work_item_id "
         "LEFT JOIN patients_order o ON o.id = w.order_id",
         "worklists.workitemnote",
-    ),
-    "worklists_patientnotification": (
-        "o.patient_id",
-        "LEFT JOIN worklists_workitem w ON w.id = r.work_item_id "
-        "LEFT JOIN patients_order o ON o.id = w.order_id",
-        "worklists.patientnotification",
     ),
 }
 OPS = (

@@ -21,6 +21,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.db.models import Q
+from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -43,7 +44,7 @@ from payers.models import (
     PeerToPeerReview,
 )
 from payers.services import ActionRefused, DuplicateKey, TransitionNotAllowed
-from worklists import scan, services
+from worklists import notices, scan, services
 from worklists.forms_item import (
     AppealForm,
     BenefitsForm,
@@ -61,7 +62,8 @@ from worklists.models import (
     ACTIVE_STATUSES,
     EventKind,
     ItemKind,
-    NotificationTemplate,
+    NotificationChannel,
+    NotificationStatus,
     PatientNotification,
     WorkItem,
     WorkItemNote,
@@ -82,6 +84,7 @@ ACTION_PERMS = {
     "note": ("worklists.add_workitemnote", "worklists.change_workitem"),
     "follow_up": ("payers.change_authorization", "worklists.change_workitem"),
     "notify": ("worklists.add_patientnotification", "worklists.change_workitem"),
+    "resend": ("worklists.add_patientnotification", "worklists.change_workitem"),
     "dismiss": ("payers.change_authorization", "worklists.change_workitem"),
 }
 REFUSALS = (ActionRefused, TransitionNotAllowed, DuplicateKey)
@@ -256,17 +259,6 @@ def _event_rows(events: list[Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _suggest_template(item: WorkItem, current: list[AuthRow]) -> str:
-    statuses = {r.auth.status for r in current}
-    if item.kind == ItemKind.DENIED or AuthStatus.DENIED in statuses:
-        return NotificationTemplate.DENIED
-    if AuthStatus.PARTIAL in statuses or item.kind == ItemKind.VISIT_LIMIT:
-        return NotificationTemplate.LIMITED
-    if AuthStatus.SUBMITTED in statuses:
-        return NotificationTemplate.PENDING
-    return NotificationTemplate.APPROVED
-
-
 def _record_shown(
     request: HttpRequest,
     item: WorkItem,
@@ -378,10 +370,18 @@ def _page_context(
         "document": DocumentForm(authorizations=order_auths, prefix="doc"),
         "note": NoteForm(prefix="note"),
         "follow_up": FollowUpForm(initial={"follow_up_on": item.follow_up_on}, prefix="fu"),
+        # No message is chosen for the specialist: only those matching the order's state
+        # are offered (notices.allowed_templates), and none says more than the records.
         "notify": NotifyForm(
-            initial={"template": _suggest_template(item, current)}, prefix="notify"
+            allowed=notices.allowed_templates(
+                auths, [o.kind for o in others] + ([item.kind] if item.is_active else []), today
+            ),
+            has_email=bool(patient.email),
+            initial={"channel": "email" if patient.email else "letter"},
+            prefix="notify",
         ),
         "dismiss": DismissForm(prefix="dismiss"),
+        "resend": None,
         "peer_review_outcome": ReviewOutcomeForm(prefix="p2po"),
         "appeal_outcome": ReviewOutcomeForm(prefix="appealo"),
     }
@@ -398,11 +398,14 @@ def _page_context(
         )
         for c in coverages
     }
-    open_panel = ""
+    # A notification's panel stays open after sending, to show what became of it.
+    open_panel = getattr(request, "_item_open", "")
     # A pending review's outcome form that came back with errors: (action, review id).
     outcome_error: tuple[str, int] | None = None
     refused = ""
+    notice = None
     if bound:
+        notice = bound.get("notice")
         open_panel = bound["action"]
         if bound["action"] == "benefits":
             coverage_forms[bound["coverage"]] = bound["form"]
@@ -442,6 +445,8 @@ def _page_context(
         "open_panel": open_panel,
         "outcome_error": outcome_error,
         "refused": refused,
+        "notice": notice,
+        "notice_queued": any(n.status == NotificationStatus.QUEUED for n in notifications),
         "has_denied": denied,
         "has_submitted": any(r.auth.status == AuthStatus.SUBMITTED for r in current),
         "flash": getattr(request, "_item_flash", ""),
@@ -742,16 +747,126 @@ def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _notify_form(request: HttpRequest, item: WorkItem, *, confirm: bool) -> NotifyForm:
+    return NotifyForm(
+        request.POST,
+        allowed=notices.order_state(item.order_id, scan.today()),
+        has_email=bool(item.order.patient.email),
+        confirm=confirm,
+        prefix="notify",
+    )
+
+
+@require_POST
+@login_required
+def notify_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """The exact subject and body the patient would get, with the button that sends it."""
+    work_item = scoped_item(request.user, pk)
+    if not _may(request.user, "notify"):
+        raise PermissionDenied
+    form = _notify_form(request, work_item, confirm=False)
+    notice = None
+    if form.is_valid():
+        try:
+            notice = services.preview_notice(
+                work_item, template=form.cleaned_data["template"], extra=form.cleaned_data["extra"]
+            )
+        except REFUSALS as exc:
+            form.add_error(None, str(exc))
+    context = _page_context(
+        request, work_item, {"action": "notify", "form": form, "notice": notice}
+    )
+    if request.htmx:
+        return render(request, "worklists/item.html#body", context)
+    return render(request, "worklists/item.html", context, status=200 if notice else 400)
+
+
+def _notified(notification: PatientNotification) -> str:
+    """What really happened, for the page."""
+    if notification.channel == NotificationChannel.EMAIL:
+        return (
+            "Email queued: it goes out in the background, and the list under "
+            "“Notify the patient” says when it is sent or why it failed"
+        )
+    if notification.channel == NotificationChannel.LETTER:
+        return "Letter recorded: print it (PDF link under “Notify the patient”) and mail it"
+    if notification.status == NotificationStatus.FAILED:
+        return f"Call logged as not completed ({notification.get_phone_outcome_display().lower()})"
+    return f"Call logged: {notification.get_phone_outcome_display().lower()}"
+
+
 @require_POST
 @login_required
 def notify(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send (or record) the message previewed; its digest must still match the text."""
+
     def perform(item: WorkItem, data: dict[str, Any]) -> str:
-        services.notify_patient(item, by=request.user, **data)
-        return "Email sent to the patient"
+        request._item_open = "notify"  # type: ignore[attr-defined]
+        return _notified(services.notify_patient(item, by=request.user, **data))
 
     return _act(
-        request, pk, "notify", lambda item: NotifyForm(request.POST, prefix="notify"), perform
+        request, pk, "notify", lambda item: _notify_form(request, item, confirm=True), perform
     )
+
+
+def _item_notification(request: HttpRequest, pk: int, notification_pk: int) -> PatientNotification:
+    work_item = scoped_item(request.user, pk)
+    if not _may(request.user, "notify"):
+        raise PermissionDenied
+    return get_object_or_404(
+        PatientNotification.objects.select_related("work_item__order"),
+        pk=notification_pk,
+        work_item_id=work_item.pk,
+    )
+
+
+@require_GET
+@login_required
+def notification_letter(request: HttpRequest, pk: int, notification_pk: int) -> HttpResponse:
+    """A letter notification as a PDF to print, dated the day it was recorded."""
+    notification = _item_notification(request, pk, notification_pk)
+    if notification.channel != NotificationChannel.LETTER:
+        raise Http404("Only a letter can be printed.")
+    patient_id = notification.work_item.order.patient_id
+    record_view(request, [notification], PatientNotification, patient_ids=[patient_id])
+    when = scan.local_date(notification.created_at)
+    response = HttpResponse(notices.letter_pdf(notification, when), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="letter-{notification.pk}.pdf"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_POST
+@login_required
+def notification_resend(request: HttpRequest, pk: int, notification_pk: int) -> HttpResponse:
+    """Queue a failed email again."""
+    notification = _item_notification(request, pk, notification_pk)
+
+    def perform(item: WorkItem, data: dict[str, Any]) -> str:
+        services.resend_patient_email(notification, by=request.user)
+        request._item_open = "notify"  # type: ignore[attr-defined]
+        return "Email queued again"
+
+    return _act(request, pk, "resend", lambda item: Form(request.POST), perform)
+
+
+@require_GET
+@login_required
+def notification_log(request: HttpRequest, pk: int) -> HttpResponse:
+    """The item's notifications alone: the page polls it while an email is queued."""
+    work_item = scoped_item(request.user, pk)
+    notifications = list(work_item.notifications.select_related("sent_by")[:50])
+    if notifications:
+        record_view(
+            request, notifications, PatientNotification, patient_ids=[work_item.order.patient_id]
+        )
+    context = {
+        "item": work_item,
+        "notifications": notifications,
+        "notice_queued": any(n.status == NotificationStatus.QUEUED for n in notifications),
+        "may": {"notify": _may(request.user, "notify")},
+    }
+    return render(request, "worklists/item.html#notice-log", context)
 
 
 @require_POST
