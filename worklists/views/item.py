@@ -365,37 +365,35 @@ def _page_context(
     may = {action: item is not None and _may(user, action) for action in ACTION_PERMS}
     first_gap = next((scan.local_date(v.start) for v in visits if v.state == "gap"), None)
     order_auths = Authorization.objects.filter(order_id=order.pk).order_by("-id")
-    forms: dict[str, Any] = (
-        {}
-        if item is None
-        else {
-            "benefits": None,
-            "submit": SubmissionForm(
-                authorizations=order_auths,
-                initial={
-                    "expedited": order.is_expedited,
-                    "requested_visits": order.visits_ordered,
-                    "requested_start_date": first_gap,
-                    "channel": "portal",
-                },
-                prefix="submit",
-            ),
-            "decide": DecisionForm(
-                authorizations=order_auths, prefix="decide", initial={"start_date": first_gap}
-            ),
-            "peer_review": PeerReviewForm(authorizations=order_auths, prefix="p2p"),
-            "appeal": AppealForm(authorizations=order_auths, prefix="appeal"),
-            "document": DocumentForm(authorizations=order_auths, prefix="doc"),
-            "note": NoteForm(prefix="note"),
-            "follow_up": FollowUpForm(initial={"follow_up_on": item.follow_up_on}, prefix="fu"),
-            "notify": NotifyForm(
-                initial={"template": _suggest_template(item, current)}, prefix="notify"
-            ),
-            "dismiss": DismissForm(prefix="dismiss"),
-            "peer_review_outcome": ReviewOutcomeForm(prefix="p2po"),
-            "appeal_outcome": ReviewOutcomeForm(prefix="appealo"),
-        }
-    )
+    forms: dict[str, Any] = {
+        "benefits": None,
+        "submit": SubmissionForm(
+            authorizations=order_auths,
+            initial={
+                "expedited": order.is_expedited,
+                "requested_visits": order.visits_ordered,
+                "requested_start_date": first_gap,
+                "channel": "portal",
+            },
+            prefix="submit",
+        ),
+        "decide": DecisionForm(
+            authorizations=order_auths, prefix="decide", initial={"start_date": first_gap}
+        ),
+        "peer_review": PeerReviewForm(authorizations=order_auths, prefix="p2p"),
+        "appeal": AppealForm(authorizations=order_auths, prefix="appeal"),
+        "document": DocumentForm(authorizations=order_auths, prefix="doc"),
+        "note": NoteForm(prefix="note"),
+        "follow_up": FollowUpForm(
+            initial={"follow_up_on": item and item.follow_up_on}, prefix="fu"
+        ),
+        "notify": NotifyForm(
+            initial={"template": _suggest_template(item, current) if item else ""}, prefix="notify"
+        ),
+        "dismiss": DismissForm(prefix="dismiss"),
+        "peer_review_outcome": ReviewOutcomeForm(prefix="p2po"),
+        "appeal_outcome": ReviewOutcomeForm(prefix="appealo"),
+    }
     coverage_forms = {
         c.pk: BenefitsForm(
             initial={
