@@ -3,6 +3,8 @@ record the payer's answer there (issue "The specialist's week", points 8 and 9).
 
 from __future__ import annotations
 
+import urllib.request
+
 import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
@@ -11,6 +13,13 @@ from patients.models import Patient
 from tests.browser.conftest import shot
 from tests.views.item_fixtures import missing_auth_item, order_of, soon
 from worklists.models import ItemStatus
+
+
+@pytest.fixture(autouse=True)
+def _warm_server(live_url: str) -> None:
+    """The server's first request loads the ICD-10 tables (seconds on a busy machine),
+    longer than the sign-in page's 10 s timeout when this file runs first."""
+    urllib.request.urlopen(f"{live_url}/accounts/login/", timeout=120).read()  # noqa: S310
 
 
 def _ada_item():  # noqa: ANN202
