@@ -127,6 +127,16 @@ def test_a_bad_form_from_the_workspace_shows_the_workspace_with_the_error(
     assert not Authorization.objects.filter(order_id=busy.order_id, status="approved").exists()
 
 
+def test_an_error_stays_with_its_item_even_if_it_closed_meanwhile(
+    specialist_web: Client, busy: WorkItem
+) -> None:
+    gone = WorkItem.objects.get(order_id=busy.order_id, kind=ItemKind.NO_COVERAGE)
+    response = specialist_web.post(act(gone, "note"), {"back": "order", "note-text": " "})
+    assert response.status_code == 400
+    assert f'action="{act(gone, "note")}"' in response.text
+    assert f'action="{act(busy, "note")}"' not in response.text
+
+
 def test_a_note_from_the_workspace(specialist_web: Client, busy: WorkItem) -> None:
     response = specialist_web.post(act(busy, "note"), {"back": "order", "note-text": "all set"})
     assert response.status_code == 302

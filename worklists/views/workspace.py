@@ -74,7 +74,9 @@ def render_workspace(
         key=lambda i: (i.queue != "stat", i.due_date, i.pk),
     )
     closed = [i for i in items if i.status not in ACTIVE_STATUSES]
-    selected = next((i for i in open_items if i.pk == selected_pk), None)
+    # The item whose form came back with errors stays selected, even if it closed meanwhile.
+    choices = items if bound else open_items
+    selected = next((i for i in choices if i.pk == selected_pk), None)
     if selected is None and open_items:
         selected = open_items[0]
     if selected is not None:
