@@ -54,7 +54,7 @@ def test_search_from_the_header_open_the_workspace_and_act_there(
     page.wait_for_load_state("networkidle")
     assert page.url == live_url + reverse("worklists:order", args=[order.pk])
     expect(page.locator("h1")).to_contain_text(order.external_id)
-    expect(page.locator("#items")).to_contain_text("Missing authorization")
+    expect(page.locator("#work-items")).to_contain_text("Missing authorization")
     expect(page.locator("#visits")).to_contain_text("3 gap")
     shot(page, "workspace-open-item")
 
@@ -72,7 +72,7 @@ def test_search_from_the_header_open_the_workspace_and_act_there(
     expect(page.locator(".messages")).to_contain_text("left the queue")
     expect(page.locator("#authorizations")).to_contain_text("PA-WS-1")
     expect(page.locator("#visits")).to_contain_text("3 covered")
-    expect(page.locator("#items")).to_contain_text("Resolved")
+    expect(page.locator("#work-items")).to_contain_text("Resolved")
     expect(page.locator("#timeline")).to_contain_text("Payer answered")
     shot(page, "workspace-after-approval")
     item.refresh_from_db()
