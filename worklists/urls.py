@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from worklists.views import dashboard, item, pending, queue, scheduler, trail
+from worklists.views import dashboard, item, pending, queue, scheduler, search, trail, workspace
 
 app_name = "worklists"
 
@@ -61,6 +61,15 @@ urlpatterns = [
     path("orders/<int:pk>/timeline/", trail.order_timeline, name="order-timeline"),
     path("patients/<int:pk>/timeline/", trail.patient_timeline, name="patient-timeline"),
     path("audit/", trail.audit, name="audit"),
+    # Search from the header, and the order's workspace (worklists/views/search.py, workspace.py).
+    path("search/", search.search_page, name="search"),
+    path("orders/<int:pk>/", workspace.order_workspace, name="order"),
+    path(
+        "orders/<int:pk>/documents/<int:document_pk>/",
+        workspace.order_document,
+        name="order-document",
+    ),
+    path("orders/<int:pk>/request-auth/", workspace.request_auth, name="order-request-auth"),
     # The managers' dashboard (helper H).
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     # Home, queues and claiming.

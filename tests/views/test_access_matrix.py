@@ -124,6 +124,13 @@ EXPECTED: dict[str, Row] = {
     "worklists:order-timeline": Row("GET", ("order",), html(QUEUE_READERS)),
     "worklists:patient-timeline": Row("GET", ("patient",), html(QUEUE_READERS)),
     "worklists:audit": Row("GET", (), html((M,))),
+    # Search from the header (a POST: the query is PHI) and the order's workspace.
+    "worklists:search": Row("POST", (), html(SCHEDULING)),
+    "worklists:order": Row("GET", ("order",), html(QUEUE_READERS + (I,))),
+    "worklists:order-document": Row(
+        "GET", ("order", "missing"), {**html((), 403), SP: 404, M: 404}
+    ),
+    "worklists:order-request-auth": Row("POST", ("order",), html(WORKERS)),
     # The managers' dashboard (H): managers and admins only (no admin persona here).
     "worklists:dashboard": Row("GET", (), html((M,))),
     # The REST API.

@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from patients.audit import record_view
@@ -261,22 +262,21 @@ def _event_rows(events: list[Any]) -> list[dict[str, Any]]:
 
 def _record_shown(
     request: HttpRequest,
-    item: WorkItem,
+    order: Order,
+    items: list[WorkItem],
     coverages: list[Coverage],
     auths: list[Authorization],
     appointments: list[Any],
     documents: list[Document],
-    others: list[WorkItem],
     notes: list[WorkItemNote],
     notifications: list[PatientNotification],
 ) -> None:
     """S25: one audit insert per kind of patient record the page shows."""
-    order = item.order
     pid = [order.patient_id]
     record_view(request, [order.patient_id], Patient, patient_ids=pid)
     record_view(request, [order.pk], Order, patient_ids=pid)
-    record_view(request, [item, *others], WorkItem, patient_ids=pid)
     for model, rows in (
+        (WorkItem, items),
         (Coverage, coverages),
         (Authorization, auths),
         (PeerToPeerReview, [p for a in auths for p in a.peer_reviews.all()]),
@@ -291,11 +291,20 @@ def _record_shown(
 
 
 def _page_context(
-    request: HttpRequest, item: WorkItem, bound: dict[str, Any] | None = None
+    request: HttpRequest,
+    item: WorkItem | None,
+    bound: dict[str, Any] | None = None,
+    *,
+    order: Order | None = None,
 ) -> dict[str, Any]:
-    """Everything the page shows, in a fixed number of queries whatever the order's size."""
+    """Everything the page shows, in a fixed number of queries whatever the order's size.
+
+    Without an item (the order's workspace when nothing is open on it): the order's
+    records, with no item history and no actions.
+    """
     user = request.user
-    order = item.order
+    order = item.order if item is not None else order
+    assert order is not None
     patient = order.patient
     today = scan.today()
 
@@ -327,9 +336,9 @@ def _page_context(
         "pending": sum(1 for v in visits if v.state == scan.PENDING),
         "gap": sum(1 for v in visits if v.state == "gap"),
     }
-    events = list(item.events.select_related("actor").order_by("-at", "-id")[:300])
-    notes = list(item.notes.select_related("author")[:100])
-    notifications = list(item.notifications.select_related("sent_by")[:50])
+    events = list(item.events.select_related("actor").order_by("-at", "-id")[:300]) if item else []
+    notes = list(item.notes.select_related("author")[:100]) if item else []
+    notifications = list(item.notifications.select_related("sent_by")[:50]) if item else []
     can_docs = user.has_perm("payers.view_document")
     documents = (
         list(
@@ -343,11 +352,11 @@ def _page_context(
     others = list(
         WorkItem.objects.filter(order_id=order.pk)
         .filter(Q(status__in=ACTIVE_STATUSES))
-        .exclude(pk=item.pk)
+        .exclude(pk=item.pk if item else None)
         .order_by("id")
     )
 
-    may = {action: _may(user, action) for action in ACTION_PERMS}
+    may = {action: item is not None and _may(user, action) for action in ACTION_PERMS}
     first_gap = next((scan.local_date(v.start) for v in visits if v.state == "gap"), None)
     order_auths = Authorization.objects.filter(order_id=order.pk).order_by("-id")
     forms: dict[str, Any] = {
@@ -369,12 +378,16 @@ def _page_context(
         "appeal": AppealForm(authorizations=order_auths, prefix="appeal"),
         "document": DocumentForm(authorizations=order_auths, prefix="doc"),
         "note": NoteForm(prefix="note"),
-        "follow_up": FollowUpForm(initial={"follow_up_on": item.follow_up_on}, prefix="fu"),
+        "follow_up": FollowUpForm(
+            initial={"follow_up_on": item and item.follow_up_on}, prefix="fu"
+        ),
         # No message is chosen for the specialist: only those matching the order's state
         # are offered (notices.allowed_templates), and none says more than the records.
         "notify": NotifyForm(
             allowed=notices.allowed_templates(
-                auths, [o.kind for o in others] + ([item.kind] if item.is_active else []), today
+                auths,
+                [o.kind for o in others] + ([item.kind] if item and item.is_active else []),
+                today,
             ),
             has_email=bool(patient.email),
             initial={"channel": "email" if patient.email else "letter"},
@@ -416,8 +429,9 @@ def _page_context(
             # A refusal (say, an outcome already recorded) may have no form left to sit by.
             refused = " ".join(bound["form"].non_field_errors())
     denied = any(r.auth.status == AuthStatus.DENIED for r in current + old)
+    shown_items = [item, *others] if item else others
     _record_shown(
-        request, item, coverages, auths, appointments, documents, others, notes, notifications
+        request, order, shown_items, coverages, auths, appointments, documents, notes, notifications
     )
     return {
         "item": item,
@@ -450,7 +464,7 @@ def _page_context(
         "has_denied": denied,
         "has_submitted": any(r.auth.status == AuthStatus.SUBMITTED for r in current),
         "flash": getattr(request, "_item_flash", ""),
-        "is_active": item.status in ACTIVE_STATUSES,
+        "is_active": item is not None and item.status in ACTIVE_STATUSES,
     }
 
 
@@ -473,23 +487,34 @@ def _act(
     **bound_extra: Any,
 ) -> HttpResponse:
     """Validate `form`, run `perform` (a service call returning the message to show),
-    and answer: htmx gets the page body, a plain POST a redirect (or the page with errors)."""
+    and answer: htmx gets the page body, a plain POST a redirect (or the page with errors).
+    A form posted from the order's workspace (back=order) goes back there."""
     work_item = scoped_item(request.user, pk)
     if not _may(request.user, action):
         raise PermissionDenied
     bound = form(work_item)
+    to_order = request.POST.get("back") == "order"
     if bound.is_valid():
         try:
             message = perform(work_item, bound.cleaned_data)
         except REFUSALS as exc:
             bound.add_error(None, str(exc))
         else:
+            if to_order:
+                messages.success(request, message)
+                url = reverse("worklists:order", args=[work_item.order_id])
+                return redirect(f"{url}?item={work_item.pk}")
             if not request.htmx:
                 messages.success(request, message)
                 return redirect("worklists:item", pk=work_item.pk)
             work_item = scoped_item(request.user, pk)
             request._item_flash = message  # type: ignore[attr-defined]
             return render(request, "worklists/item.html#body", _page_context(request, work_item))
+    if to_order:
+        from worklists.views import workspace  # it imports this module
+
+        bound_info = {"action": action, "form": bound, **bound_extra}
+        return workspace.render_workspace(request, work_item.order, work_item.pk, bound_info)
     context = _page_context(request, work_item, {"action": action, "form": bound, **bound_extra})
     if request.htmx:
         return render(request, "worklists/item.html#body", context)
@@ -705,10 +730,15 @@ def document(request: HttpRequest, pk: int) -> HttpResponse:
 def document_download(request: HttpRequest, pk: int, document_pk: int) -> FileResponse:
     """Stream a document of the item's order, to people who may see documents only."""
     work_item = scoped_item(request.user, pk)
+    return send_document(request, work_item.order, document_pk)
+
+
+def send_document(request: HttpRequest, order: Order, document_pk: int) -> FileResponse:
+    """A document of `order` as a download (the caller has checked access to the order)."""
     if not request.user.has_perm("payers.view_document"):
         raise PermissionDenied
-    doc = get_object_or_404(Document, pk=document_pk, order_id=work_item.order_id)
-    record_view(request, [doc], Document, patient_ids=[work_item.order.patient_id])
+    doc = get_object_or_404(Document, pk=document_pk, order_id=order.pk)
+    record_view(request, [doc], Document, patient_ids=[order.patient_id])
     try:
         handle = default_storage.open(doc.storage_name, "rb")
     except FileNotFoundError as exc:

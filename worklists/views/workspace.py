@@ -1,0 +1,159 @@
+"""The order's workspace: one order and everything about it, beyond any one item.
+
+It shows the sections of the item page for the order (reusing its partials), every item
+of the order open or closed, the notes and notifications of all of them, and the order's
+timeline. The actions are the item page's own forms for one open item (the first in queue
+order, or the one picked with ?item=), posting to the item's action URLs with back=order,
+so the answer comes back here. With nothing open, a specialist can ask for an
+authorization, which opens an item.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from patients.audit import record_views
+from patients.models import Order
+from worklists import services
+from worklists.models import (
+    ACTIVE_STATUSES,
+    PatientNotification,
+    WorkItem,
+    WorkItemNote,
+)
+from worklists.views import item as item_views
+from worklists.views.trail import can_view_trail, timeline
+
+TIMELINE_ENTRIES = 30
+MAX_NOTES = 200
+MAX_NOTIFICATIONS = 100
+
+
+def scoped_order(user: Any, pk: int) -> Order:
+    """The order pk, with its patient, for people who work or watch items.
+
+    No permission: 403 (schedulers have their own order page). No such order: 404.
+    """
+    if not user.has_perm(item_views.VIEW_PERM):
+        raise PermissionDenied
+    return get_object_or_404(Order.objects.select_related("patient"), pk=pk)
+
+
+def may_request_auth(user: Any) -> bool:
+    """Asking for an authorization here is a specialist's move, like recording a submission."""
+    return services.can_request_authorization(user) and item_views._may(user, "submit")
+
+
+def _selected_pk(request: HttpRequest) -> int | None:
+    raw = request.GET.get("item", "")
+    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+
+
+def render_workspace(
+    request: HttpRequest,
+    order: Order,
+    selected_pk: int | None = None,
+    bound: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The page; `bound` is an item action's form that came back with errors (400)."""
+    items = list(
+        WorkItem.objects.filter(order_id=order.pk)
+        .select_related("assignee")
+        .order_by("-created_at", "-id")
+    )
+    open_items = sorted(
+        (i for i in items if i.status in ACTIVE_STATUSES),
+        key=lambda i: (i.queue != "stat", i.due_date, i.pk),
+    )
+    closed = [i for i in items if i.status not in ACTIVE_STATUSES]
+    # The item whose form came back with errors stays selected, even if it closed meanwhile.
+    choices = items if bound else open_items
+    selected = next((i for i in choices if i.pk == selected_pk), None)
+    if selected is None and open_items:
+        selected = open_items[0]
+    if selected is not None:
+        selected.order = order
+    context = item_views._page_context(request, selected, bound, order=order)
+
+    # The item page shows one item's notes and emails; here, those of every item.
+    notes = list(
+        WorkItemNote.objects.filter(work_item__order_id=order.pk)
+        .select_related("author", "work_item")
+        .order_by("-created_at", "-id")[:MAX_NOTES]
+    )
+    notifications = list(
+        PatientNotification.objects.filter(work_item__order_id=order.pk)
+        .select_related("sent_by")
+        .order_by("-sent_at", "-id")[:MAX_NOTIFICATIONS]
+    )
+    pid = [order.patient_id]
+    selected_id = selected.pk if selected else None
+    record_views(
+        request,
+        [
+            (WorkItem, [i.pk for i in closed], pid),
+            (WorkItemNote, [n.pk for n in notes if n.work_item_id != selected_id], pid),
+            (
+                PatientNotification,
+                [n.pk for n in notifications if n.work_item_id != selected_id],
+                pid,
+            ),
+        ],
+    )
+    show_trail = can_view_trail(request.user)
+    entries = timeline([order.pk]) if show_trail else []
+    context.update(
+        {
+            "item": selected,
+            "open_items": open_items,
+            "closed_items": closed,
+            "notes": notes,
+            "notifications": notifications,
+            "entries": entries[:TIMELINE_ENTRIES],
+            "more_entries": max(0, len(entries) - TIMELINE_ENTRIES),
+            "show_trail": show_trail,
+            # Every action form carries back=order, so its answer returns here.
+            "back": "order" if selected else "",
+            "may_request_auth": not open_items and may_request_auth(request.user),
+        }
+    )
+    status = 400 if bound else 200
+    return render(request, "worklists/workspace.html", context, status=status)
+
+
+@require_GET
+@login_required
+def order_workspace(request: HttpRequest, pk: int) -> HttpResponse:
+    order = scoped_order(request.user, pk)
+    return render_workspace(request, order, _selected_pk(request))
+
+
+@require_GET
+@login_required
+def order_document(request: HttpRequest, pk: int, document_pk: int) -> FileResponse:
+    """A document of the order, to people who may see documents only."""
+    order = scoped_order(request.user, pk)
+    return item_views.send_document(request, order, document_pk)
+
+
+@require_POST
+@login_required
+def request_auth(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask for an authorization of an order with nothing open: its item goes to STAT."""
+    order = scoped_order(request.user, pk)
+    if not may_request_auth(request.user):
+        raise PermissionDenied
+    work_item = services.request_authorization(order, by=request.user)
+    messages.success(
+        request, f"Asked for an authorization: item #{work_item.pk} is in the STAT queue."
+    )
+    url = reverse("worklists:order", args=[order.pk])
+    return redirect(f"{url}?item={work_item.pk}")
