@@ -217,3 +217,16 @@ def test_an_api_only_account_cannot_sign_in_to_the_pages(integration) -> None:
     assert response.status_code == 200
     assert b"REST API only" in response.content
     assert "_auth_user_id" not in Client().session
+
+
+def test_no_template_holds_inline_style_or_script() -> None:
+    """The policy allows no inline code: styles and scripts live in static files."""
+    found = []
+    for template in sorted(ROOT.glob("**/templates/**/*.html")):
+        if ".venv" in template.parts:
+            continue
+        text = template.read_text()
+        for pattern in (r"<style\b", r"<script(?![^>]*\bsrc=)[^>]*>", r"\sstyle=", r"\son[a-z]+="):
+            if re.search(pattern, text):
+                found.append(f"{template.relative_to(ROOT)}: {pattern}")
+    assert found == []
