@@ -58,7 +58,7 @@ def test_a_denial_shows_the_reason_field_only_and_errors_in_place(
     expect(form.get_by_label("Auth #", exact=True)).to_be_visible()
     expect(form.get_by_label("From", exact=True)).to_be_hidden()
     form.get_by_role("button", name="Record answer").click()
-    expect(page.locator("form.decide")).to_contain_text("Give the payer")
+    expect(page.locator("form.decide")).to_contain_text("Choose the payer's reason")
     shot(page, "item-denial-error")
     item.refresh_from_db()
     assert item.status == ItemStatus.OPEN
