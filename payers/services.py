@@ -127,22 +127,22 @@ def upsert_review_vendor(
         ), True
 
 
-def update_review_vendor(vendor: ReviewVendor, **changes: Any) -> ReviewVendor:
+def update_review_vendor(record: ReviewVendor, **changes: Any) -> ReviewVendor:
     with transaction.atomic():
-        _lock(vendor.payer)
-        category = changes.get("service_category", vendor.service_category)
-        if find_review_vendor(vendor.payer, service_category=category, exclude_id=vendor.pk):
+        _lock(record.payer)
+        category = changes.get("service_category", record.service_category)
+        if find_review_vendor(record.payer, service_category=category, exclude_id=record.pk):
             raise DuplicateKey(
                 "service_category", "The payer already has a review vendor for this service."
             )
-        return save_changes(vendor, changes)
+        return save_changes(record, changes)
 
 
-def remove_review_vendor(vendor: ReviewVendor) -> None:
+def remove_review_vendor(record: ReviewVendor) -> None:
     """The payer reviews the service line itself again."""
     with transaction.atomic():
-        _lock(vendor.payer)
-        ReviewVendor.objects.filter(pk=vendor.pk).delete()
+        _lock(record.payer)
+        ReviewVendor.objects.filter(pk=record.pk).delete()
 
 
 # Rules
