@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 from django.apps import apps
 from django.core.exceptions import ObjectDoesNotExist
+from django.core.validators import URLValidator
 from django.db import IntegrityError, models
 from django.db.models import F, Q, QuerySet
 from django.http import QueryDict
@@ -380,10 +381,22 @@ def record_schema(
 # Payers
 
 
+def portal_url_field() -> serializers.URLField:
+    """DRF drops a model URLField's own URLValidator: restate the http(s)-only rule."""
+    return serializers.URLField(
+        max_length=300,
+        required=False,
+        allow_blank=True,
+        validators=[URLValidator(schemes=["http", "https"])],
+        help_text="An http or https address.",
+    )
+
+
 class PayerSerializer(RecordSerializer):
     """A payer and its directory; the vendors that review its service lines are the
     `review-vendors/` resource (`?payer=CODE`)."""
 
+    portal_url = portal_url_field()
     fixed_fields = ("code",)
 
     class Meta:
@@ -416,6 +429,7 @@ class ReviewVendorSerializer(RecordSerializer):
     service_category): a POST for a pair that has a vendor replaces its details."""
 
     payer = KeyRelatedField(slug_field="code", queryset=Payer.objects.all())
+    portal_url = portal_url_field()
     fixed_fields = ("payer",)
 
     class Meta:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.core.validators import RegexValidator
+from django.core.validators import RegexValidator, URLValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -44,6 +44,17 @@ def phone_field(label: str) -> models.CharField:
     return models.CharField(label, max_length=32, blank=True, default="", validators=[phone_number])
 
 
+def portal_field() -> models.URLField:
+    """A web address people open from the page: http or https only."""
+    return models.URLField(
+        "portal URL",
+        max_length=300,
+        blank=True,
+        default="",
+        validators=[URLValidator(schemes=["http", "https"])],
+    )
+
+
 class Payer(models.Model):
     """A payer, with the directory a specialist reaches it by.
 
@@ -57,7 +68,7 @@ class Payer(models.Model):
     kind = models.CharField(max_length=32, choices=PayerKind.choices, default=PayerKind.COMMERCIAL)
     phone = phone_field("phone")
     fax = phone_field("fax")
-    portal_url = models.URLField("portal URL", max_length=300, blank=True, default="")
+    portal_url = portal_field()
     appeal_address = models.TextField(
         max_length=500, blank=True, default="", help_text="Where written appeals are sent."
     )
@@ -89,7 +100,7 @@ class ReviewVendor(models.Model):
     vendor = models.CharField(max_length=200, help_text="e.g. eviCore, Carelon")
     phone = phone_field("phone")
     fax = phone_field("fax")
-    portal_url = models.URLField("portal URL", max_length=300, blank=True, default="")
+    portal_url = portal_field()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

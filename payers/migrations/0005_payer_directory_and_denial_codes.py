@@ -57,7 +57,7 @@ class Migration(migrations.Migration):
                 ('vendor', models.CharField(help_text='e.g. eviCore, Carelon', max_length=200)),
                 ('phone', models.CharField(blank=True, default='', max_length=32, validators=[django.core.validators.RegexValidator('^\\+?[0-9 ().-]{7,24}( ?(x|ext\\.?) ?[0-9]{1,6})?$', 'Enter a phone number: digits, spaces, ( ) . - and an optional extension (x123).')], verbose_name='phone')),
                 ('fax', models.CharField(blank=True, default='', max_length=32, validators=[django.core.validators.RegexValidator('^\\+?[0-9 ().-]{7,24}( ?(x|ext\\.?) ?[0-9]{1,6})?$', 'Enter a phone number: digits, spaces, ( ) . - and an optional extension (x123).')], verbose_name='fax')),
-                ('portal_url', models.URLField(blank=True, default='', max_length=300, verbose_name='portal URL')),
+                ('portal_url', models.URLField(blank=True, default='', max_length=300, validators=[django.core.validators.URLValidator(schemes=['http', 'https'])], verbose_name='portal URL')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
             ],
@@ -93,7 +93,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='payer',
             name='portal_url',
-            field=models.URLField(blank=True, default='', max_length=300, verbose_name='portal URL'),
+            field=models.URLField(blank=True, default='', max_length=300, validators=[django.core.validators.URLValidator(schemes=['http', 'https'])], verbose_name='portal URL'),
         ),
         migrations.AlterField(
             model_name='authorization',

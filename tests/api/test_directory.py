@@ -99,7 +99,9 @@ def test_a_review_vendor_with_bad_fields_is_refused_naming_each(api):
     errors = refused(
         api,
         "review-vendors/",
-        vendor_payload(payer="NOPE", service_category="massage", vendor="", portal_url="x"),
+        vendor_payload(
+            payer="NOPE", service_category="massage", vendor="", portal_url="ftp://files.example/x"
+        ),
     )
     assert set(errors) == {"payer", "service_category", "vendor", "portal_url"}
 
