@@ -6,7 +6,12 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from patients.api import AppointmentViewSet, CoverageViewSet, OrderViewSet, PatientViewSet
-from payers.api import AuthorizationViewSet, PayerRuleViewSet, PayerViewSet
+from payers.api import (
+    AuthorizationViewSet,
+    PayerRuleViewSet,
+    PayerViewSet,
+    ReviewVendorViewSet,
+)
 from worklists.api import AuthCheckView, WorkItemViewSet
 
 app_name = "api"
@@ -19,6 +24,7 @@ class Router(DefaultRouter):
 
 router = Router()
 router.register("payers", PayerViewSet, basename="payer")
+router.register("review-vendors", ReviewVendorViewSet, basename="review-vendor")
 router.register("payer-rules", PayerRuleViewSet, basename="payer-rule")
 router.register("patients", PatientViewSet, basename="patient")
 router.register("coverages", CoverageViewSet, basename="coverage")

@@ -22,7 +22,15 @@ from patients.admin import (
     ViewOnlyAdmin,
 )
 from payers import services
-from payers.models import Appeal, Authorization, Document, Payer, PayerRule, PeerToPeerReview
+from payers.models import (
+    Appeal,
+    Authorization,
+    Document,
+    Payer,
+    PayerRule,
+    PeerToPeerReview,
+    ReviewVendor,
+)
 
 
 class PayerRuleInline(ReadOnlyInline):
@@ -39,13 +47,55 @@ class PayerRuleInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class ReviewVendorInline(admin.TabularInline):
+    """The directory's vendors, edited on the payer's page; saved by PayerAdmin.save_formset
+    through the services."""
+
+    model = ReviewVendor
+    fields = ("service_category", "vendor", "phone", "fax", "portal_url")
+    extra = 1
+
+
+VENDOR_FIELDS = ReviewVendorInline.fields
+
+
 @admin.register(Payer)
 class PayerAdmin(ServiceAdmin):
-    list_display = ("code", "name", "kind", "rule_count")
+    list_display = ("code", "name", "kind", "phone", "rule_count")
     list_filter = ("kind",)
     search_fields = ("code", "name")
     readonly_fields = ("created_at", "updated_at")
-    inlines = (PayerRuleInline,)
+    fieldsets = (
+        (None, {"fields": ("code", "name", "kind")}),
+        ("Directory", {"fields": ("phone", "fax", "portal_url", "hours", "appeal_address")}),
+        ("Record", {"fields": ("created_at", "updated_at")}),
+    )
+    inlines = (ReviewVendorInline, PayerRuleInline)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not ReviewVendor:
+            super().save_formset(request, form, formset, change)
+            return
+        payer = form.instance
+        # What the admin's history message reads.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for row in formset.deleted_forms:
+            if row.instance.pk is not None:
+                services.remove_review_vendor(row.instance)
+                formset.deleted_objects.append(row.instance)
+        for row in formset.forms:
+            if row in formset.deleted_forms or not row.has_changed():
+                continue
+            if row.instance.pk is None:
+                data = {name: row.cleaned_data[name] for name in VENDOR_FIELDS}
+                vendor, _ = services.upsert_review_vendor(payer, **data)
+                formset.new_objects.append(vendor)
+            else:
+                changed = [n for n in row.changed_data if n in VENDOR_FIELDS]
+                vendor = services.update_review_vendor(
+                    row.instance, **{n: row.cleaned_data[n] for n in changed}
+                )
+                formset.changed_objects.append((vendor, changed))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Payer]:
         return super().get_queryset(request).annotate(rule_count=Count("rules"))
@@ -197,7 +247,14 @@ class AuthorizationAdmin(AuditedAdmin):
         "submitted_at",
         "decided_at",
     )
-    list_filter = ("status", "determination_code", "submission_channel", "expedited", "payer__kind")
+    list_filter = (
+        "status",
+        "determination_code",
+        "denial_reason_code",
+        "submission_channel",
+        "expedited",
+        "payer__kind",
+    )
     search_fields = ("auth_number", "payer_reference", "order__external_id", "order__patient__mrn")
     list_select_related = ("order", "payer")
     autocomplete_fields = ("order", "payer")
@@ -217,6 +274,7 @@ class AuthorizationAdmin(AuditedAdmin):
                     "start_date",
                     "end_date",
                     "approved_visits",
+                    "denial_reason_code",
                     "denial_reason",
                 )
             },

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 from django.apps import apps
 from django.core.exceptions import ObjectDoesNotExist
+from django.core.validators import URLValidator
 from django.db import IntegrityError, models
 from django.db.models import F, Q, QuerySet
 from django.http import QueryDict
@@ -41,6 +42,7 @@ from payers.models import (
     AuthStatus,
     Payer,
     PayerRule,
+    ReviewVendor,
 )
 from payers.permissions import RecordPermissions
 
@@ -379,12 +381,27 @@ def record_schema(
 # Payers
 
 
+def portal_url_field() -> serializers.URLField:
+    """DRF drops a model URLField's own URLValidator: restate the http(s)-only rule."""
+    return serializers.URLField(
+        max_length=300,
+        required=False,
+        allow_blank=True,
+        validators=[URLValidator(schemes=["http", "https"])],
+        help_text="An http or https address.",
+    )
+
+
 class PayerSerializer(RecordSerializer):
+    """A payer and its directory; the vendors that review its service lines are the
+    `review-vendors/` resource (`?payer=CODE`)."""
+
+    portal_url = portal_url_field()
     fixed_fields = ("code",)
 
     class Meta:
         model = Payer
-        fields = ["code", "name", "kind"]
+        fields = ["code", "name", "kind", "phone", "fax", "portal_url", "appeal_address", "hours"]
         # The upsert replaces the uniqueness check: a known code updates that payer.
         extra_kwargs = {"code": {"validators": []}}
 
@@ -402,6 +419,64 @@ class PayerViewSet(RecordViewSet):
     queryset = Payer.objects.all()
     serializer_class = PayerSerializer
     lookup_field = "code"
+
+
+# Utilization-review vendors
+
+
+class ReviewVendorSerializer(RecordSerializer):
+    """The vendor that reviews one service line of a payer; keyed by (payer,
+    service_category): a POST for a pair that has a vendor replaces its details."""
+
+    payer = KeyRelatedField(slug_field="code", queryset=Payer.objects.all())
+    portal_url = portal_url_field()
+    fixed_fields = ("payer",)
+
+    class Meta:
+        model = ReviewVendor
+        # The key is looked up by the upsert service under a lock, not refused here.
+        validators: list = []
+        fields = ["id", "payer", "service_category", "vendor", "phone", "fax", "portal_url"]
+
+    def find_existing(self, attrs: dict[str, Any]) -> ReviewVendor | None:
+        return services.find_review_vendor(
+            attrs["payer"], service_category=attrs["service_category"]
+        )
+
+    def check(self, attrs: dict[str, Any]) -> dict[str, list[str]]:
+        if self.instance is not None and "service_category" in attrs:
+            clash = services.find_review_vendor(
+                self.instance.payer,
+                service_category=attrs["service_category"],
+                exclude_id=self.instance.pk,
+            )
+            if clash is not None:
+                return {
+                    "service_category": [
+                        f"Review vendor {clash.pk} already reviews this service for the payer."
+                    ]
+                }
+        return {}
+
+    def upsert(self, data: dict[str, Any]) -> tuple[ReviewVendor, bool]:
+        return services.upsert_review_vendor(data.pop("payer"), **data)
+
+    def change(self, record: ReviewVendor, data: dict[str, Any]) -> ReviewVendor:
+        return services.update_review_vendor(record, **data)
+
+
+_vendor_payer_filter = KeyFilter("payer", "payer", Payer, "code")
+
+
+@record_schema(ReviewVendorSerializer, [_vendor_payer_filter])
+class ReviewVendorViewSet(RecordViewSet):
+    """Who reviews each service line a payer delegates (eviCore for imaging, ...), with
+    the vendor's phone, fax and portal for that payer."""
+
+    queryset = ReviewVendor.objects.select_related("payer")
+    lookup_value_regex = "[0-9]+"
+    serializer_class = ReviewVendorSerializer
+    filters = [_vendor_payer_filter]
 
 
 # Payer rules
@@ -500,6 +575,7 @@ class AuthorizationSerializer(RecordSerializer):
             "submitted_at",
             "decided_at",
             "denial_reason",
+            "denial_reason_code",
             "requested_visits",
             "requested_start_date",
             "requested_end_date",
@@ -524,6 +600,10 @@ class AuthorizationSerializer(RecordSerializer):
             errors["submitted_at"] = ["Required when status is submitted."]
         if status in DECIDED_STATUSES and self.value(attrs, "decided_at") is None:
             errors["decided_at"] = [f"Required when status is {status}."]
+        if attrs.get("denial_reason_code") and status != AuthStatus.DENIED:
+            errors["denial_reason_code"] = [
+                f"Only a denied authorization has one (status {status})."
+            ]
         errors.update(self.span_errors(attrs, "start_date", "end_date"))
         errors.update(self.span_errors(attrs, "requested_start_date", "requested_end_date"))
         if isinstance(self.existing, Authorization):

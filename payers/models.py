@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.validators import RegexValidator, URLValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -31,10 +32,49 @@ class PayerKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
+# A phone or fax number as people write it: digits with spaces, dots, dashes, brackets,
+# a leading + and an extension ("x123", "ext. 12").
+phone_number = RegexValidator(
+    r"^\+?[0-9 ().-]{7,24}( ?(x|ext\.?) ?[0-9]{1,6})?$",
+    "Enter a phone number: digits, spaces, ( ) . - and an optional extension (x123).",
+)
+
+
+def phone_field(label: str) -> models.CharField:
+    return models.CharField(label, max_length=32, blank=True, default="", validators=[phone_number])
+
+
+def portal_field() -> models.URLField:
+    """A web address people open from the page: http or https only."""
+    return models.URLField(
+        "portal URL",
+        max_length=300,
+        blank=True,
+        default="",
+        validators=[URLValidator(schemes=["http", "https"])],
+    )
+
+
 class Payer(models.Model):
+    """A payer, with the directory a specialist reaches it by.
+
+    The directory (phone, fax, portal, appeal address, hours) is the payer's own; a
+    service line the payer delegates to a utilization-review vendor has that vendor's
+    contacts in ReviewVendor.
+    """
+
     code = models.CharField(max_length=32, unique=True)
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=32, choices=PayerKind.choices, default=PayerKind.COMMERCIAL)
+    phone = phone_field("phone")
+    fax = phone_field("fax")
+    portal_url = portal_field()
+    appeal_address = models.TextField(
+        max_length=500, blank=True, default="", help_text="Where written appeals are sent."
+    )
+    hours = models.CharField(
+        max_length=200, blank=True, default="", help_text="e.g. Mon-Fri 8 am - 6 pm ET"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -49,6 +89,39 @@ class Payer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} ({self.name})"
+
+
+class ReviewVendor(models.Model):
+    """The utilization-review vendor a payer delegates one service line to (imaging to
+    eviCore, therapy to another), with the vendor's own contacts for that payer."""
+
+    payer = models.ForeignKey(Payer, on_delete=models.CASCADE, related_name="review_vendors")
+    service_category = models.CharField(max_length=32, choices=ServiceCategory.choices)
+    vendor = models.CharField(max_length=200, help_text="e.g. eviCore, Carelon")
+    phone = phone_field("phone")
+    fax = phone_field("fax")
+    portal_url = portal_field()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["payer", "service_category"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payer", "service_category"],
+                name="payers_reviewvendor_one_per_service",
+            ),
+            models.CheckConstraint(
+                condition=Q(service_category__in=ServiceCategory.values),
+                name="payers_reviewvendor_category_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(vendor=""), name="payers_reviewvendor_vendor_not_blank"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vendor} for {self.payer.code} {self.service_category}"
 
 
 class RuleDefaults:
@@ -172,6 +245,20 @@ class Determination(models.TextChoices):
     NA = "NA", "NA no action required"
 
 
+class DenialReason(models.TextChoices):
+    """Why a payer denied a request, in the taxonomy payers' letters use."""
+
+    MEDICAL_NECESSITY = "medical_necessity", "Medical necessity not established"
+    MISSING_INFORMATION = "missing_information", "Missing information or records"
+    NOT_COVERED = "not_covered", "Not a covered benefit"
+    OUT_OF_NETWORK = "out_of_network", "Out of network"
+    EXCEEDED_FREQUENCY = "exceeded_frequency", "Exceeded frequency or visit limit"
+    PEER_TO_PEER_REQUIRED = "peer_to_peer_required", "Peer-to-peer required"
+    NOT_ELIGIBLE = "not_eligible", "Member not eligible"
+    LATE_REQUEST = "late_request", "Request too late (retro or past deadline)"
+    OTHER = "other", "Other"
+
+
 class AuthorizationQuerySet(models.QuerySet["Authorization"]):
     def approved(self) -> AuthorizationQuerySet:
         return self.filter(status__in=APPROVED_STATUSES)
@@ -211,7 +298,16 @@ class Authorization(models.Model):
     determination_code = models.CharField(
         max_length=2, choices=Determination.choices, blank=True, default=""
     )
-    denial_reason = models.CharField(max_length=500, blank=True, default="")
+    denial_reason = models.CharField(
+        max_length=500, blank=True, default="", help_text="The payer's words, free text."
+    )
+    denial_reason_code = models.CharField(
+        max_length=32,
+        choices=DenialReason.choices,
+        blank=True,
+        default="",
+        help_text="Why the payer denied it, as a code; blank when not coded.",
+    )
     submitted_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
@@ -267,6 +363,10 @@ class Authorization(models.Model):
                 condition=Q(submission_channel="")
                 | Q(submission_channel__in=SubmissionChannel.values),
                 name="payers_authorization_channel_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(denial_reason_code="") | Q(denial_reason_code__in=DenialReason.values),
+                name="payers_authorization_denial_code_valid",
             ),
         ]
         indexes = [

@@ -24,12 +24,14 @@ from payers.models import (
     Appeal,
     Authorization,
     AuthStatus,
+    DenialReason,
     Determination,
     Document,
     DocumentType,
     Payer,
     PayerRule,
     PeerToPeerReview,
+    ReviewVendor,
 )
 from payers.signals import announce_orders_changed
 
@@ -97,6 +99,50 @@ def upsert_payer(*, code: str, **fields: Any) -> tuple[Payer, bool]:
 
 def update_payer(payer: Payer, **changes: Any) -> Payer:
     return save_changes(payer, changes)
+
+
+# The payer directory: who reviews each service line.
+
+
+def find_review_vendor(
+    payer: Payer, *, service_category: str, exclude_id: int | None = None
+) -> ReviewVendor | None:
+    found = ReviewVendor.objects.filter(payer=payer, service_category=service_category)
+    if exclude_id is not None:
+        found = found.exclude(pk=exclude_id)
+    return found.first()
+
+
+def upsert_review_vendor(
+    payer: Payer, *, service_category: str, **fields: Any
+) -> tuple[ReviewVendor, bool]:
+    """Name the vendor that reviews one of the payer's service lines, or replace it."""
+    with transaction.atomic():
+        _lock(payer)
+        vendor = find_review_vendor(payer, service_category=service_category)
+        if vendor is not None:
+            return save_changes(vendor, fields), False
+        return ReviewVendor.objects.create(
+            payer=payer, service_category=service_category, **fields
+        ), True
+
+
+def update_review_vendor(record: ReviewVendor, **changes: Any) -> ReviewVendor:
+    with transaction.atomic():
+        _lock(record.payer)
+        category = changes.get("service_category", record.service_category)
+        if find_review_vendor(record.payer, service_category=category, exclude_id=record.pk):
+            raise DuplicateKey(
+                "service_category", "The payer already has a review vendor for this service."
+            )
+        return save_changes(record, changes)
+
+
+def remove_review_vendor(record: ReviewVendor) -> None:
+    """The payer reviews the service line itself again."""
+    with transaction.atomic():
+        _lock(record.payer)
+        ReviewVendor.objects.filter(pk=record.pk).delete()
 
 
 # Rules
@@ -287,12 +333,14 @@ def record_decision(
     start_date: dt.date | None = None,
     end_date: dt.date | None = None,
     approved_visits: int | None = None,
+    denial_reason_code: str = "",
     denial_reason: str = "",
 ) -> Authorization:
     """The payer's answer: approved (A1), partial or modified (A2/A6), denied (A3), or
     pended (A4: the request stays submitted, only the code is noted).
 
     The determination code defaults to the outcome's first code and must agree with it.
+    A denial needs its reason code (DenialReason); the payer's words are optional.
     """
     if outcome not in OUTCOME_CODES:
         raise ActionRefused(f"Unknown outcome {outcome!r}.")
@@ -320,8 +368,10 @@ def record_decision(
                 "to record; submit a request first."
             )
         check_transition(current.status, wanted)
-        if outcome == "denied" and not denial_reason.strip():
-            raise ActionRefused("A denial needs the payer's reason.")
+        if outcome == "denied" and not denial_reason_code:
+            raise ActionRefused("A denial needs the payer's reason (choose a denial reason).")
+        if denial_reason_code and denial_reason_code not in DenialReason.values:
+            raise ActionRefused(f"Unknown denial reason {denial_reason_code!r}.")
         if outcome != "denied" and (start_date is None or end_date is None):
             raise ActionRefused("An approval needs its start and end dates.")
         if start_date and end_date and end_date < start_date:
@@ -333,6 +383,7 @@ def record_decision(
             "determination_code": code,
             "decided_at": timezone.now(),
             "denial_reason": denial_reason.strip() if outcome == "denied" else "",
+            "denial_reason_code": denial_reason_code if outcome == "denied" else "",
         }
         if auth_number:
             changes["auth_number"] = auth_number

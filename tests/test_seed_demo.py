@@ -21,6 +21,7 @@ from payers.models import (
     Payer,
     PayerKind,
     PayerRule,
+    ReviewVendor,
     ServiceCategory,
     SubmissionChannel,
 )
@@ -151,6 +152,8 @@ def test_seed_demo_writes_authorizations_in_every_state_with_their_details(db):
     denied = auths.filter(status="denied")
     assert not denied.filter(decided_at__isnull=True).exists()
     assert not denied.filter(denial_reason="").exists()
+    assert not denied.filter(denial_reason_code="").exists()
+    assert not auths.exclude(status="denied").exclude(denial_reason_code="").exists()
     approved = auths.filter(status__in=["approved", "partial"])
     assert not approved.filter(start_date__isnull=True).exists()
     assert approved.filter(approved_visits__isnull=True).exists()  # unlimited
@@ -158,6 +161,24 @@ def test_seed_demo_writes_authorizations_in_every_state_with_their_details(db):
     # No decision or submission after the day the demo is built around.
     latest = max(a.decided_at or a.submitted_at for a in auths.exclude(submitted_at=None))
     assert local_date(latest) <= AS_OF
+
+
+def test_seed_demo_gives_payers_a_directory_and_review_vendors(db):
+    seed_demo()
+
+    for payer in Payer.objects.all():
+        assert payer.phone and payer.fax and payer.hours
+        assert payer.portal_url.startswith("https://") and payer.portal_url.endswith("/prior-auth")
+        assert "Appeals" in payer.appeal_address
+    vendors = ReviewVendor.objects.select_related("payer")
+    imaging = {v.vendor for v in vendors.filter(service_category=ServiceCategory.IMAGING)}
+    assert {"eviCore healthcare", "Carelon Medical Benefits Management"} <= imaging
+    assert vendors.filter(service_category=ServiceCategory.PHYSICAL_THERAPY).exists()
+    # Some payers review therapy themselves: the page then shows the payer's own contacts.
+    delegating = set(
+        vendors.filter(service_category="physical_therapy").values_list("payer", flat=True)
+    )
+    assert Payer.objects.exclude(pk__in=delegating).exists()
 
 
 def test_seed_demo_creates_a_user_per_role_with_the_demo_password(db, monkeypatch):

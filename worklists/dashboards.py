@@ -50,7 +50,7 @@ from django.db.models.functions import Extract, TruncDate, TruncWeek
 from django.utils import timezone
 
 from patients.models import Appointment, Coverage
-from payers.models import AuthStatus, Payer, RuleDefaults, ServiceCategory
+from payers.models import AuthStatus, DenialReason, Payer, RuleDefaults, ServiceCategory
 from worklists import scan
 from worklists.models import (
     AtRiskVisit,
@@ -349,18 +349,26 @@ def _payer_names() -> dict[int, str]:
     return dict(Payer.objects.values_list("pk", "name"))
 
 
+# Denials recorded before reasons were coded, or by an integration that sent only text.
+NOT_CODED = "Not coded (free text only)"
+
+
 def denial_reasons(f: Filters, by: str | None = None) -> list[dict[str, Any]]:
-    """Requests denied now, counted by their denial reason (blank: "no reason given"),
-    most frequent first; `by` = "payer" or "category" splits them further."""
+    """Requests denied now, counted by their denial reason code (DenialReason, shown by
+    its label; denials without a code make one "not coded" row), most frequent first;
+    `by` = "payer" or "category" splits them further."""
     qs = requests(f).filter(status=AuthStatus.DENIED)
-    fields = ["denial_reason"] + {"payer": ["payer_id"], "category": ["service_category"]}.get(
-        by or "", []
-    )
+    fields = ["denial_reason_code"] + {
+        "payer": ["payer_id"],
+        "category": ["service_category"],
+    }.get(by or "", [])
     rows = list(qs.values(*fields).annotate(n=Count("pk")).order_by("-n", *fields)[:TOP_REASONS])
     names = dict(Payer.objects.values_list("pk", "name")) if by == "payer" else {}
     labels = dict(ServiceCategory.choices)
+    reasons = dict(DenialReason.choices)
     for row in rows:
-        row["reason"] = row.pop("denial_reason") or "(no reason given)"
+        row["code"] = row.pop("denial_reason_code")
+        row["reason"] = reasons.get(row["code"], NOT_CODED)
         if by == "payer":
             row["payer"] = names.get(row.pop("payer_id"), "(no payer)")
         if by == "category":
@@ -878,7 +886,7 @@ _UPSERT = """
 INSERT INTO worklists_requestfact (
     authorization_id, payer_id, service_category, department, expedited, status,
     submitted_at, submitted_on, decided_at, hours, clock_hours, approved_after_appeal,
-    denial_reason, refreshed_at
+    denial_reason, denial_reason_code, refreshed_at
 )
 SELECT a.id, a.payer_id, o.service_category,
     COALESCE((
@@ -895,7 +903,7 @@ SELECT a.id, a.payer_id, o.service_category,
         SELECT 1 FROM payers_appeal ap
         WHERE ap.authorization_id = a.id AND ap.outcome IN ('overturned', 'partial')
     ),
-    a.denial_reason, %(now)s
+    a.denial_reason, a.denial_reason_code, %(now)s
 FROM payers_authorization a
 JOIN patients_order o ON o.id = a.order_id
 CROSS JOIN LATERAL (SELECT a.expedited OR o.priority IN ('urgent', 'stat') AS expedited) x
@@ -907,7 +915,8 @@ ON CONFLICT (authorization_id) DO UPDATE SET
     submitted_on = EXCLUDED.submitted_on, decided_at = EXCLUDED.decided_at,
     hours = EXCLUDED.hours, clock_hours = EXCLUDED.clock_hours,
     approved_after_appeal = EXCLUDED.approved_after_appeal,
-    denial_reason = EXCLUDED.denial_reason, refreshed_at = EXCLUDED.refreshed_at
+    denial_reason = EXCLUDED.denial_reason, denial_reason_code = EXCLUDED.denial_reason_code,
+    refreshed_at = EXCLUDED.refreshed_at
 """
 
 _CHANGED_SINCE = """

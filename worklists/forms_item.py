@@ -11,6 +11,7 @@ from payers.models import (
     AppealLevel,
     Authorization,
     AuthStatus,
+    DenialReason,
     Determination,
     DocumentKind,
     ReviewOutcome,
@@ -110,7 +111,12 @@ class DecisionForm(forms.Form):
     approved_visits = forms.IntegerField(
         min_value=0, required=False, label="Visits", help_text="Empty: not limited by count."
     )
-    denial_reason = forms.CharField(max_length=500, required=False, label="Denial reason")
+    denial_reason_code = forms.ChoiceField(
+        choices=[("", "choose…"), *DenialReason.choices], required=False, label="Denial reason"
+    )
+    denial_reason = forms.CharField(
+        max_length=500, required=False, label="Payer's words", help_text="Optional."
+    )
     channel = forms.ChoiceField(
         choices=SubmissionChannel.choices,
         initial=SubmissionChannel.PHONE,
@@ -135,8 +141,8 @@ class DecisionForm(forms.Form):
                 "determination_code",
                 f"{code} does not fit {outcome}: use {' or '.join(OUTCOME_CODES[outcome])}.",
             )
-        if outcome == "denied" and not data.get("denial_reason", "").strip():
-            self.add_error("denial_reason", "Give the payer's reason for the denial.")
+        if outcome == "denied" and not data.get("denial_reason_code"):
+            self.add_error("denial_reason_code", "Choose the payer's reason for the denial.")
         if outcome in ("approved", "partial"):
             for name in ("start_date", "end_date"):
                 if not data.get(name):

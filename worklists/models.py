@@ -440,6 +440,9 @@ class RequestFact(models.Model):
     clock_hours = models.PositiveIntegerField(help_text="The CMS-0057-F clock: 72 or 168.")
     approved_after_appeal = models.BooleanField(default=False)
     denial_reason = models.CharField(max_length=500, blank=True, default="")
+    denial_reason_code = models.CharField(
+        max_length=32, blank=True, default="", help_text="payers.DenialReason; blank: not coded."
+    )
     refreshed_at = models.DateTimeField()
 
     class Meta:

@@ -17,7 +17,7 @@ ADMIN = "admin"
 INTEGRATION = "integration"
 
 RECORD_MODELS = {
-    "payers": ["payer", "payerrule", "authorization"],
+    "payers": ["payer", "payerrule", "reviewvendor", "authorization"],
     "patients": ["patient", "coverage", "order", "appointment"],
 }
 

@@ -821,6 +821,7 @@ def decide_for_item(
                 "status": auth.status,
                 "determination": auth.determination_code,
                 "approved_visits": auth.approved_visits,
+                "denial_reason": auth.denial_reason_code,
             },
         )
     return auth

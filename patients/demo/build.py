@@ -58,6 +58,7 @@ from payers.models import (
     Payer,
     PayerKind,
     PayerRule,
+    ReviewVendor,
     SubmissionChannel,
 )
 
@@ -96,7 +97,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "id", "order_id", "payer_id", "status", "auth_number", "payer_reference",
         "submission_channel", "expedited", "requested_visits", "requested_start_date",
         "requested_end_date", "start_date", "end_date", "approved_visits",
-        "determination_code", "denial_reason", "submitted_at", "decided_at", "created_by_id",
+        "determination_code", "denial_reason", "denial_reason_code", "submitted_at", "decided_at", "created_by_id",
         "created_at", "updated_at",
     ),
 }  # fmt: skip
@@ -628,7 +629,7 @@ class _Builder:
         decided: dt.datetime | None = None,
         approved_visits: int | None = AS_ASKED,
         determination: str | None = None,
-        reason: str = "",
+        reason: tuple[str, str] = ("", ""),
     ) -> None:
         rng = self.rng
         approved = status in (AuthStatus.APPROVED, AuthStatus.PARTIAL)
@@ -657,7 +658,7 @@ class _Builder:
             auth.start, auth.end,
             auth.start if approved else None, auth.end if approved else None,
             approved_visits if approved else None,
-            determination, reason, submitted, decided, creator, self.now, self.now,
+            determination, reason[1], reason[0], submitted, decided, creator, self.now, self.now,
         ))  # fmt: skip
 
 
@@ -729,7 +730,17 @@ def seed(
         summary.users = [(username, role) for username, role in DEMO_USERS]
         payers = build_payers(rng, payer_count(patients), as_of)
         for payer in payers:
-            payer.id = Payer.objects.create(code=payer.code, name=payer.name, kind=payer.kind).pk
+            payer.id = Payer.objects.create(
+                code=payer.code, name=payer.name, kind=payer.kind, **payer.directory
+            ).pk
+        ReviewVendor.objects.bulk_create(
+            ReviewVendor(
+                payer_id=payer.id, service_category=v.service_category, vendor=v.vendor,
+                phone=v.phone, fax=v.fax, portal_url=v.portal_url,
+            )
+            for payer in payers
+            for v in payer.vendors
+        )  # fmt: skip
         rules = [
             PayerRule(
                 payer_id=payer.id, plan=spec.plan, service_category=spec.service_category,

@@ -18,7 +18,13 @@ import simple_icd_10_cm as icd
 
 from patients.models import Priority
 from patients.validators import is_icd10cm_code
-from payers.models import PayerKind, RuleDefaults, ServiceCategory, SubmissionChannel
+from payers.models import (
+    DenialReason,
+    PayerKind,
+    RuleDefaults,
+    ServiceCategory,
+    SubmissionChannel,
+)
 
 D = dt.timedelta
 Cat = ServiceCategory
@@ -147,6 +153,64 @@ class PayerSpec:
     share: int
     rules: list[RuleSpec] = field(default_factory=list)
     id: int = 0
+    # The payer directory (payers.Payer's phone ... hours) and its review vendors.
+    directory: dict[str, str] = field(default_factory=dict)
+    vendors: list[VendorSpec] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class VendorSpec:
+    service_category: str
+    vendor: str
+    phone: str
+    fax: str
+    portal_url: str
+
+
+# Utilization-review vendors payers delegate service lines to; the contacts are made up
+# (555-01xx numbers, .example portals).
+REVIEW_VENDORS = (
+    ("eviCore healthcare", "evicore"),
+    ("Carelon Medical Benefits Management", "carelon"),
+    ("Evolent Specialty Services", "evolent"),
+)
+HOURS = ("Mon-Fri 8 am - 6 pm ET", "Mon-Fri 7 am - 7 pm CT", "Mon-Fri 8 am - 5 pm ET")
+
+
+def _phone(n: int) -> str:
+    return f"(800) 555-{100 + n % 100:04d}"
+
+
+def directory_for(i: int, payer: PayerSpec) -> None:
+    """The i-th payer's directory and vendors, from its position alone (no random draws,
+    so the rest of the practice stays the same for a seed)."""
+    slug = payer.code.lower().replace("_", "-")
+    payer.directory = {
+        "phone": _phone(2 * i),
+        "fax": _phone(2 * i + 1),
+        "portal_url": f"https://providers.{slug}.example/prior-auth",
+        "appeal_address": f"{payer.name}\nAttn: Appeals Unit\nPO Box {4100 + i}\nSpringfield, IL 62704",
+        "hours": HOURS[i % len(HOURS)],
+    }
+    if payer.kind not in (PayerKind.COMMERCIAL, PayerKind.MEDICARE_ADVANTAGE, PayerKind.MEDICAID):
+        return
+    # Imaging goes to one vendor; every other payer also delegates therapy.
+    imaging, host = REVIEW_VENDORS[i % 2]
+    payer.vendors.append(
+        VendorSpec(
+            ServiceCategory.IMAGING,
+            imaging,
+            _phone(60 + i),
+            _phone(80 + i),
+            f"https://{host}.example/{slug}",
+        )
+    )
+    if i % 2 == 0:
+        therapy, host = REVIEW_VENDORS[2]
+        for category in (ServiceCategory.PHYSICAL_THERAPY, ServiceCategory.OCCUPATIONAL_THERAPY):
+            payer.vendors.append(
+                VendorSpec(category, therapy, _phone(40 + i), "", f"https://{host}.example/{slug}")
+            )
 
 
 BASE_PAYERS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
@@ -208,6 +272,8 @@ def build_payers(rng: random.Random, count: int, as_of: dt.date) -> list[PayerSp
         payers.append(PayerSpec(code, f"{base} {suffix}", kind, plans, share=4))
     for payer in payers:
         payer.rules = _rules_for(payer, rng, as_of)
+    for i, payer in enumerate(payers):
+        directory_for(i, payer)
     return payers
 
 
@@ -424,14 +490,15 @@ SURNAME_TAILS = (
 )  # fmt: skip
 AREA_CODES = ("201", "212", "315", "412", "516", "607", "718", "845", "914", "973")
 
+# A denial's coded reason and the payer's words.
 DENIAL_REASONS = (
-    "Medical necessity not established by the submitted documentation",
-    "Conservative treatment for six weeks not documented",
-    "Requested visits exceed the plan's limit for the period",
-    "Service not covered under the member's plan",
-    "Out-of-network provider; in-network alternative available",
-    "Clinical notes missing from the request",
-)
+    (DenialReason.MEDICAL_NECESSITY, "Medical necessity not established by the submitted documentation"),
+    (DenialReason.MEDICAL_NECESSITY, "Conservative treatment for six weeks not documented"),
+    (DenialReason.EXCEEDED_FREQUENCY, "Requested visits exceed the plan's limit for the period"),
+    (DenialReason.NOT_COVERED, "Service not covered under the member's plan"),
+    (DenialReason.OUT_OF_NETWORK, "Out-of-network provider; in-network alternative available"),
+    (DenialReason.MISSING_INFORMATION, "Clinical notes missing from the request"),
+)  # fmt: skip
 
 # A user per role; admin-demo is also staff and superuser.
 DEMO_USERS: tuple[tuple[str, str], ...] = (

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
 RECORD_COLLECTIONS = [
     "payers",
     "payer-rules",
+    "review-vendors",
     "patients",
     "coverages",
     "orders",

@@ -31,6 +31,11 @@ def test_a_payer_is_created_then_updated_by_its_code(api):
         "code": "ACME",
         "name": "Acme Health",
         "kind": "commercial",
+        "phone": "",
+        "fax": "",
+        "portal_url": "",
+        "appeal_address": "",
+        "hours": "",
     }
     again = post(api, "payers", payer_payload(name="Acme Health Plans", kind="medicaid"), 200)
     assert again["name"] == "Acme Health Plans"

@@ -13,6 +13,7 @@ pytestmark = pytest.mark.django_db
 RECORDS = {
     "payers": "code",
     "payer-rules": "id",
+    "review-vendors": "id",
     "patients": "mrn",
     "coverages": "id",
     "orders": "external_id",

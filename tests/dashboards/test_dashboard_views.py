@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
+from payers.models import Payer
 from tests.dashboards.conftest import HOSTILE
 from tests.views.conftest import HTMX
 from worklists import roles
@@ -92,15 +93,17 @@ def test_a_range_that_ends_before_it_starts_is_refused_politely(manager_web: Cli
     assert "The range ends before it starts." in response.content.decode()
 
 
-def test_csv_export_escapes_a_hostile_denial_reason(
+def test_csv_export_escapes_a_hostile_payer_name(
     practice: dict[str, Any], manager_web: Client
 ) -> None:
-    response = manager_web.get(URL, {**IN_RANGE, "export": "denials"})
+    # Denial reasons are codes now; a payer's name is text someone typed.
+    Payer.objects.filter(pk=practice["alpha"].pk).update(name=HOSTILE)
+    response = manager_web.get(URL, {**IN_RANGE, "export": "denials_by_payer"})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment;" in response["Content-Disposition"]
     text = response.content.decode()
-    assert text.splitlines()[0] == "Denial reason,Denied"
+    assert text.splitlines()[0] == "Payer,Denial reason,Denied"
     assert "'" + HOSTILE.replace('"', '""') in text
     assert "\n=" not in text and '\n"=' not in text
 
@@ -116,9 +119,10 @@ def test_every_table_exports_and_an_unknown_one_is_404(
     assert manager_web.get(URL, {"export": "nope"}).status_code == 404
 
 
-def test_the_hostile_reason_is_escaped_in_the_page(
+def test_a_hostile_payer_name_is_escaped_in_the_page(
     practice: dict[str, Any], manager_web: Client
 ) -> None:
+    Payer.objects.filter(pk=practice["alpha"].pk).update(name=HOSTILE)
     body = manager_web.get(URL, IN_RANGE).content.decode()
     assert HOSTILE not in body  # quotes are escaped in HTML and SVG
     assert "=HYPERLINK(&quot;" in body

@@ -24,7 +24,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
 from patients.models import Coverage, Order, Patient
-from payers.models import Authorization
+from payers.models import Authorization, ReviewVendor
 from tests import factories as f
 from worklists.models import ItemKind, Queue, WorkItem
 
@@ -140,6 +140,8 @@ EXPECTED: dict[str, Row] = {
     "api:payer-detail": Row("GET", ("payer_code",), api(ALL_RECORD_READERS)),
     "api:payer-rule-list": Row("GET", (), api(ALL_RECORD_READERS)),
     "api:payer-rule-detail": Row("GET", ("rule",), api(ALL_RECORD_READERS)),
+    "api:review-vendor-list": Row("GET", (), api(ALL_RECORD_READERS)),
+    "api:review-vendor-detail": Row("GET", ("vendor",), api(ALL_RECORD_READERS)),
     "api:patient-list": Row("GET", (), api(SCHEDULING)),
     "api:patient-detail": Row("GET", ("mrn",), api(SCHEDULING)),
     "api:coverage-list": Row("GET", (), api(ALL_RECORD_READERS)),
@@ -184,6 +186,7 @@ def world(make_user: Any) -> dict[str, Any]:
     order = f.order(patient, diagnosis_codes=["M54.50"])
     appointment = f.visit(order, f.d("2026-12-20"))
     auth = f.auth(order, auth_number="W-1", start_date="2026-11-01", end_date="2026-12-31")
+    vendor = ReviewVendor.objects.create(payer=payer, service_category="imaging", vendor="V")
     item = WorkItem.objects.create(
         order=order,
         kind=ItemKind.MISSING_AUTH,
@@ -198,6 +201,7 @@ def world(make_user: Any) -> dict[str, Any]:
         "coverage": Coverage.objects.get(patient=patient).pk,
         "auth": auth.pk,
         "rule": payer.rules.get().pk,
+        "vendor": vendor.pk,
         "payer_code": payer.code,
         "mrn": patient.mrn,
         "order_key": order.external_id,
@@ -214,6 +218,7 @@ MISSING = {
     "coverage": 987654,
     "auth": 987654,
     "rule": 987654,
+    "vendor": 987654,
     "payer_code": "NOPE",
     "mrn": "NOPE",
     "order_key": "NOPE",

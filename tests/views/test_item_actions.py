@@ -118,10 +118,12 @@ def test_pended_keeps_the_request_submitted(specialist):
 def test_a_denial_needs_a_reason_and_nothing_is_saved_without_it(specialist_web):
     item = missing_auth_item()
     response = specialist_web.post(
-        act(item, "decide"), {"decide-outcome": "denied", "decide-channel": "phone"}, **HTMX
+        act(item, "decide"),
+        {"decide-outcome": "denied", "decide-channel": "phone", "decide-denial_reason": "words"},
+        **HTMX,
     )
     assert response.status_code == 200
-    assert "Give the payer" in response.text
+    assert "Choose the payer&#x27;s reason for the denial." in response.text
     assert not Authorization.objects.filter(order_id=item.order_id).exists()
     assert not events(item, "decided").exists()
 
@@ -158,7 +160,12 @@ def test_a_denied_item_gets_a_peer_review_and_an_appeal(specialist_web):
     order = order_of(item)
     auth = f.auth(order, status="submitted")
     services.decide_for_item(
-        item, auth, by=None, outcome="denied", denial_reason="Not medically necessary"
+        item,
+        auth,
+        by=None,
+        outcome="denied",
+        denial_reason_code="medical_necessity",
+        denial_reason="Not medically necessary",
     )
     denied_item = WorkItem.objects.open().get(order=order, kind=ItemKind.DENIED)
     response = specialist_web.post(

@@ -21,7 +21,9 @@ def denied_item_with_reviews() -> tuple[WorkItem, PeerToPeerReview, Appeal]:
     item = missing_auth_item()
     order = order_of(item)
     auth = f.auth(order, status="submitted")
-    services.decide_for_item(item, auth, by=None, outcome="denied", denial_reason="Not necessary")
+    services.decide_for_item(
+        item, auth, by=None, outcome="denied", denial_reason_code="medical_necessity"
+    )
     denied = WorkItem.objects.open().get(order=order, kind=ItemKind.DENIED)
     p2p = record_peer_review(auth, by=None, request_by=soon(3), reviewing_physician="Dr. Payer")
     appeal = record_appeal(auth, by=None, level="1", deadline=soon(60), channel="fax")

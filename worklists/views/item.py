@@ -41,8 +41,10 @@ from payers.models import (
     Authorization,
     AuthStatus,
     Document,
+    Payer,
     PayerRule,
     PeerToPeerReview,
+    ReviewVendor,
 )
 from payers.services import ActionRefused, DuplicateKey, TransitionNotAllowed
 from worklists import notices, scan, services
@@ -222,6 +224,36 @@ def _visit_rows(
     return rows
 
 
+@dataclass(slots=True)
+class Directory:
+    """Whom the specialist reaches about the order: the payer and, when the payer
+    delegates the order's service line, the utilization-review vendor (asked first)."""
+
+    payer: Payer
+    vendor: ReviewVendor | None
+
+    @property
+    def reach(self) -> Payer | ReviewVendor:
+        """Where requests for this order go: the vendor when there is one, else the payer."""
+        return self.vendor or self.payer
+
+
+def _directory(
+    order: Order, coverages: list[Coverage], primary_id: int | None, auths: list[Authorization]
+) -> Directory | None:
+    """The payer of the primary coverage in force today (the one a submission goes to),
+    else the payer of the order's newest authorization; None when neither names one."""
+    payer = next((c.payer for c in coverages if c.pk == primary_id), None)
+    if payer is None:
+        payer = next((a.payer for a in auths if a.payer is not None), None)
+    if payer is None:
+        return None
+    vendor = ReviewVendor.objects.filter(
+        payer_id=payer.pk, service_category=order.service_category
+    ).first()
+    return Directory(payer, vendor)
+
+
 def _diagnoses(codes: list[str]) -> list[tuple[str, str]]:
     out = []
     for code in codes:
@@ -329,6 +361,7 @@ def _page_context(
     primary = scan.primary_coverage(facts, today)
 
     current, old = _auth_rows(auths, walk, today)
+    directory = _directory(order, coverages, primary.id if primary else None, auths)
     visits = _visit_rows(appointments, decisions, today)
     counts = {
         "used": sum(1 for v in visits if v.state == "used"),
@@ -462,6 +495,7 @@ def _page_context(
         "notice": notice,
         "notice_queued": any(n.status == NotificationStatus.QUEUED for n in notifications),
         "has_denied": denied,
+        "directory": directory,
         "has_submitted": any(r.auth.status == AuthStatus.SUBMITTED for r in current),
         "flash": getattr(request, "_item_flash", ""),
         "is_active": item is not None and item.status in ACTIVE_STATUSES,
