@@ -79,7 +79,14 @@ def test_a_parked_appeal_shows_its_deadline_and_when_it_comes_back(
 ) -> None:
     item = missing_auth_item()
     auth = f.auth(order_of(item), status="submitted")
-    services.decide_for_item(item, auth, by=specialist, outcome="denied", denial_reason="No")
+    services.decide_for_item(
+        item,
+        auth,
+        by=specialist,
+        outcome="denied",
+        denial_reason_code="medical_necessity",
+        denial_reason="No",
+    )
     denied = WorkItem.objects.open().get(order_id=item.order_id, kind=ItemKind.DENIED)
     services.record_item_appeal(
         denied, auth, by=specialist, level="1", deadline=soon(20), channel="fax"
@@ -147,7 +154,14 @@ def test_the_page_costs_the_same_queries_for_2_or_8_of_each(
 ) -> None:  # noqa: ANN001
     item = missing_auth_item()
     auth = f.auth(order_of(item), status="submitted")
-    services.decide_for_item(item, auth, by=specialist, outcome="denied", denial_reason="No")
+    services.decide_for_item(
+        item,
+        auth,
+        by=specialist,
+        outcome="denied",
+        denial_reason_code="medical_necessity",
+        denial_reason="No",
+    )
     denied = WorkItem.objects.open().get(order_id=item.order_id, kind=ItemKind.DENIED)
     services.record_item_peer_review(denied, auth, by=specialist, request_by=soon(9))
     _build(2, specialist)

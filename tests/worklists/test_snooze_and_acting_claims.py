@@ -104,7 +104,14 @@ def test_the_counts_stay_exact_through_snoozing_and_waking(specialist: User) -> 
 def denied_item(specialist: User) -> tuple[WorkItem, object]:
     item = missing_auth_item()
     auth = f.auth(order_of(item), status="submitted")
-    services.decide_for_item(item, auth, by=specialist, outcome="denied", denial_reason="Nope")
+    services.decide_for_item(
+        item,
+        auth,
+        by=specialist,
+        outcome="denied",
+        denial_reason_code="medical_necessity",
+        denial_reason="Nope",
+    )
     return WorkItem.objects.open().get(order_id=item.order_id, kind=ItemKind.DENIED), auth
 
 
