@@ -66,6 +66,7 @@ from worklists.models import (
     WorkItem,
     WorkItemNote,
 )
+from worklists.views.queue import back_to_queue
 
 VIEW_PERM = "worklists.view_workitem"
 # Who may do what on the page. Managers read it all and change nothing here.
@@ -444,6 +445,9 @@ def _page_context(
         "has_submitted": any(r.auth.status == AuthStatus.SUBMITTED for r in current),
         "flash": getattr(request, "_item_flash", ""),
         "is_active": item.status in ACTIVE_STATUSES,
+        "back_url": back_to_queue(request),
+        "due_standing": item.due_standing(today),
+        "found_on": scan.local_date(item.created_at),
     }
 
 

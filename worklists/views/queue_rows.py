@@ -19,7 +19,16 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from payers.models import ServiceCategory
-from worklists.models import ItemKind, ItemStatus, Queue, queue_key_of
+from worklists.models import (
+    AT_ONCE_LATE,
+    DUE_AT_ONCE,
+    LATE,
+    ItemKind,
+    ItemStatus,
+    Queue,
+    due_standing,
+    queue_key_of,
+)
 from worklists.paging import QueueKey
 
 # The rows of one page: its ids (the ORM's query, `page`, nearest first) and their rows in
@@ -100,7 +109,14 @@ _ROW = """<tr class="{classes}" data-item="{pk}" tabindex="0">
 </tr>
 """
 
-_LATE = ' <span class="badge overdue" title="Overdue: the due date has passed">late</span>'
+_LATE = (
+    ' <span class="badge overdue" title="Late: the day it had to be worked has passed">late</span>'
+)
+# Found after its due date (worklists.models.due_standing): the original due date on hover.
+_AT_ONCE = (
+    '<span class="at-once" title="Due {due}, before it was found on {found}">due at once</span>'
+    ' <small class="since">since {found}</small>'
+)
 _WAITING = ' <span class="badge waiting">waiting on payer</span>'
 _YOU = "<b>you</b>"
 _UNCLAIMED = '<span class="muted">unclaimed</span>'
@@ -134,12 +150,15 @@ class RowMarkup:
         csrf_token: str,
         query: str,
         query_param: str,
+        back: str = "",
     ) -> None:
         self.today, self.me = today, me
         self.can_work, self.can_assign = can_work, can_assign
         # The same on every row: escaped once for the page.
         self.csrf_token, self.query = escape(csrf_token), escape(query)
         self.query_param = escape(query_param)
+        # The item links carry the queue's filters, for the item page's "← Queues".
+        self.back = f"?{escape(back)}" if back else ""
         self.item_url, self.claim_url, self.release_url, self.assign_url = (
             url_maker(f"worklists:{name}") for name in ("item", "claim", "release", "assign-menu")
         )
@@ -154,12 +173,19 @@ class RowMarkup:
     def row(self, record: Sequence[Any], *, group_start: bool) -> QueueRow:
         (pk, queue, kind, status, due, first, visits, assignee_id, username, patient_id, mrn,
          last, first_name, external_id, code, category, payer, dept, age) = record  # fmt: skip
-        overdue = due < self.today
+        found = self.today - dt.timedelta(days=age)
+        standing = due_standing(due, found, self.today)
+        overdue = standing in (LATE, AT_ONCE_LATE)
         mine = assignee_id is not None and assignee_id == self.me
         claimed = assignee_id is not None
         classes = "row " + escape(queue)
         if overdue:
             classes += " overdue"
+        if standing in (DUE_AT_ONCE, AT_ONCE_LATE):
+            classes += " at-once"
+            due_text = _AT_ONCE.format(due=day_text(due), found=day_text(found))
+        else:
+            due_text = day_text(due)
         if mine:
             classes += " mine"
         actions = ""
@@ -187,14 +213,14 @@ class RowMarkup:
             classes=classes,
             pk=pk,
             queue=queue_label,
-            due=day_text(due),
+            due=due_text,
             late=_LATE if overdue else "",
             kind_label=kind_label,
             kind=escape(kind),
             waiting=_WAITING if status == ItemStatus.WAITING_ON_PAYER else "",
             mrn=escape(mrn),
             patient=patient,
-            url=self.item_url(pk),
+            url=self.item_url(pk) + self.back,
             category=CATEGORY_LABELS.get(category) or escape(category),
             order=escape(f"{external_id} · {code}"),
             payer=payer,
