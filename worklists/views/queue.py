@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from urllib.parse import urlencode, urlsplit
 
@@ -10,6 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
+from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connection
@@ -169,6 +171,38 @@ def _page(query: paging.PageQuery, markup: RowMarkup, today: dt.date) -> paging.
     return page
 
 
+SHOWN_HEADER = "X-Authq-Shown"
+
+
+def _shown_signer(request: HttpRequest) -> signing.TimestampSigner:
+    return signing.TimestampSigner(salt=f"worklists.queue.shown:{request.user.pk}")
+
+
+def _shown_token(request: HttpRequest, ids: list[int]) -> str:
+    """A signed digest of the items a page shows, carried by its 30-second refresh.
+
+    A refresh that brings back the same items (same person, same order of rows) is not
+    a new view of them: the page view, or the change that showed them, was recorded. The
+    signature keeps a browser from claiming rows it was never shown.
+    """
+    digest = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:24]
+    return _shown_signer(request).sign(digest)
+
+
+def _shows_again(request: HttpRequest, token: str) -> bool:
+    """Whether the page asking already showed (and recorded) what `token` stands for."""
+    sent = request.headers.get(SHOWN_HEADER, "")
+    if not sent or len(sent) > 200:
+        return False
+    try:
+        before = _shown_signer(request).unsign(
+            sent, max_age=settings.AUTHQ_SESSION_MAX_HOURS * 3600
+        )
+    except signing.BadSignature:
+        return False
+    return before == _shown_signer(request).unsign(token)
+
+
 def _queue_context(request: HttpRequest) -> dict[str, object]:
     today = scan.today()
     wanted = request.GET.get
@@ -223,8 +257,13 @@ def _queue_context(request: HttpRequest) -> dict[str, object]:
         paging.link_pages(page, request.GET, rows[0].key, rows[-1].key)
     elif page.has_previous:
         page.previous_query = query_without(request.GET, "page", "after", "before")
-    # S25: the rows on the page name patients; one audit insert for the page.
-    record_view(request, [r.pk for r in rows], WorkItem, patient_ids=[r.patient_id for r in rows])
+    # S25: the rows on the page name patients; one audit insert for the page, except for a
+    # background refresh showing the very rows the page already recorded (_shown_token).
+    shown_ids = [r.pk for r in rows]
+    shown_token = _shown_token(request, shown_ids)
+    background = request.headers.get("X-Authq-Background") == "1"  # authq/middleware.py
+    if not (background and _shows_again(request, shown_token)):
+        record_view(request, shown_ids, WorkItem, patient_ids=[r.patient_id for r in rows])
     return {
         "form": form,
         "page": page,
@@ -234,6 +273,7 @@ def _queue_context(request: HttpRequest) -> dict[str, object]:
         "can_work": can_work,
         "can_assign": can_assign,
         "PAGE_SIZE": PAGE_SIZE,
+        "shown_token": shown_token,
     }
 
 

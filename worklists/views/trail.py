@@ -23,6 +23,7 @@ from worklists import scan
 from worklists.models import EventKind, WorkItemEvent
 
 AUDIT_PAGE_SIZE = 100
+AUDIT_PATIENTS_SHOWN = 12  # patients named per audit row; the rest are counted
 
 EVENT_LABELS = {
     **dict(EventKind.choices),
@@ -212,8 +213,16 @@ def audit(request: HttpRequest) -> HttpResponse:
     page = Paginator(rows.select_related("user").order_by("-at", "-id"), AUDIT_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    for row in page.object_list:
+    rows_shown = list(page.object_list)
+    # The patients by MRN: one query for the page, and that read is audited like any other.
+    patient_ids = {pid for row in rows_shown for pid in row.patient_ids[:AUDIT_PATIENTS_SHOWN]}
+    mrns = dict(Patient.objects.filter(pk__in=patient_ids).values_list("pk", "mrn"))
+    for row in rows_shown:
         row.model_label = _model_label(row.model)
+        row.mrns = [mrns.get(pid, f"#{pid}") for pid in row.patient_ids[:AUDIT_PATIENTS_SHOWN]]
+        row.more_patients = max(0, len(row.patient_ids) - AUDIT_PATIENTS_SHOWN)
+    if mrns:
+        record_view(request, list(mrns), Patient, patient_ids=list(mrns))
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode()}
