@@ -44,6 +44,7 @@ from payers.models import (
 )
 from payers.services import ActionRefused, DuplicateKey, TransitionNotAllowed
 from worklists import scan, services
+from worklists.event_text import EventWords
 from worklists.forms_item import (
     AppealForm,
     BenefitsForm,
@@ -239,17 +240,14 @@ def _event_rows(events: list[Any]) -> list[dict[str, Any]]:
             "appeal_outcome": "Appeal outcome recorded",
         }
     )
+    words = EventWords(events)  # names instead of ids: a query per kind of record named
     return [
         {
             "at": e.at,
             "label": labels.get(e.kind, e.kind.replace("_", " ")),
             "kind": e.kind,
             "actor": e.actor.username if e.actor else "scan",
-            "data": ", ".join(
-                f"{k.replace('_', ' ')} {v}"
-                for k, v in (e.data or {}).items()
-                if v not in (None, "")
-            ),
+            "data": ", ".join(f"{k}: {v}" for k, v in words.pairs(e)),
         }
         for e in events
     ]
