@@ -34,9 +34,10 @@ def test_due_standing_tells_found_after_its_due_date_from_late() -> None:
 
 
 def _row(html: str, pk: int) -> str:
+    """The row's markup, its text (tags dropped) after it for the words a person reads."""
     match = re.search(rf'<tr class="([^"]*)" data-item="{pk}".*?</tr>', html, re.S)
     assert match, pk
-    return match.group(0)
+    return match.group(0) + " | " + re.sub(r"<[^>]+>", "", match.group(0))
 
 
 def test_the_queue_says_due_at_once_for_an_item_found_after_its_due_date(

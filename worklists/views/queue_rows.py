@@ -65,6 +65,19 @@ def _escaped(choices: Sequence[tuple[str, Any]]) -> dict[str, str]:
 
 QUEUE_LABELS = _escaped(Queue.choices)
 KIND_LABELS = _escaped(ItemKind.choices)
+# The Kind column's words: short enough to be read whole on a 1366-pixel screen (the full
+# label is the cell's title).
+KIND_SHORT = _escaped(
+    [
+        (ItemKind.NO_COVERAGE, "No coverage"),
+        (ItemKind.UNKNOWN_RULE, "Unknown rule"),
+        (ItemKind.MISSING_AUTH, "Missing auth"),
+        (ItemKind.AUTH_EXPIRING, "Auth expiring"),
+        (ItemKind.VISIT_LIMIT, "Visit limit"),
+        (ItemKind.DENIED, "Denied"),
+        (ItemKind.PENDING_FOLLOW_UP, "Follow-up due"),
+    ]
+)
 CATEGORY_LABELS = _escaped(ServiceCategory.choices)
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -95,7 +108,7 @@ _GROUP = '<tr class="group g-{}"><th colspan="12" scope="rowgroup">{}</th></tr>\
 
 _ROW = """<tr class="{classes}" data-item="{pk}" tabindex="0">
   <td class="due"><span class="visually-hidden">{queue} </span>{due}{late}</td>
-  <td class="clip" title="{kind_label}"><span class="kind k-{kind}">{kind_label}</span>{waiting}</td>
+  <td class="kind-cell" title="{kind_label}"><span class="kind k-{kind}">{kind_short}</span>{waiting}</td>
   <td class="mono">{mrn}</td>
   <td class="clip wide" title="{patient}"><a href="{url}" class="plink">{patient}</a></td>
   <td class="mono" title="{category}">{order}</td>
@@ -114,10 +127,10 @@ _LATE = (
 )
 # Found after its due date (worklists.models.due_standing): the original due date on hover.
 _AT_ONCE = (
-    '<span class="at-once" title="Due {due}, before it was found on {found}">due at once</span>'
-    ' <small class="since">since {found}</small>'
+    '<span class="at-once" title="Due {due}, before it was found on {found}">'
+    '<span class="visually-hidden">due </span>at once</span> <small class="since">since {found}</small>'
 )
-_WAITING = ' <span class="badge waiting">waiting on payer</span>'
+_WAITING = ' <span class="badge waiting" title="Waiting on the payer">waiting</span>'
 _YOU = "<b>you</b>"
 _UNCLAIMED = '<span class="muted">unclaimed</span>'
 
@@ -206,6 +219,7 @@ class RowMarkup:
             assignee = _UNCLAIMED
         queue_label = QUEUE_LABELS.get(queue) or escape(queue)
         kind_label = KIND_LABELS.get(kind) or escape(kind)
+        kind_short = KIND_SHORT.get(kind) or kind_label
         patient = escape(f"{last}, {first_name}")
         payer = escape(payer or "")
         dept = escape(dept or "")
@@ -216,6 +230,7 @@ class RowMarkup:
             due=due_text,
             late=_LATE if overdue else "",
             kind_label=kind_label,
+            kind_short=kind_short,
             kind=escape(kind),
             waiting=_WAITING if status == ItemStatus.WAITING_ON_PAYER else "",
             mrn=escape(mrn),
