@@ -6,12 +6,23 @@ import datetime as dt
 import re
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
+from tests import factories as f
+from tests.views.item_fixtures import missing_auth_item, order_of, soon
 from tests.views.items import make_item
-from worklists import scan
-from worklists.models import AT_ONCE_LATE, DUE_AT_ONCE, LATE, ON_TIME, due_standing
+from worklists import scan, services
+from worklists.models import (
+    AT_ONCE_LATE,
+    DUE_AT_ONCE,
+    LATE,
+    ON_TIME,
+    ItemKind,
+    WorkItem,
+    due_standing,
+)
 from worklists.views.queue_rows import day_text
 
 pytestmark = pytest.mark.django_db
@@ -79,3 +90,23 @@ def test_the_item_page_says_due_at_once_or_late(specialist_web: Client) -> None:
     assert due
     text = re.sub(r"<[^>]+>", "", due.group(1))
     assert "due at once" not in text and text.endswith("· late")
+
+
+def test_a_denial_recorded_today_is_due_at_once_not_late(
+    specialist: User, specialist_web: Client
+) -> None:
+    item = missing_auth_item()  # visits from 3 days out; the rule's lead time is 7 days
+    auth = f.auth(order_of(item), "submitted", submitted_at=f.at(soon(-2).isoformat(), 9))
+    services.decide_for_item(
+        item, auth, by=specialist, outcome="denied", determination_code="A3",
+        denial_reason="not medically necessary",
+    )  # fmt: skip
+    denied = WorkItem.objects.get(order_id=item.order_id, kind=ItemKind.DENIED)
+    # The contract's due date: the earlier of the first visit - lead time and the appeal
+    # deadline, here before today.
+    assert denied.due_date == soon(3) - dt.timedelta(days=7)
+    assert denied.due_standing(scan.today()) == DUE_AT_ONCE
+    body = specialist_web.get(reverse("worklists:item", args=[denied.pk])).content.decode()
+    assert "<b>due at once</b> since" in body and "· late" not in body
+    row = _row(specialist_web.get("/queue/").content.decode(), denied.pk)
+    assert "at once" in row and ">late<" not in row
