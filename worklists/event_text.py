@@ -165,19 +165,25 @@ _REFERENCE_OF_KEY = {
 class EventWords:
     """The events' data in words; build it once for a list of events (a few queries)."""
 
-    def __init__(self, events: Sequence[Any]) -> None:
+    def __init__(self, events: Sequence[Any], *, notes: Iterable[WorkItemNote] = ()) -> None:
+        """`notes`: notes the page has loaded already (they cost no query here)."""
+        self.names: dict[str, dict[int, str]] = {"note": {n.pk: _note_text(n) for n in notes}}
         wanted: dict[str, set[int]] = {}
         for event in events:
             for key, value in (event.data or {}).items():
                 ref = _REFERENCE_OF_KEY.get(key)
-                if ref is not None and isinstance(value, int):
+                known = self.names.get(ref or "", {})
+                if ref is not None and isinstance(value, int) and value not in known:
                     wanted.setdefault(ref, set()).add(value)
-        self.names: dict[str, dict[int, str]] = {}
-        self.notes: list[int] = []
         for ref, ids in wanted.items():
             load, name = _REFERENCES[ref]
-            self.names[ref] = {record.pk: name(record) for record in load(ids)}
-        self.notes = sorted(self.names.get("note", {}))
+            found = {record.pk: name(record) for record in load(ids)}
+            self.names.setdefault(ref, {}).update(found)
+        # The notes the events quote, for the access audit.
+        self.notes = sorted(
+            {v for e in events for k, v in (e.data or {}).items() if k == "note"}
+            & set(self.names["note"])
+        )
 
     def value(self, kind: str, key: str, value: object) -> str:
         ref = _REFERENCE_OF_KEY.get(key)

@@ -228,7 +228,7 @@ def _diagnoses(codes: list[str]) -> list[tuple[str, str]]:
     return out
 
 
-def _event_rows(events: list[Any]) -> list[dict[str, Any]]:
+def _event_rows(events: list[Any], notes: list[WorkItemNote]) -> list[dict[str, Any]]:
     labels = dict(EventKind.choices)
     labels.update(
         {
@@ -240,7 +240,8 @@ def _event_rows(events: list[Any]) -> list[dict[str, Any]]:
             "appeal_outcome": "Appeal outcome recorded",
         }
     )
-    words = EventWords(events)  # names instead of ids: a query per kind of record named
+    # Names instead of ids: a query per kind of record named (the page's notes are loaded).
+    words = EventWords(events, notes=notes)
     return [
         {
             "at": e.at,
@@ -428,7 +429,7 @@ def _page_context(
         "old_auths": old,
         "visits": visits,
         "counts": counts,
-        "events": _event_rows(events),
+        "events": _event_rows(events, notes),
         "notes": notes,
         "notifications": notifications,
         "documents": documents,
