@@ -283,3 +283,20 @@ def test_the_scan_finds_every_kind_of_work_item_in_the_demo(db):
 
     kinds = set(WorkItem.objects.open().values_list("kind", flat=True))
     assert kinds == set(ItemKind.values)
+
+
+def test_the_demo_gives_honest_due_dates_on_its_first_day(db):
+    """authq finds every item of a fresh demo on its first day: few may be due before it
+    (due at once: visits at short notice, a payer rule missing), none is late."""
+    seed_demo(patients=300)
+    call_command("scan_authorizations", "--as-of", AS_OF.isoformat(), stdout=StringIO())
+
+    items = list(WorkItem.objects.open())
+    before = [i for i in items if i.due_date < AS_OF]
+    assert len(items) >= 50 and len(before) <= len(items) // 3, (len(before), len(items))
+    # Requests wait at most the payer's turnaround: a follow-up is due on the day found.
+    follow_ups = [i for i in items if i.kind == ItemKind.PENDING_FOLLOW_UP]
+    assert follow_ups and {i.due_date for i in follow_ups} == {AS_OF}
+    # The showcase denial can still be appealed in time.
+    denied = WorkItem.objects.get(order__patient__mrn="DM0000004", kind=ItemKind.DENIED)
+    assert denied.due_date >= AS_OF

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -229,6 +230,37 @@ class WorkItem(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    def due_standing(self, today: dt.date) -> str:
+        """due_standing() of this item on `today`; "" once it is closed."""
+        if not self.is_active:
+            return ""
+        found_on = self.created_at.astimezone(ZoneInfo(settings.AUTHQ_TIME_ZONE)).date()
+        return due_standing(self.due_date, found_on, today)
+
+
+# How an open item's due date stands (see due_standing).
+ON_TIME, DUE_AT_ONCE, LATE, AT_ONCE_LATE = "", "at_once", "late", "at_once_late"
+
+
+def due_standing(due_date: dt.date, found_on: dt.date, today: dt.date) -> str:
+    """How an open item's due date stands on `today`, given the day it was found.
+
+    The contract calls an item overdue when its due date is before today. Overdue comes
+    in two kinds, because a scan may find a gap only after its due date has passed (a
+    visit booked at short notice, a denial recorded days before the visit, the first
+    scan of a practice):
+    - *due at once* (DUE_AT_ONCE): the due date is before the day the item was found
+      (`found_on`, the local date of its creation); nobody was late, it is to be worked
+      now, and it is shown as "due at once since <found_on>";
+    - *late* (LATE): the due date passed after the item was found and it is still open;
+    - an item due at once that is still open after the day it was found is late too
+      (AT_ONCE_LATE): the day it had to be worked, the day it was found, is over.
+    Otherwise (due today or later) ON_TIME.
+    """
+    if due_date < found_on:
+        return AT_ONCE_LATE if found_on < today else DUE_AT_ONCE
+    return LATE if due_date < today else ON_TIME
 
 
 class EventKind(models.TextChoices):

@@ -45,10 +45,11 @@ from patients.demo.catalogue import (
     D,
     PayerSpec,
     Picker,
+    RuleSpec,
     Service,
     build_payers,
+    matching_rule,
     payer_count,
-    rule_requires,
 )
 from patients.models import Appointment, Coverage, Order, Patient, Priority
 from payers.models import (
@@ -59,6 +60,7 @@ from payers.models import (
     PayerKind,
     PayerRule,
     ReviewVendor,
+    RuleDefaults,
     SubmissionChannel,
 )
 
@@ -468,7 +470,8 @@ class _Builder:
             cov = next((c for c in reversed(coverages) if c.covers(first)), None)
             if cov is None:
                 break  # self-pay from here: nobody asks a payer
-            if rule_requires(cov.payer, cov.plan, service, first) is False:
+            rule = matching_rule(cov.payer, cov.plan, service, first)
+            if rule is not None and not rule.auth_required:
                 prev_end = None
                 continue
             start = first - D(rng.randint(0, 3))
@@ -487,8 +490,11 @@ class _Builder:
                 continue
             if not current_seen:
                 current_seen = True
-                scenario = case.scenario if case is not None else self.pick_scenario()
-                if not self._current(oid, auth, scenario, service, countable, case):
+                if case is not None:
+                    scenario = case.scenario
+                else:
+                    scenario = self._in_time(self.pick_scenario(), rule, block)
+                if not self._current(oid, auth, scenario, service, countable, case, rule):
                     return
                 prev_end = end
                 continue
@@ -509,13 +515,24 @@ class _Builder:
                 prev_end = end
                 continue
             if outcome == "submitted":
-                self._emit(
-                    oid,
-                    auth,
-                    AuthStatus.SUBMITTED,
-                    submitted=self.at(as_of - D(rng.randint(0, 10))),
-                )
+                waited = rng.randint(0, _turnaround_days(rule, expedited))
+                self._emit(oid, auth, AuthStatus.SUBMITTED, submitted=self.at(as_of - D(waited)))
             return
+
+    def _in_time(self, scenario: str, rule: RuleSpec | None, block: list[dt.date]) -> str:
+        """Most gaps on visits closer than the rule's lead time were asked for in time.
+
+        authq finds a gap on the day the demo is built, so a gap whose due date (first
+        visit - lead time) has passed shows "due at once". A practice working its queue
+        has few of those, the visits booked at short notice: a fifth of them stay gaps.
+        """
+        if scenario not in GAP_SCENARIOS:
+            return scenario
+        lead = (rule or RuleDefaults).lead_time_days
+        upcoming = next((day for day in block if day >= self.as_of), None)
+        if upcoming is not None and upcoming < self.as_of + D(lead) and self.rng.random() < 0.8:
+            return "approved"
+        return scenario
 
     def _decided(self, submitted: dt.datetime, most_days: int = 6) -> dt.datetime:
         decided = submitted + D(days=self.rng.randint(1, most_days), hours=self.rng.randint(0, 3))
@@ -552,6 +569,7 @@ class _Builder:
         service: Service,
         countable: list[dt.date],
         case: Case | None,
+        rule: RuleSpec | None = None,
     ) -> bool:
         """Write the scenario's authorizations; True when later blocks go on as renewals."""
         rng, as_of = self.rng, self.as_of
@@ -561,11 +579,15 @@ class _Builder:
             self._emit(oid, auth, AuthStatus.DRAFT)
             return False
         if scenario == "submitted":
-            days = (
-                case.submitted_days_ago
-                if case is not None and case.submitted_days_ago is not None
-                else rng.randint(0, 14)
-            )
+            # Pending no longer than the payer's turnaround: a follow-up falls due today at
+            # the earliest, the day authq finds it (a showcase case may wait longer).
+            turnaround = _turnaround_days(rule, auth.expedited)
+            if case is None:
+                days = rng.randint(0, turnaround)
+            elif case.submitted_days_ago is not None:
+                days = case.submitted_days_ago
+            else:
+                days = turnaround
             pended = Determination.A4 if rng.random() < 0.4 else ""
             if case is not None and case.determination is not None:
                 pended = case.determination
@@ -584,7 +606,8 @@ class _Builder:
             )
             if resubmit:
                 # A corrected request or an appeal, pending at the payer.
-                again = decided + D(days=rng.randint(1, 5))
+                waited = rng.randint(0, _turnaround_days(rule, auth.expedited))
+                again = max(decided + D(hours=2), self.at(as_of - D(waited)))
                 limit = dt.datetime.combine(as_of, dt.time(9), tzinfo=self.tz)
                 self._emit(oid, auth, AuthStatus.SUBMITTED, submitted=min(again, limit))
             return False
@@ -669,6 +692,18 @@ class _Auth:
     requested: int
     start: dt.date
     end: dt.date
+
+
+# Scenarios that leave the visits of their block without an authorization.
+GAP_SCENARIOS = ("missing", "draft", "denied")
+
+
+def _turnaround_days(rule: RuleSpec | None, expedited: bool) -> int:
+    """Whole days the payer has to answer a request (the scan's follow-up clock)."""
+    rule_or_defaults = rule or RuleDefaults
+    if expedited:
+        return -(-rule_or_defaults.expedited_turnaround_hours // 24)
+    return rule_or_defaults.standard_turnaround_days
 
 
 def _weekday_days(first: dt.date, weekdays: tuple[int, ...]) -> Iterator[dt.date]:

@@ -451,10 +451,10 @@ def _rules_for(payer: PayerSpec, rng: random.Random, as_of: dt.date) -> list[Rul
     return rules  # fmt: skip
 
 
-def rule_requires(payer: PayerSpec, plan: str, service: Service, day: dt.date) -> bool | None:
+def matching_rule(payer: PayerSpec, plan: str, service: Service, day: dt.date) -> RuleSpec | None:
     """The spec's matching, for the seed's own choices: None when no rule matches."""
     best: tuple[int, dt.date, int] | None = None
-    answer: bool | None = None
+    found: RuleSpec | None = None
     for index, rule in enumerate(payer.rules):
         assert rule.effective_from is not None
         if rule.effective_from > day or (rule.effective_to is not None and rule.effective_to < day):
@@ -468,8 +468,14 @@ def rule_requires(payer: PayerSpec, plan: str, service: Service, day: dt.date) -
         score = 4 * bool(rule.codes) + 2 * bool(rule.service_category) + bool(rule.plan)
         key = (score, rule.effective_from, -index)
         if best is None or key > best:
-            best, answer = key, rule.auth_required
-    return answer
+            best, found = key, rule
+    return found
+
+
+def rule_requires(payer: PayerSpec, plan: str, service: Service, day: dt.date) -> bool | None:
+    """Whether the matching rule asks for an authorization: None when no rule matches."""
+    rule = matching_rule(payer, plan, service, day)
+    return None if rule is None else rule.auth_required
 
 
 # ---------------------------------------------------------------------------------------
@@ -539,10 +545,12 @@ SHOWCASE: tuple[Case, ...] = (
     Case("steady", "JUNIPER", "PPO", "97110", -24, "approved", visits=18, block=8, next_outcome="none"),
     # visit_limit: PT approved for fewer visits than asked (A6, modified).
     Case("steady", "EVERGREEN-MA", "HMO", "97140", -10, "partial", visits=16, block=12, next_outcome="none", determination="A6"),
-    # denied: an infusion denied last week, inside the appeal window.
-    Case("steady", "BLUEHERON", "PPO", "J1745", 6, "denied", resubmit=False),
-    # pending_follow_up: a knee replacement submitted ten days ago, pended (A4).
-    Case("steady", "SUMMITCREST", "POS", "27447", 20, "submitted", submitted_days_ago=10, determination="A4"),
+    # denied: an infusion denied recently, inside the appeal window; its next visit is far
+    # enough off (the payer's lead time is 14 days) for the appeal to be due in a few days.
+    Case("steady", "BLUEHERON", "PPO", "J1745", 17, "denied", resubmit=False),
+    # pending_follow_up: a knee replacement submitted as long ago as the payer's turnaround,
+    # pended (A4): the follow-up is due today.
+    Case("steady", "SUMMITCREST", "POS", "27447", 20, "submitted", determination="A4"),
     # no_coverage: the only coverage ended last month; OT is booked.
     Case("lapsed", "RIVERBEND", "Managed care", "97535", -3, "missing", visits=12),
     # unknown_rule: the auto insurer has no rule for behavioral health.
@@ -567,6 +575,8 @@ SHOWCASE: tuple[Case, ...] = (
     Case("steady", "KEYSTONE-WC", "Claim", "29827", 25, "approved"),
     # A benefit trust whose therapy rule has lapsed: unknown rule.
     Case("steady", "LANTERN", "Fund", "97110", -5, "missing", visits=10),
+    # New insurance that starts in 5 to 25 days; the visits before it have no coverage.
+    Case("future", "JUNIPER", "PPO", "97110", 3, "missing", visits=12),
 )  # fmt: skip
 
 # Authorization scenarios for the block of visits around as_of, with their weights.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -90,7 +91,32 @@ def test_csv_links_keep_the_filters(practice: dict[str, Any], manager_web: Clien
 def test_a_range_that_ends_before_it_starts_is_refused_politely(manager_web: Client) -> None:
     response = manager_web.get(URL, {"start": "2026-10-20", "end": "2026-10-01"})
     assert response.status_code == 200
-    assert "The range ends before it starts." in response.content.decode()
+    assert "To: The range ends before it starts: Oct 01, 2026 is before Oct 20, 2026." in (
+        response.content.decode()
+    )
+
+
+def test_a_from_after_to_keeps_the_other_filters(
+    practice: dict[str, Any], manager_web: Client
+) -> None:
+    wrong = {"start": "2026-10-20", "end": "2026-10-01", "category": "imaging", "grain": "day"}
+    for extra in ({}, HTMX):
+        response = manager_web.get(URL, wrong, **extra)
+        body = response.content.decode()
+        assert "To: The range ends before it starts" in body
+        assert "the other filters still apply" in body
+        # The range falls back to the default; the service and grain chosen still apply.
+        shown = response.context["f"]
+        default = manager_web.get(URL, {"category": "imaging", "grain": "day"}).context["f"]
+        assert (shown.start, shown.end) == (default.start, default.end)
+        assert (shown.category, shown.grain) == ("imaging", "day")
+    # The form keeps what was typed, the wrong field marked for the person to fix.
+    page = manager_web.get(URL, wrong).content.decode()
+    assert 'value="2026-10-20"' in page and 'value="2026-10-01"' in page
+    assert re.search(
+        r'<input type="date" name="end" value="2026-10-01"[^>]*aria-invalid="true"', page
+    )
+    assert '<option value="imaging" selected>' in page
 
 
 def test_csv_export_escapes_a_hostile_payer_name(

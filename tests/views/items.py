@@ -17,16 +17,22 @@ def make_item(
     kind: str = ItemKind.MISSING_AUTH,
     payer: Any = None,
     department: str = "",
+    found_in: int | None = None,
     **kw: Any,
 ) -> WorkItem:
-    """An open item due due_in days from today, on a fresh order of a covered patient."""
+    """An open item due due_in days from today, on a fresh order of a covered patient.
+
+    It was found (created) found_in days from today: by default today, or the day before
+    its due date when that has passed, so an item due in the past is late rather than
+    due at once (worklists.models.due_standing).
+    """
     today = scan.today()
     patient = f.patient()
     f.coverage(patient, payer or f.payer(), start=today - dt.timedelta(days=400))
     order = f.order(patient, priority="stat" if queue == Queue.STAT else "routine")
     first = today + dt.timedelta(days=max(due_in, 0) + 3)
     f.visit(order, first, department=department)
-    return WorkItem.objects.create(
+    item = WorkItem.objects.create(
         order=order,
         kind=kind,
         queue=queue,
@@ -36,6 +42,13 @@ def make_item(
         last_seen_as_of=today,
         **kw,
     )
+    if found_in is None and due_in < 0:
+        found_in = due_in - 1
+    if found_in:
+        # created_at is set on insert (auto_now_add): move it afterwards.
+        item.created_at += dt.timedelta(days=found_in)
+        WorkItem.objects.filter(pk=item.pk).update(created_at=item.created_at)
+    return item
 
 
 def make_items(n: int, queue: str = Queue.ROUTINE, **kw: Any) -> list[WorkItem]:

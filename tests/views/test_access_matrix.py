@@ -73,6 +73,8 @@ EXPECTED: dict[str, Row] = {
     # Sign-in.
     "login": Row("GET", (), everyone("home", anonymous="ok")),
     "logout": Row("POST", (), everyone("login")),
+    # The favicon: a permanent redirect to the static SVG, for everyone.
+    "favicon": Row("GET", (), everyone(301)),
     # The home page sends each person to their page.
     "worklists:home": Row(
         "GET", (), {**html((), 403), S: "redirect", SP: "redirect", M: "redirect", I: "redirect"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
@@ -104,6 +105,26 @@ def test_claim_view_conflict_is_409_for_htmx(specialist_web: Client, specialist2
     response = specialist_web.post(f"/items/{item.pk}/claim/", **HTMX)
     assert response.status_code == 409
     assert "Someone else has already claimed" in response.content.decode()
+
+
+def test_a_claim_a_colleague_won_redraws_the_row_with_its_new_owner(
+    specialist_web: Client, specialist2: User
+) -> None:
+    item = make_item(Queue.STAT)
+    other = make_item(Queue.ROUTINE)
+    services.claim(item, by=specialist2)  # while the list still showed it unclaimed
+    response = specialist_web.post(
+        f"/items/{item.pk}/claim/", {"return_query": "queue=stat"}, **HTMX
+    )
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert "HX-Retarget" not in response  # the whole list is swapped, not only the message
+    assert html.lstrip().startswith('<div id="results"')
+    assert 'class="msg msg-error">Someone else has already claimed this item.' in html
+    row = re.search(rf'data-item="{item.pk}".*?</tr>', html, re.S)
+    assert row and f"<td>{specialist2.username}</td>" in row.group(0)
+    assert f"/items/{item.pk}/claim/" not in row.group(0)  # no Claim button any more
+    assert f'data-item="{other.pk}"' not in html  # the filters it was posted with still apply
     plain = specialist_web.post(f"/items/{item.pk}/claim/", {"return_query": "queue=routine"})
     assert (plain.status_code, plain["Location"]) == (302, "/queue/?queue=routine")
 

@@ -53,19 +53,39 @@ class DashboardFilterForm(forms.Form):
         start, end = data.get("start"), data.get("end")
         if start and end:
             if end < start:
-                raise forms.ValidationError("The range ends before it starts.")
-            if (end - start).days > MAX_RANGE_DAYS:
-                raise forms.ValidationError("Choose at most two years.")
+                self.add_error(
+                    "end",
+                    f"The range ends before it starts: {end:%b %d, %Y} is before "
+                    f"{start:%b %d, %Y}.",
+                )
+            elif (end - start).days > MAX_RANGE_DAYS:
+                self.add_error("end", "Choose at most two years.")
         return data
 
+    def messages(self) -> list[str]:
+        """Each error with the label of its field ("To: ..."), for the message above the board."""
+        return [
+            f"{self.fields[name].label}: {message}" if name in self.fields else message
+            for name, errors in self.errors.items()
+            for message in errors
+        ]
+
     def filters(self, today: dt.date) -> dashboards.Filters:
-        """The chosen filters; defaults (the last 90 days, everything) fill the gaps."""
+        """The chosen filters; defaults (the last 90 days, everything) fill the gaps.
+
+        A field in error falls back to its default alone (a wrong range: the default
+        range, with the payer, service and department still applied), and the page says so.
+        """
         default = dashboards.Filters.default(today)
-        if not self.is_bound or not self.is_valid():
+        if not self.is_bound:
             return default
+        self.is_valid()
         data = self.cleaned_data
-        end = data.get("end") or default.end
-        start = data.get("start") or end - (default.end - default.start)
+        if self.has_error("start") or self.has_error("end"):
+            start, end = default.start, default.end
+        else:
+            end = data.get("end") or default.end
+            start = data.get("start") or end - (default.end - default.start)
         payer = data.get("payer")
         return dashboards.Filters(
             start=start,
@@ -90,10 +110,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     today = scan.today()
     departments = dashboards.departments()
     form = DashboardFilterForm(request.GET or None, departments=departments)
-    if form.is_bound and not form.is_valid():
-        form_errors = form.non_field_errors() or form.errors
-    else:
-        form_errors = None
+    form_errors = form.messages() if form.is_bound and not form.is_valid() else None
     filters = form.filters(today)
     if not form.is_bound:
         # Show the range in effect in the date fields.

@@ -48,6 +48,7 @@ from payers.models import (
 )
 from payers.services import ActionRefused, DuplicateKey, TransitionNotAllowed
 from worklists import notices, scan, services
+from worklists.event_text import EventWords
 from worklists.forms_item import (
     AppealForm,
     BenefitsForm,
@@ -71,6 +72,7 @@ from worklists.models import (
     WorkItem,
     WorkItemNote,
 )
+from worklists.views.queue import back_to_queue
 
 VIEW_PERM = "worklists.view_workitem"
 # Who may do what on the page. Managers read it all and change nothing here.
@@ -264,7 +266,7 @@ def _diagnoses(codes: list[str]) -> list[tuple[str, str]]:
     return out
 
 
-def _event_rows(events: list[Any]) -> list[dict[str, Any]]:
+def _event_rows(events: list[Any], notes: list[WorkItemNote]) -> list[dict[str, Any]]:
     labels = dict(EventKind.choices)
     labels.update(
         {
@@ -276,17 +278,15 @@ def _event_rows(events: list[Any]) -> list[dict[str, Any]]:
             "appeal_outcome": "Appeal outcome recorded",
         }
     )
+    # Names instead of ids: a query per kind of record named (the page's notes are loaded).
+    words = EventWords(events, notes=notes)
     return [
         {
             "at": e.at,
             "label": labels.get(e.kind, e.kind.replace("_", " ")),
             "kind": e.kind,
             "actor": e.actor.username if e.actor else "scan",
-            "data": ", ".join(
-                f"{k.replace('_', ' ')} {v}"
-                for k, v in (e.data or {}).items()
-                if v not in (None, "")
-            ),
+            "data": ", ".join(f"{k}: {v}" for k, v in words.pairs(e)),
         }
         for e in events
     ]
@@ -481,7 +481,7 @@ def _page_context(
         "old_auths": old,
         "visits": visits,
         "counts": counts,
-        "events": _event_rows(events),
+        "events": _event_rows(events, notes),
         "notes": notes,
         "notifications": notifications,
         "documents": documents,
@@ -499,6 +499,9 @@ def _page_context(
         "has_submitted": any(r.auth.status == AuthStatus.SUBMITTED for r in current),
         "flash": getattr(request, "_item_flash", ""),
         "is_active": item is not None and item.status in ACTIVE_STATUSES,
+        "back_url": back_to_queue(request),
+        "due_standing": item.due_standing(today) if item is not None else None,
+        "found_on": scan.local_date(item.created_at) if item is not None else None,
     }
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
+from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connection
@@ -17,6 +19,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
@@ -54,6 +57,35 @@ def home(request: HttpRequest) -> HttpResponse:
     if scheduler_url and user.has_perm("patients.view_appointment"):
         return redirect(scheduler_url)
     raise PermissionDenied
+
+
+MAX_BACK_LENGTH = 2000
+
+
+def back_to_queue(request: HttpRequest) -> str:
+    """The queue page the person came from, filters included, for an item page's back link.
+
+    Taken from the `back` parameter (queue rows put it in their links; for htmx requests it
+    is read from the page's own address), else the Referer; used only when it is this
+    site's queue page, so the link can never lead elsewhere. Otherwise the plain queue.
+    """
+    queue_path = reverse("worklists:queue")
+    candidates = [request.GET.get("back", "")]
+    current = getattr(getattr(request, "htmx", None), "current_url", None) or ""
+    if current:
+        candidates += QueryDict(urlsplit(current).query).getlist("back")
+    candidates.append(request.headers.get("referer", ""))
+    for url in candidates:
+        if not url or len(url) > MAX_BACK_LENGTH:
+            continue
+        if not url_has_allowed_host_and_scheme(
+            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            continue
+        parts = urlsplit(url)
+        if parts.path == queue_path:
+            return f"{queue_path}?{parts.query}" if parts.query else queue_path
+    return queue_path
 
 
 def _can_view_queues(user: object) -> bool:
@@ -139,6 +171,38 @@ def _page(query: paging.PageQuery, markup: RowMarkup, today: dt.date) -> paging.
     return page
 
 
+SHOWN_HEADER = "X-Authq-Shown"
+
+
+def _shown_signer(request: HttpRequest) -> signing.TimestampSigner:
+    return signing.TimestampSigner(salt=f"worklists.queue.shown:{request.user.pk}")
+
+
+def _shown_token(request: HttpRequest, ids: list[int]) -> str:
+    """A signed digest of the items a page shows, carried by its 30-second refresh.
+
+    A refresh that brings back the same items (same person, same order of rows) is not
+    a new view of them: the page view, or the change that showed them, was recorded. The
+    signature keeps a browser from claiming rows it was never shown.
+    """
+    digest = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:24]
+    return _shown_signer(request).sign(digest)
+
+
+def _shows_again(request: HttpRequest, token: str) -> bool:
+    """Whether the page asking already showed (and recorded) what `token` stands for."""
+    sent = request.headers.get(SHOWN_HEADER, "")
+    if not sent or len(sent) > 200:
+        return False
+    try:
+        before = _shown_signer(request).unsign(
+            sent, max_age=settings.AUTHQ_SESSION_MAX_HOURS * 3600
+        )
+    except signing.BadSignature:
+        return False
+    return before == _shown_signer(request).unsign(token)
+
+
 def _queue_context(request: HttpRequest) -> dict[str, object]:
     today = scan.today()
     wanted = request.GET.get
@@ -185,6 +249,7 @@ def _queue_context(request: HttpRequest) -> dict[str, object]:
         csrf_token=get_token(request),
         query=query,
         query_param=urlencode({"return_query": query}),
+        back=urlencode({"back": f"{reverse('worklists:queue')}?{query}"}) if query else "",
     )
     # The page's ids by the queue-order index (worklists/paging.py) and their rows.
     page_query = paging.page_query(items, request.GET, count=count, size=PAGE_SIZE)
@@ -194,8 +259,13 @@ def _queue_context(request: HttpRequest) -> dict[str, object]:
         paging.link_pages(page, request.GET, rows[0].key, rows[-1].key)
     elif page.has_previous:
         page.previous_query = query_without(request.GET, "page", "after", "before")
-    # S25: the rows on the page name patients; one audit insert for the page.
-    record_view(request, [r.pk for r in rows], WorkItem, patient_ids=[r.patient_id for r in rows])
+    # S25: the rows on the page name patients; one audit insert for the page, except for a
+    # background refresh showing the very rows the page already recorded (_shown_token).
+    shown_ids = [r.pk for r in rows]
+    shown_token = _shown_token(request, shown_ids)
+    background = request.headers.get("X-Authq-Background") == "1"  # authq/middleware.py
+    if not (background and _shows_again(request, shown_token)):
+        record_view(request, shown_ids, WorkItem, patient_ids=[r.patient_id for r in rows])
     return {
         "form": form,
         "page": page,
@@ -205,6 +275,7 @@ def _queue_context(request: HttpRequest) -> dict[str, object]:
         "can_work": can_work,
         "can_assign": can_assign,
         "PAGE_SIZE": PAGE_SIZE,
+        "shown_token": shown_token,
     }
 
 
@@ -234,16 +305,29 @@ def _conflict(request: HttpRequest, message: str) -> HttpResponse:
     return _queue_redirect(request)
 
 
+def _refreshed(request: HttpRequest, message: str, *, ok: bool, status: int = 200) -> HttpResponse:
+    """The list as it is now, with the filters it was posted from and a message."""
+    request.GET = QueryDict(request.POST.get("return_query", ""))
+    context = _queue_context(request)
+    context["flash"] = message
+    context["flash_ok"] = ok
+    return render(request, "worklists/queue.html#results", context, status=status)
+
+
 def _after_action(request: HttpRequest, message: str) -> HttpResponse:
     """Refresh the list in place for htmx (keeping the filters), else redirect back."""
     if request.htmx:
-        query = request.POST.get("return_query", "")
-        request.GET = QueryDict(query)
-        context = _queue_context(request)
-        context["flash"] = message
-        context["flash_ok"] = True
-        return render(request, "worklists/queue.html#results", context)
+        return _refreshed(request, message, ok=True)
     messages.success(request, message)
+    return _queue_redirect(request)
+
+
+def _row_refused(request: HttpRequest, message: str) -> HttpResponse:
+    """A row action a colleague got to first: for htmx, a 409 with the list redrawn, so the
+    row shows who has the item now; without htmx, the message and back to the queue."""
+    if request.htmx:
+        return _refreshed(request, message, ok=False, status=409)
+    messages.error(request, message)
     return _queue_redirect(request)
 
 
@@ -277,7 +361,7 @@ def claim(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.claim(item, by=request.user)
     except services.ClaimError as exc:
-        return _conflict(request, str(exc))
+        return _row_refused(request, str(exc))
     return _after_action(request, f"You claimed item {item.pk}.")
 
 
@@ -290,7 +374,7 @@ def release(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.release(item, by=request.user)
     except services.ClaimError as exc:
-        return _conflict(request, str(exc))
+        return _row_refused(request, str(exc))
     return _after_action(request, f"Item {item.pk} is back in the queue.")
 
 
@@ -323,5 +407,5 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.assign(item, to=to, by=request.user)
     except services.ClaimError as exc:
-        return _conflict(request, str(exc))
+        return _row_refused(request, str(exc))
     return _after_action(request, f"Item {item.pk} is now assigned to {to.username}.")

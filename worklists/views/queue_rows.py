@@ -19,7 +19,16 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from payers.models import ServiceCategory
-from worklists.models import ItemKind, ItemStatus, Queue, queue_key_of
+from worklists.models import (
+    AT_ONCE_LATE,
+    DUE_AT_ONCE,
+    LATE,
+    ItemKind,
+    ItemStatus,
+    Queue,
+    due_standing,
+    queue_key_of,
+)
 from worklists.paging import QueueKey
 
 # The rows of one page: its ids (the ORM's query, `page`, nearest first) and their rows in
@@ -56,6 +65,19 @@ def _escaped(choices: Sequence[tuple[str, Any]]) -> dict[str, str]:
 
 QUEUE_LABELS = _escaped(Queue.choices)
 KIND_LABELS = _escaped(ItemKind.choices)
+# The Kind column's words: short enough to be read whole on a 1366-pixel screen (the full
+# label is the cell's title).
+KIND_SHORT = _escaped(
+    [
+        (ItemKind.NO_COVERAGE, "No coverage"),
+        (ItemKind.UNKNOWN_RULE, "Unknown rule"),
+        (ItemKind.MISSING_AUTH, "Missing auth"),
+        (ItemKind.AUTH_EXPIRING, "Auth expiring"),
+        (ItemKind.VISIT_LIMIT, "Visit limit"),
+        (ItemKind.DENIED, "Denied"),
+        (ItemKind.PENDING_FOLLOW_UP, "Follow-up due"),
+    ]
+)
 CATEGORY_LABELS = _escaped(ServiceCategory.choices)
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -86,7 +108,7 @@ _GROUP = '<tr class="group g-{}"><th colspan="12" scope="rowgroup">{}</th></tr>\
 
 _ROW = """<tr class="{classes}" data-item="{pk}" tabindex="0">
   <td class="due"><span class="visually-hidden">{queue} </span>{due}{late}</td>
-  <td class="clip" title="{kind_label}"><span class="kind k-{kind}">{kind_label}</span>{waiting}</td>
+  <td class="kind-cell" title="{kind_label}"><span class="kind k-{kind}">{kind_short}</span>{waiting}</td>
   <td class="mono">{mrn}</td>
   <td class="clip wide" title="{patient}"><a href="{url}" class="plink">{patient}</a></td>
   <td class="mono" title="{category}">{order}</td>
@@ -100,8 +122,15 @@ _ROW = """<tr class="{classes}" data-item="{pk}" tabindex="0">
 </tr>
 """
 
-_LATE = ' <span class="badge overdue" title="Overdue: the due date has passed">late</span>'
-_WAITING = ' <span class="badge waiting">waiting on payer</span>'
+_LATE = (
+    ' <span class="badge overdue" title="Late: the day it had to be worked has passed">late</span>'
+)
+# Found after its due date (worklists.models.due_standing): the original due date on hover.
+_AT_ONCE = (
+    '<span class="at-once" title="Due {due}, before it was found on {found}">'
+    '<span class="visually-hidden">due </span>at once</span> <small class="since">since {found}</small>'
+)
+_WAITING = ' <span class="badge waiting" title="Waiting on the payer">waiting</span>'
 # Back from its follow-up date (a snoozed item is not on the page before that day).
 _FOLLOW_UP = (
     ' <span class="badge followup" title="Back from its follow-up date, {0}: sorted by it">'
@@ -140,6 +169,7 @@ class RowMarkup:
         csrf_token: str,
         query: str,
         query_param: str,
+        back: str = "",
     ) -> None:
         self.today, self.me = today, me
         self.can_work, self.can_assign = can_work, can_assign
@@ -148,6 +178,8 @@ class RowMarkup:
         # The same on every row: escaped once for the page.
         self.csrf_token, self.query = escape(csrf_token), escape(query)
         self.query_param = escape(query_param)
+        # The item links carry the queue's filters, for the item page's "← Queues".
+        self.back = f"?{escape(back)}" if back else ""
         self.item_url, self.claim_url, self.release_url, self.assign_url = (
             url_maker(f"worklists:{name}") for name in ("item", "claim", "release", "assign-menu")
         )
@@ -163,12 +195,19 @@ class RowMarkup:
         (pk, queue, kind, status, due, first, visits, assignee_id, username, patient_id, mrn,
          last, first_name, external_id, code, category, payer, dept, age,
          follow_up) = record  # fmt: skip
-        overdue = due < self.today
+        found = self.today - dt.timedelta(days=age)
+        standing = due_standing(due, found, self.today)
+        overdue = standing in (LATE, AT_ONCE_LATE)
         mine = assignee_id is not None and assignee_id == self.me
         claimed = assignee_id is not None
         classes = "row " + escape(queue)
         if overdue:
             classes += " overdue"
+        if standing in (DUE_AT_ONCE, AT_ONCE_LATE):
+            classes += " at-once"
+            due_text = _AT_ONCE.format(due=day_text(due), found=day_text(found))
+        else:
+            due_text = day_text(due)
         if mine:
             classes += " mine"
         actions = ""
@@ -190,6 +229,7 @@ class RowMarkup:
             assignee = _UNCLAIMED
         queue_label = QUEUE_LABELS.get(queue) or escape(queue)
         kind_label = KIND_LABELS.get(kind) or escape(kind)
+        kind_short = KIND_SHORT.get(kind) or kind_label
         patient = escape(f"{last}, {first_name}")
         payer = escape(payer or "")
         dept = escape(dept or "")
@@ -197,15 +237,16 @@ class RowMarkup:
             classes=classes,
             pk=pk,
             queue=queue_label,
-            due=day_text(due),
+            due=due_text,
             late=(_LATE if overdue else "")
             + (_FOLLOW_UP.format(day_text(follow_up)) if follow_up else ""),
             kind_label=kind_label,
+            kind_short=kind_short,
             kind=escape(kind),
             waiting=_WAITING if status == ItemStatus.WAITING_ON_PAYER else "",
             mrn=escape(mrn),
             patient=patient,
-            url=self.item_url(pk),
+            url=self.item_url(pk) + self.back,
             category=CATEGORY_LABELS.get(category) or escape(category),
             order=escape(f"{external_id} · {code}"),
             payer=payer,

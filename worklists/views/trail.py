@@ -20,9 +20,11 @@ from patients.audit import record_view
 from patients.models import AccessAction, AccessEvent, Order, Patient
 from payers.models import Authorization
 from worklists import scan
-from worklists.models import EventKind, WorkItemEvent
+from worklists.event_text import EventWords
+from worklists.models import EventKind, WorkItemEvent, WorkItemNote
 
 AUDIT_PAGE_SIZE = 100
+AUDIT_PATIENTS_SHOWN = 12  # patients named per audit row; the rest are counted
 
 EVENT_LABELS = {
     **dict(EventKind.choices),
@@ -53,17 +55,22 @@ class Entry:
     details: list[tuple[str, Any]] = field(default_factory=list)
 
 
-def timeline(order_ids: list[int]) -> list[Entry]:
+def timeline(order_ids: list[int], *, note_ids: list[int] | None = None) -> list[Entry]:
     """Every work-item event and authorization milestone of these orders, newest first.
 
-    Two queries, whatever the number of orders, items or events.
+    Two queries, whatever the number of orders, items or events, and one per kind of
+    record the events name (people, notes, authorizations...: worklists.event_text).
+    The ids of the notes quoted are added to `note_ids`, for the access audit.
     """
     entries: list[Entry] = []
-    events = (
+    events = list(
         WorkItemEvent.objects.filter(work_item__order_id__in=order_ids)
         .select_related("actor", "work_item", "work_item__order")
         .order_by("-at", "-id")
     )
+    words = EventWords(events)
+    if note_ids is not None:
+        note_ids.extend(words.notes)
     for event in events:
         item = event.work_item
         entries.append(
@@ -73,11 +80,7 @@ def timeline(order_ids: list[int]) -> list[Entry]:
                 what=EVENT_LABELS.get(event.kind, event.kind.replace("_", " ").capitalize()),
                 order=item.order.external_id,
                 subject=f"{item.get_kind_display()} item #{item.pk}",
-                details=sorted(
-                    (k.replace("_", " "), v)
-                    for k, v in (event.data or {}).items()
-                    if v not in ("", None)
-                ),
+                details=words.pairs(event),
             )
         )
     auths = (
@@ -144,7 +147,11 @@ def order_timeline(request: HttpRequest, pk: int) -> HttpResponse:
     _require_trail(request.user)
     order = get_object_or_404(Order.objects.select_related("patient"), pk=pk)
     record_view(request, [order.pk], Order, patient_ids=[order.patient_id])
-    context = {"order": order, "patient": order.patient, "entries": timeline([order.pk])}
+    notes: list[int] = []
+    entries = timeline([order.pk], note_ids=notes)
+    if notes:
+        record_view(request, notes, WorkItemNote, patient_ids=[order.patient_id])
+    context = {"order": order, "patient": order.patient, "entries": entries}
     return render(request, "worklists/timeline.html", context)
 
 
@@ -157,11 +164,11 @@ def patient_timeline(request: HttpRequest, pk: int) -> HttpResponse:
     record_view(request, [patient.pk], Patient, patient_ids=[patient.pk])
     if orders:
         record_view(request, orders, Order, patient_ids=[patient.pk])
-    context = {
-        "patient": patient,
-        "orders": orders,
-        "entries": timeline([o.pk for o in orders]),
-    }
+    notes: list[int] = []
+    entries = timeline([o.pk for o in orders], note_ids=notes)
+    if notes:
+        record_view(request, notes, WorkItemNote, patient_ids=[patient.pk])
+    context = {"patient": patient, "orders": orders, "entries": entries}
     return render(request, "worklists/timeline.html", context)
 
 
@@ -212,8 +219,16 @@ def audit(request: HttpRequest) -> HttpResponse:
     page = Paginator(rows.select_related("user").order_by("-at", "-id"), AUDIT_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    for row in page.object_list:
+    rows_shown = list(page.object_list)
+    # The patients by MRN: one query for the page, and that read is audited like any other.
+    patient_ids = {pid for row in rows_shown for pid in row.patient_ids[:AUDIT_PATIENTS_SHOWN]}
+    mrns = dict(Patient.objects.filter(pk__in=patient_ids).values_list("pk", "mrn"))
+    for row in rows_shown:
         row.model_label = _model_label(row.model)
+        row.mrns = [mrns.get(pid, f"#{pid}") for pid in row.patient_ids[:AUDIT_PATIENTS_SHOWN]]
+        row.more_patients = max(0, len(row.patient_ids) - AUDIT_PATIENTS_SHOWN)
+    if mrns:
+        record_view(request, list(mrns), Patient, patient_ids=list(mrns))
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode()}
