@@ -12,6 +12,7 @@ from django.db.models import Case, F, Func, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThan, LessThan
 
+from authq.lib.bounds import validate_date_in_window
 from authq.sql import Literal
 
 
@@ -140,7 +141,10 @@ class WorkItem(models.Model):
         help_text="as_of of the last scan that opened or changed this item."
     )
     follow_up_on = models.DateField(
-        null=True, blank=True, help_text="A person's own reminder date for this item."
+        null=True,
+        blank=True,
+        help_text="A person's own reminder date for this item.",
+        validators=[validate_date_in_window],
     )
     # db_default: the scan inserts items with raw SQL that names only its own columns.
     dismissal_reason = models.CharField(

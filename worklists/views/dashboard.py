@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from authq.lib.bounds import WindowDateField
 from payers.models import Payer, ServiceCategory
 from worklists import charts, dashboards, scan
 
@@ -22,10 +23,10 @@ MAX_RANGE_DAYS = 731
 class DashboardFilterForm(forms.Form):
     """Date range of submissions, payer, service and department; empty means everything."""
 
-    start = forms.DateField(
+    start = WindowDateField(
         label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    end = forms.DateField(
+    end = WindowDateField(
         label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     payer = forms.ModelChoiceField(
@@ -91,7 +92,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     departments = dashboards.departments()
     form = DashboardFilterForm(request.GET or None, departments=departments)
     if form.is_bound and not form.is_valid():
-        form_errors = form.non_field_errors() or form.errors
+        # Each message with the field it is about ("From: Give a date from ...").
+        form_errors = [
+            f"{form.fields[name].label}: {message}" if name in form.fields else message
+            for name, messages in form.errors.items()
+            for message in messages
+        ]
     else:
         form_errors = None
     filters = form.filters(today)

@@ -1,0 +1,1 @@
+"""Shared machinery several apps use; imports no app and holds no models."""
