@@ -133,8 +133,6 @@ class RecordSerializer(serializers.ModelSerializer):
     }
     # The natural key, or the parent a record belongs to: PATCH cannot change these.
     fixed_fields: ClassVar[tuple[str, ...]] = ()
-    # Fields that neither PATCH nor a POST updating a record by its key may change.
-    owner_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -187,12 +185,6 @@ class RecordSerializer(serializers.ModelSerializer):
             for name in self.fixed_fields:
                 if name in attrs and attrs[name] != getattr(self.instance, name):
                     errors[name] = ["Cannot be changed."]
-        if self.existing is not None:
-            for name in self.owner_fields:
-                if name in attrs and attrs[name] != getattr(self.existing, name):
-                    errors.setdefault(name, []).append(
-                        f"Cannot be changed: this record belongs to {getattr(self.existing, name)}."
-                    )
         for source in (self.model_errors(attrs), self.check(attrs)):
             for name, messages in source.items():
                 errors.setdefault(name, []).extend(messages)

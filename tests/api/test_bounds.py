@@ -4,6 +4,7 @@ never a 500, never a wrapped or truncated value, and nothing saved."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from authq.errors import server_error
 from authq.lib.bounds import MAX_DAYS, MAX_HOURS, MAX_PAGE_SIZE, MAX_VISITS
 from patients.models import Appointment, Coverage, Order, Patient
 from payers.models import Authorization, Payer, PayerRule
@@ -324,3 +326,24 @@ def test_a_database_outage_is_a_503_in_json(api):
         connection.settings_dict["PORT"] = port
     assert response.status_code == 503
     assert response.json()["detail"].startswith("The database is unavailable")
+
+
+def test_a_server_error_answers_json_to_a_json_client_and_html_to_a_browser(rf):
+    api_error = server_error(rf.get("/api/v1/payers/"))
+    assert api_error.status_code == 500
+    assert json.loads(api_error.content) == {"detail": "Server error."}
+    page_error = server_error(rf.get("/queue/", HTTP_ACCEPT="text/html"))
+    assert page_error.status_code == 500
+    assert page_error["Content-Type"].startswith("text/html")
+
+
+def test_a_json_client_of_a_page_url_gets_json_errors(client):
+    response = client.get("/no-such-page/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_an_oversized_page_post_is_a_413(client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = client.post("/accounts/login/", {"username": "x" * 2000, "password": "y"})
+    assert response.status_code == 413

@@ -178,3 +178,23 @@ def test_a_nul_in_a_page_query_is_a_400_naming_it(manager_web):
     response = manager_web.get(reverse("worklists:audit"), {"mrn": "M\x00"})
     assert response.status_code == 400
     assert "mrn: Cannot contain a NUL character." in response.text
+
+
+@pytest.mark.parametrize(
+    "place",
+    [
+        "after=0.9999-12-31.0001-01-01.9223372036854775808",
+        "before=1.0001-01-01.9999-12-31.99999999999999999999",
+    ],
+)
+def test_a_queue_place_past_what_the_database_compares_is_ignored(specialist_web, place):
+    missing_auth_item()
+    response = specialist_web.get(reverse("worklists:queue") + f"?page=2&{place}")
+    assert response.status_code == 200
+    assert "Missing authorization" in response.text
+
+
+def test_a_nul_in_a_queue_place_is_a_400_naming_it(specialist_web):
+    response = specialist_web.get(reverse("worklists:queue") + "?after=0.2026-01-01.x.1%00")
+    assert response.status_code == 400
+    assert "after: Cannot contain a NUL character." in response.text
