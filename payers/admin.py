@@ -49,7 +49,8 @@ class PayerAdmin(ServiceAdmin):
     inlines = (PayerRuleInline,)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Payer]:
-        return super().get_queryset(request).annotate(rule_count=Count("rules"))
+        # The count groups rows, which drops Meta.ordering: order again (the autocomplete pages).
+        return super().get_queryset(request).annotate(rule_count=Count("rules")).order_by("code")
 
     @admin.display(description="Rules", ordering="rule_count")
     def rule_count(self, payer: Any) -> int:
