@@ -7,16 +7,24 @@ so a screen left open does not keep a session alive.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
+from django.urls import Resolver404, resolve
 from django.utils.cache import add_never_cache_headers
 from django_htmx.http import HttpResponseClientRedirect
+
+from authq.errors import database_unavailable, error_response, too_large
+
+log = logging.getLogger(__name__)
 
 # Session keys: epoch seconds of the last request by the person, and of the sign-in.
 LAST_ACTIVITY = "authq_last_activity"
@@ -77,3 +85,73 @@ class NoStoreMiddleware:
         if user is not None and user.is_authenticated:
             add_never_cache_headers(response)
         return response
+
+
+class BadInputMiddleware:
+    """Input that would otherwise break a request, answered first and by name.
+
+    - A NUL character in the path or a query parameter: a 400 naming the parameter, or
+      the URL's key (mrn, external_id, ...), as PostgreSQL refuses NUL in text.
+    - A body larger than Django's DATA_UPLOAD_MAX_MEMORY_SIZE (documents: up to
+      AUTHQ_MAX_DOCUMENT_BYTES, plus room for the form): 413, before anything reads it.
+    - The database unreachable while a view runs: 503.
+    JSON clients get JSON (authq.errors).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if errors := nul_errors(request):
+            return errors_response(request, errors)
+        if body_too_large(request):
+            return too_large(request)
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, RequestDataTooBig):
+            return too_large(request)
+        if isinstance(exception, (OperationalError, InterfaceError)):
+            log.error("database unavailable: %s", type(exception).__name__)
+            return database_unavailable(request)
+        return None
+
+
+NUL_MESSAGE = "Cannot contain a NUL character."
+
+
+def nul_errors(request: HttpRequest) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if "\x00" in request.path_info:
+        name = "path"
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            match = None
+        if match is not None:
+            name = next(
+                (k for k, v in match.kwargs.items() if isinstance(v, str) and "\x00" in v), name
+            )
+        errors[name] = [NUL_MESSAGE]
+    for key, values in request.GET.lists():
+        if "\x00" in key or any("\x00" in value for value in values):
+            errors[key.replace("\x00", "") or "query"] = [NUL_MESSAGE]
+    return errors
+
+
+def errors_response(request: HttpRequest, errors: dict[str, list[str]]) -> HttpResponse:
+    text = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in errors.items())
+    return error_response(request, 400, errors, text)
+
+
+def body_too_large(request: HttpRequest) -> bool:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if limit is None:
+        return False
+    if request.content_type == "multipart/form-data":
+        limit = max(limit, settings.AUTHQ_MAX_DOCUMENT_BYTES + 1024 * 1024)
+    return length > limit

@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # A Content-Security-Policy with a fresh nonce on every response (SECURE_CSP below).
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Before anything reads the request: NUL characters, oversized bodies (see the class).
+    "authq.middleware.BadInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -221,6 +223,15 @@ except (ZoneInfoNotFoundError, ValueError) as exc:
     raise ImproperlyConfigured(f"AUTHQ_TIME_ZONE is not a time zone: {AUTHQ_TIME_ZONE!r}") from exc
 TIME_ZONE = AUTHQ_TIME_ZONE
 
+# Every date that enters authq (forms, API, admin, query parameters) lies in these years.
+AUTHQ_MIN_YEAR = env_int("AUTHQ_MIN_YEAR", 1900)
+AUTHQ_MAX_YEAR = env_int("AUTHQ_MAX_YEAR", 2100)
+if not 1 < AUTHQ_MIN_YEAR <= AUTHQ_MAX_YEAR < 9999:
+    raise ImproperlyConfigured(
+        "AUTHQ_MIN_YEAR..AUTHQ_MAX_YEAR must be a span of years inside 2..9998, "
+        f"got {AUTHQ_MIN_YEAR}..{AUTHQ_MAX_YEAR}"
+    )
+
 AUTHQ_HORIZON_DAYS = env_int("AUTHQ_HORIZON_DAYS", 30)
 AUTHQ_STAT_WINDOW_DAYS = env_int("AUTHQ_STAT_WINDOW_DAYS", 2)
 AUTHQ_SCAN_INTERVAL_MINUTES = env_int("AUTHQ_SCAN_INTERVAL_MINUTES", 15)
@@ -298,8 +309,14 @@ REST_FRAMEWORK = {
         "payers.permissions.RecordPermissions",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # ?limit= is capped at authq.lib.bounds.MAX_PAGE_SIZE; a bad ?offset= is a 400.
+    "DEFAULT_PAGINATION_CLASS": "authq.lib.api.BoundedPagination",
     "PAGE_SIZE": 100,
+    "DEFAULT_PARSER_CLASSES": [
+        "authq.lib.api.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DATE_INPUT_FORMATS": ["%Y-%m-%d"],
 }
 SPECTACULAR_SETTINGS = {

@@ -31,3 +31,8 @@ urlpatterns = [
     ),
     path("", include("worklists.urls")),
 ]
+
+handler400 = "authq.errors.bad_request"
+handler403 = "authq.errors.permission_denied"
+handler404 = "authq.errors.page_not_found"
+handler500 = "authq.errors.server_error"

@@ -7,6 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from authq.lib.bounds import validate_key
 from patients import services
 from patients.models import Appointment, Coverage, Order, Patient
 from patients.validators import is_icd10cm_code
@@ -23,7 +24,7 @@ class PatientSerializer(RecordSerializer):
         model = Patient
         fields = ["mrn", "first_name", "last_name", "birth_date", "phone", "email"]
         # The upsert replaces the uniqueness check: a known MRN updates that patient.
-        extra_kwargs = {"mrn": {"validators": []}}
+        extra_kwargs = {"mrn": {"validators": [validate_key]}}
 
     def upsert(self, data: dict[str, Any]) -> tuple[Patient, bool]:
         return services.upsert_patient(**data)
@@ -91,9 +92,6 @@ class CoverageSerializer(RecordSerializer):
             start=attrs["start"],
         )
 
-    def check(self, attrs: dict[str, Any]) -> dict[str, list[str]]:
-        return self.span_errors(attrs, "start", "end")
-
     def with_verifier(self, data: dict[str, Any]) -> dict[str, Any]:
         # Whoever sends the verification time is recorded as having verified the benefits.
         if data.get("benefits_verified_at") is not None:
@@ -148,7 +146,7 @@ class OrderSerializer(RecordSerializer):
         ]
         # The upsert replaces the uniqueness check: a known external_id updates that order.
         extra_kwargs = {
-            "external_id": {"validators": []},
+            "external_id": {"validators": [validate_key]},
             "code": {"help_text": "CPT or HCPCS code, an opaque string."},
         }
 
@@ -157,7 +155,7 @@ class OrderSerializer(RecordSerializer):
         if bad:
             raise serializers.ValidationError(
                 [
-                    f"'{code}' is not an ICD-10-CM code (expected a form like M54.50)."
+                    f"'{code}' is not a billable ICD-10-CM code (expected a form like M54.50)."
                     for code in bad
                 ]
             )
@@ -200,7 +198,7 @@ class AppointmentSerializer(RecordSerializer):
         fields = ["external_id", "order", "start", "status", "department"]
         # The upsert replaces the uniqueness check: a known external_id updates it.
         extra_kwargs = {
-            "external_id": {"validators": []},
+            "external_id": {"validators": [validate_key]},
             "status": {"help_text": "FHIR Appointment.status."},
         }
 

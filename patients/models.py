@@ -5,18 +5,29 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
+from authq.lib.bounds import (
+    MAX_RANK,
+    MAX_VISITS,
+    at_most,
+    bounded,
+    key_without_slash,
+    validate_date_in_window,
+    validate_key,
+    validate_not_future,
+)
 from patients.validators import validate_icd10cm
 from payers.models import ServiceCategory
 
 
 class Patient(models.Model):
-    mrn = models.CharField("MRN", max_length=32, unique=True)
+    mrn = models.CharField("MRN", max_length=32, unique=True, validators=[validate_key])
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
-    birth_date = models.DateField()
+    birth_date = models.DateField(validators=[validate_date_in_window, validate_not_future])
     phone = models.CharField(max_length=32, blank=True, default="")
     email = models.EmailField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -26,6 +37,7 @@ class Patient(models.Model):
         ordering = ["last_name", "first_name", "id"]
         constraints = [
             models.CheckConstraint(condition=~Q(mrn=""), name="patients_patient_mrn_not_blank"),
+            key_without_slash("patients_patient", "mrn"),
         ]
         indexes = [
             models.Index(fields=["last_name", "first_name"], name="patients_patient_name"),
@@ -51,18 +63,27 @@ class Coverage(models.Model):
     payer = models.ForeignKey("payers.Payer", on_delete=models.PROTECT, related_name="coverages")
     member_id = models.CharField(max_length=64)
     plan = models.CharField(max_length=100, blank=True, default="")
-    rank = models.PositiveSmallIntegerField(default=1, help_text="1 primary, 2 secondary, ...")
-    start = models.DateField()
-    end = models.DateField(null=True, blank=True, help_text="Empty: open-ended.")
+    rank = models.PositiveSmallIntegerField(
+        default=1, help_text="1 primary, 2 secondary, ...", validators=at_most(MAX_RANK)
+    )
+    start = models.DateField(validators=[validate_date_in_window])
+    end = models.DateField(
+        null=True, blank=True, help_text="Empty: open-ended.", validators=[validate_date_in_window]
+    )
     # Benefits, as verified with the payer.
     copay = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
     coinsurance_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     deductible = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
     deductible_met = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
     plan_year_visit_limit = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Visits per plan year; a separate counter from auths."
+        null=True,
+        blank=True,
+        help_text="Visits per plan year; a separate counter from auths.",
+        validators=at_most(MAX_VISITS),
     )
-    benefits_verified_at = models.DateTimeField(null=True, blank=True)
+    benefits_verified_at = models.DateTimeField(
+        null=True, blank=True, validators=[validate_date_in_window]
+    )
     benefits_verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -77,6 +98,7 @@ class Coverage(models.Model):
             models.CheckConstraint(
                 condition=Q(end__isnull=True) | Q(end__gte=F("start")),
                 name="patients_coverage_span_ordered",
+                violation_error_message="The coverage ends before it starts.",
             ),
             models.CheckConstraint(
                 condition=Q(rank__gte=1), name="patients_coverage_rank_positive"
@@ -106,10 +128,29 @@ class Coverage(models.Model):
                 condition=Q(deductible_met__isnull=True) | Q(deductible_met__gte=0),
                 name="patients_coverage_deductible_met_nonnegative",
             ),
+            models.CheckConstraint(
+                condition=Q(deductible__isnull=True)
+                | Q(deductible_met__isnull=True)
+                | Q(deductible_met__lte=F("deductible")),
+                name="patients_coverage_deductible_met_within",
+                violation_error_message="The deductible met is more than the deductible.",
+            ),
+            bounded("patients_coverage", "rank", MAX_RANK),
+            bounded("patients_coverage", "plan_year_visit_limit", MAX_VISITS),
         ]
 
     def __str__(self) -> str:
         return f"{self.payer_id} rank {self.rank} from {self.start}"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.start is not None and self.end is not None and self.end < self.start:
+            errors["end"] = f"Must be on or after start ({self.start})."
+        met, deductible = self.deductible_met, self.deductible
+        if met is not None and deductible is not None and met > deductible:
+            errors["deductible_met"] = f"More than the deductible ({deductible})."
+        if errors:
+            raise ValidationError(errors)
 
 
 class Priority(models.TextChoices):
@@ -124,7 +165,7 @@ EXPEDITED_PRIORITIES = (Priority.URGENT, Priority.STAT)
 class Order(models.Model):
     """A service ordered for a patient: a therapy series, a scan, a surgery, a drug."""
 
-    external_id = models.CharField(max_length=64, unique=True)
+    external_id = models.CharField(max_length=64, unique=True, validators=[validate_key])
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="orders")
     service_category = models.CharField(max_length=32, choices=ServiceCategory.choices)
     code = models.CharField("CPT/HCPCS code", max_length=16)
@@ -136,13 +177,17 @@ class Order(models.Model):
     )
     priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.ROUTINE)
     visits_ordered = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Visits in the plan of care."
+        null=True,
+        blank=True,
+        help_text="Visits in the plan of care.",
+        validators=at_most(MAX_VISITS),
     )
     ordering_provider = models.CharField(max_length=200, blank=True, default="")
-    ordered_at = models.DateTimeField(null=True, blank=True)
+    ordered_at = models.DateTimeField(null=True, blank=True, validators=[validate_date_in_window])
     auth_requested_at = models.DateTimeField(
         null=True,
         blank=True,
+        validators=[validate_date_in_window],
         help_text="When a scheduler last asked for an authorization; the scan keeps the "
         "order's items in the STAT queue until an authorization is submitted or decided after it.",
     )
@@ -167,10 +212,21 @@ class Order(models.Model):
             models.CheckConstraint(
                 condition=~Q(external_id=""), name="patients_order_external_id_not_blank"
             ),
+            key_without_slash("patients_order", "external_id"),
+            bounded("patients_order", "visits_ordered", MAX_VISITS),
         ]
 
     def __str__(self) -> str:
         return self.external_id
+
+    def clean(self) -> None:
+        # A stored order stays with its patient: a different patient is a different order.
+        if self.pk is not None and self.patient_id is not None:
+            owner = Order.objects.filter(pk=self.pk).values_list("patient_id", flat=True).first()
+            if owner is not None and owner != self.patient_id:
+                raise ValidationError(
+                    {"patient": "An order cannot move to another patient; create a new order."}
+                )
 
     @property
     def is_expedited(self) -> bool:
@@ -209,9 +265,9 @@ class AppointmentQuerySet(models.QuerySet["Appointment"]):
 
 
 class Appointment(models.Model):
-    external_id = models.CharField(max_length=64, unique=True)
+    external_id = models.CharField(max_length=64, unique=True, validators=[validate_key])
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="appointments")
-    start = models.DateTimeField()
+    start = models.DateTimeField(validators=[validate_date_in_window])
     status = models.CharField(
         max_length=20, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED
     )
@@ -231,6 +287,7 @@ class Appointment(models.Model):
             models.CheckConstraint(
                 condition=~Q(external_id=""), name="patients_appointment_external_id_not_blank"
             ),
+            key_without_slash("patients_appointment", "external_id"),
         ]
         indexes = [
             # Serves the scan's per-chunk load of an order's booked and used visits.
@@ -239,6 +296,25 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return self.external_id
+
+    def clean(self) -> None:
+        # An appointment may move to another order of its patient, never to another patient.
+        if self.pk is not None and self.order_id is not None:
+            before = (
+                Appointment.objects.filter(pk=self.pk)
+                .values_list("order_id", "order__patient_id")
+                .first()
+            )
+            if before is not None and before[0] != self.order_id:
+                patient = (
+                    Order.objects.filter(pk=self.order_id)
+                    .values_list("patient_id", flat=True)
+                    .first()
+                )
+                if patient != before[1]:
+                    raise ValidationError(
+                        {"order": "An appointment cannot move to an order of another patient."}
+                    )
 
 
 class AccessAction(models.TextChoices):

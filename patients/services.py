@@ -16,7 +16,13 @@ from django.utils import timezone
 
 from patients.models import Appointment, Coverage, Order, Patient
 from payers.models import Payer
-from payers.services import ActionRefused, DuplicateKey, save_changes
+from payers.services import (
+    DuplicateKey,
+    checked,
+    create_checked,
+    save_changes,
+    upsert_by_key,
+)
 from payers.signals import announce_orders_changed
 
 if TYPE_CHECKING:
@@ -24,7 +30,7 @@ if TYPE_CHECKING:
 
 
 def upsert_patient(*, mrn: str, **fields: Any) -> tuple[Patient, bool]:
-    return Patient.objects.update_or_create(mrn=mrn, defaults=fields)
+    return upsert_by_key(Patient, {"mrn": mrn}, fields)
 
 
 def update_patient(patient: Patient, **changes: Any) -> Patient:
@@ -58,7 +64,7 @@ def upsert_coverage(
         if coverage is not None:
             result = save_changes(coverage, fields), False
         else:
-            result = Coverage.objects.create(patient=patient, **key, **fields), True
+            result = create_checked(Coverage, patient=patient, **key, **fields), True
         _announce_patient(patient.pk)
         return result
 
@@ -88,8 +94,11 @@ def _announce_patient(patient_id: int) -> None:
 
 
 def upsert_order(*, external_id: str, **fields: Any) -> tuple[Order, bool]:
-    order, created = Order.objects.update_or_create(external_id=external_id, defaults=fields)
-    announce_orders_changed([order.pk])
+    """Create an order, or update the one with this external_id (never moving it to
+    another patient: Order.clean refuses that)."""
+    with transaction.atomic():
+        order, created = upsert_by_key(Order, {"external_id": external_id}, fields)
+        announce_orders_changed([order.pk])
     return order, created
 
 
@@ -105,9 +114,8 @@ def upsert_appointment(*, external_id: str, **fields: Any) -> tuple[Appointment,
         .values_list("order_id", flat=True)
         .first()
     )
-    appointment, created = Appointment.objects.update_or_create(
-        external_id=external_id, defaults=fields
-    )
+    with transaction.atomic():
+        appointment, created = upsert_by_key(Appointment, {"external_id": external_id}, fields)
     announce_orders_changed([appointment.order_id, *([before] if before else [])])
     return appointment, created
 
@@ -131,8 +139,6 @@ def verify_benefits(
     plan_year_visit_limit: int | None,
 ) -> Coverage:
     """The benefits as the payer confirmed them today, by whom."""
-    if deductible is not None and deductible_met is not None and deductible_met > deductible:
-        raise ActionRefused("The deductible met is more than the deductible.")
     changes = {
         "copay": copay,
         "coinsurance_percent": coinsurance_percent,
@@ -146,5 +152,5 @@ def verify_benefits(
         current = Coverage.objects.select_for_update().get(pk=coverage.pk)
         for name, value in changes.items():
             setattr(current, name, value)
-        current.save(update_fields=[*changes, "updated_at"])
+        checked(current).save(update_fields=[*changes, "updated_at"])
         return current

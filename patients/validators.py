@@ -21,19 +21,25 @@ def _icd() -> ModuleType:
 
 
 def is_icd10cm_code(code: str) -> bool:
-    """A code of the ICD-10-CM list: a category or subcategory, with its dot (M54.50)."""
+    """A billable code of the ICD-10-CM list, with its dot (M54.50): a leaf of the list.
+
+    A header with codes below it (M54, M54.5, S72.001 without its 7th character) is not
+    billable and is refused: a claim naming it is denied.
+    """
     if not _ICD_SHAPE.match(code):
         return False
     icd = _icd()
-    return icd.is_valid_item(code) and (
-        icd.is_category_or_subcategory(code) or icd.is_extended_subcategory(code)
+    return (
+        icd.is_valid_item(code)
+        and (icd.is_category_or_subcategory(code) or icd.is_extended_subcategory(code))
+        and icd.is_leaf(code)
     )
 
 
 def validate_icd10cm(code: str) -> None:
     if not is_icd10cm_code(code):
         raise ValidationError(
-            "%(code)s is not an ICD-10-CM code (expected a form like M54.50).",
+            "%(code)s is not a billable ICD-10-CM code (expected a form like M54.50).",
             code="invalid_icd10cm",
             params={"code": code},
         )

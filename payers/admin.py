@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.postgres.forms import SimpleArrayField
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
@@ -98,7 +99,8 @@ class PayerAdmin(ServiceAdmin):
                 formset.changed_objects.append((vendor, changed))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Payer]:
-        return super().get_queryset(request).annotate(rule_count=Count("rules"))
+        # The count groups rows, which drops Meta.ordering: order again (the autocomplete pages).
+        return super().get_queryset(request).annotate(rule_count=Count("rules")).order_by("code")
 
     @admin.display(description="Rules", ordering="rule_count")
     def rule_count(self, payer: Any) -> int:
@@ -112,8 +114,23 @@ class PayerAdmin(ServiceAdmin):
         return services.update_payer(obj, **changes)
 
 
+class CodeListField(SimpleArrayField):
+    """CPT/HCPCS codes typed with commas, spaces or new lines between them."""
+
+    def to_python(self, value: Any) -> list[str]:
+        if isinstance(value, str):
+            value = ",".join(dict.fromkeys(value.replace(",", " ").split()))
+        return super().to_python(value)
+
+
 class PayerRuleForm(forms.ModelForm):
     """The admin builds the fields from the fieldsets; this adds the service's key check."""
+
+    codes = CodeListField(
+        forms.CharField(max_length=16),
+        required=False,
+        help_text="CPT/HCPCS codes, separated by commas or spaces. Empty: every code.",
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -229,6 +246,14 @@ class AuthorizationForm(forms.ModelForm):
         ):
             self.add_error("auth_number", "Another authorization of this order has this number.")
         return data
+
+    def _post_clean(self) -> None:
+        # After the model's clean() (which fills an approval's payer from the coverage):
+        # what a person recording the payer's answer must also give.
+        super()._post_clean()
+        for name, message in self.instance.answer_errors().items():
+            if name not in self.errors:
+                self.add_error(name, message)
 
 
 @admin.register(Authorization)

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 from django.apps import apps
 from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ValidationError as ModelValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, models
 from django.db.models import F, Q, QuerySet
@@ -32,14 +33,12 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from authq.lib.bounds import validate_key
 from patients.audit import record_view
 from patients.models import Order
 from payers import services
 from payers.models import (
-    APPROVED_STATUSES,
-    DECIDED_STATUSES,
     Authorization,
-    AuthStatus,
     Payer,
     PayerRule,
     ReviewVendor,
@@ -79,7 +78,7 @@ class KeyRelatedField(serializers.SlugRelatedField):
 
     def to_internal_value(self, data: Any) -> models.Model:
         queryset = self.get_queryset()
-        if isinstance(data, bool) or not isinstance(data, str | int):
+        if isinstance(data, bool) or not isinstance(data, str | int) or "\x00" in str(data):
             self.fail("invalid")
         try:
             return queryset.get(**{self.slug_field: str(data)})
@@ -125,8 +124,9 @@ class RecordSerializer(serializers.ModelSerializer):
     """A record written through its app's services.
 
     Subclasses give `upsert` (POST) and `change` (PATCH), and may give `find_existing`
-    (the record a POST would update) and `check` (cross-field rules that mirror the
-    model's CheckConstraints, so that they are 400s naming fields rather than 500s).
+    (the record a POST would update) and `check` (rules that need the services, such as
+    allowed status moves). Cross-field rules are the model's own `clean()`, asked of the
+    record as this write would leave it, so a 400 names the same fields as the admin.
     """
 
     serializer_field_mapping = {
@@ -161,10 +161,21 @@ class RecordSerializer(serializers.ModelSerializer):
             return getattr(self.existing, name)
         return self.Meta.model._meta.get_field(name).get_default()
 
-    def span_errors(self, attrs: dict[str, Any], start: str, end: str) -> dict[str, list[str]]:
-        first, last = self.value(attrs, start), self.value(attrs, end)
-        if first is not None and last is not None and last < first:
-            return {end: [f"Must be on or after {start} ({first})."]}
+    def model_errors(self, attrs: dict[str, Any]) -> dict[str, list[str]]:
+        """The model's clean() on the record as it would be once this write is saved."""
+        model = self.Meta.model
+        names = {f.name for f in model._meta.concrete_fields}
+        record = model()
+        if self.existing is not None:
+            for f in model._meta.concrete_fields:
+                setattr(record, f.attname, getattr(self.existing, f.attname))
+        for name, value in attrs.items():
+            if name in names:
+                setattr(record, name, value)
+        try:
+            record.clean()
+        except ModelValidationError as exc:
+            return model_error_dict(exc)
         return {}
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -176,8 +187,9 @@ class RecordSerializer(serializers.ModelSerializer):
             for name in self.fixed_fields:
                 if name in attrs and attrs[name] != getattr(self.instance, name):
                     errors[name] = ["Cannot be changed."]
-        for name, messages in self.check(attrs).items():
-            errors.setdefault(name, []).extend(messages)
+        for source in (self.model_errors(attrs), self.check(attrs)):
+            for name, messages in source.items():
+                errors.setdefault(name, []).extend(messages)
         if errors:
             raise ValidationError(errors)
         return attrs
@@ -192,6 +204,16 @@ class RecordSerializer(serializers.ModelSerializer):
             return self.change(instance, validated_data)
 
 
+def model_error_dict(exc: ModelValidationError) -> dict[str, list[str]]:
+    """A model's ValidationError as a 400 body: its fields, or non_field_errors."""
+    if hasattr(exc, "error_dict"):
+        return {
+            ("non_field_errors" if name == "__all__" else name): list(messages)
+            for name, messages in exc.message_dict.items()
+        }
+    return {"non_field_errors": list(exc.messages)}
+
+
 @contextmanager
 def domain_errors() -> Iterator[None]:
     """Turn a service's refusal into a 400 naming the field."""
@@ -201,6 +223,10 @@ def domain_errors() -> Iterator[None]:
         raise ValidationError({"status": [str(exc)]}) from exc
     except services.DuplicateKey as exc:
         raise ValidationError({exc.field: [str(exc)]}) from exc
+    except ModelValidationError as exc:
+        raise ValidationError(model_error_dict(exc)) from exc
+    except services.ActionRefused as exc:
+        raise ValidationError({exc.field or "non_field_errors": [str(exc)]}) from exc
 
 
 @dataclass(frozen=True)
@@ -403,7 +429,7 @@ class PayerSerializer(RecordSerializer):
         model = Payer
         fields = ["code", "name", "kind", "phone", "fax", "portal_url", "appeal_address", "hours"]
         # The upsert replaces the uniqueness check: a known code updates that payer.
-        extra_kwargs = {"code": {"validators": []}}
+        extra_kwargs = {"code": {"validators": [validate_key]}}
 
     def upsert(self, data: dict[str, Any]) -> tuple[Payer, bool]:
         return services.upsert_payer(**data)
@@ -523,9 +549,6 @@ class PayerRuleSerializer(RecordSerializer):
             effective_from=attrs["effective_from"],
         )
 
-    def check(self, attrs: dict[str, Any]) -> dict[str, list[str]]:
-        return self.span_errors(attrs, "effective_from", "effective_to")
-
     def upsert(self, data: dict[str, Any]) -> tuple[PayerRule, bool]:
         return services.upsert_rule(data.pop("payer"), **data)
 
@@ -592,20 +615,6 @@ class AuthorizationSerializer(RecordSerializer):
     def check(self, attrs: dict[str, Any]) -> dict[str, list[str]]:
         errors: dict[str, list[str]] = {}
         status = self.value(attrs, "status")
-        if status in APPROVED_STATUSES:
-            for name in ("start_date", "end_date"):
-                if self.value(attrs, name) is None:
-                    errors[name] = [f"Required when status is {status}."]
-        if status == AuthStatus.SUBMITTED and self.value(attrs, "submitted_at") is None:
-            errors["submitted_at"] = ["Required when status is submitted."]
-        if status in DECIDED_STATUSES and self.value(attrs, "decided_at") is None:
-            errors["decided_at"] = [f"Required when status is {status}."]
-        if attrs.get("denial_reason_code") and status != AuthStatus.DENIED:
-            errors["denial_reason_code"] = [
-                f"Only a denied authorization has one (status {status})."
-            ]
-        errors.update(self.span_errors(attrs, "start_date", "end_date"))
-        errors.update(self.span_errors(attrs, "requested_start_date", "requested_end_date"))
         if isinstance(self.existing, Authorization):
             try:
                 services.check_transition(self.existing.status, status)

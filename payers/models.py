@@ -4,9 +4,33 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator, URLValidator
 from django.db import models
 from django.db.models import F, Q
+
+from authq.lib.bounds import (
+    MAX_DAYS,
+    MAX_HOURS,
+    MAX_VISITS,
+    at_most,
+    bounded,
+    key_without_slash,
+    validate_date_in_window,
+    validate_key,
+)
+
+WINDOW = [validate_date_in_window]
+
+
+def validate_procedure_code(code: str) -> None:
+    """One CPT/HCPCS code of a rule: no spaces or commas (a list is several codes)."""
+    if not code or any(ch.isspace() or ch == "," for ch in code):
+        raise ValidationError(
+            "%(code)r is not one code: give each code separately (95910, 95911).",
+            code="invalid_procedure_code",
+            params={"code": code},
+        )
 
 
 class ServiceCategory(models.TextChoices):
@@ -63,7 +87,7 @@ class Payer(models.Model):
     contacts in ReviewVendor.
     """
 
-    code = models.CharField(max_length=32, unique=True)
+    code = models.CharField(max_length=32, unique=True, validators=[validate_key])
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=32, choices=PayerKind.choices, default=PayerKind.COMMERCIAL)
     phone = phone_field("phone")
@@ -85,6 +109,7 @@ class Payer(models.Model):
                 condition=Q(kind__in=PayerKind.values), name="payers_payer_kind_valid"
             ),
             models.CheckConstraint(condition=~Q(code=""), name="payers_payer_code_not_blank"),
+            key_without_slash("payers_payer", "code"),
         ]
 
     def __str__(self) -> str:
@@ -154,20 +179,32 @@ class PayerRule(models.Model):
     service_category = models.CharField(
         max_length=32, choices=ServiceCategory.choices, blank=True, default=""
     )
-    codes = ArrayField(models.CharField(max_length=16), blank=True, default=list)
-    effective_from = models.DateField()
-    effective_to = models.DateField(null=True, blank=True)
+    codes = ArrayField(
+        models.CharField(max_length=16, validators=[validate_procedure_code]),
+        blank=True,
+        default=list,
+    )
+    effective_from = models.DateField(validators=WINDOW)
+    effective_to = models.DateField(null=True, blank=True, validators=WINDOW)
     auth_required = models.BooleanField(default=True)
-    lead_time_days = models.PositiveIntegerField(default=RuleDefaults.lead_time_days)
-    renewal_window_days = models.PositiveIntegerField(default=RuleDefaults.renewal_window_days)
-    visit_threshold = models.PositiveIntegerField(default=RuleDefaults.visit_threshold)
+    lead_time_days = models.PositiveIntegerField(
+        default=RuleDefaults.lead_time_days, validators=at_most(MAX_DAYS)
+    )
+    renewal_window_days = models.PositiveIntegerField(
+        default=RuleDefaults.renewal_window_days, validators=at_most(MAX_DAYS)
+    )
+    visit_threshold = models.PositiveIntegerField(
+        default=RuleDefaults.visit_threshold, validators=at_most(MAX_VISITS)
+    )
     standard_turnaround_days = models.PositiveIntegerField(
-        default=RuleDefaults.standard_turnaround_days
+        default=RuleDefaults.standard_turnaround_days, validators=at_most(MAX_DAYS)
     )
     expedited_turnaround_hours = models.PositiveIntegerField(
-        default=RuleDefaults.expedited_turnaround_hours
+        default=RuleDefaults.expedited_turnaround_hours, validators=at_most(MAX_HOURS)
     )
-    appeal_window_days = models.PositiveIntegerField(default=RuleDefaults.appeal_window_days)
+    appeal_window_days = models.PositiveIntegerField(
+        default=RuleDefaults.appeal_window_days, validators=at_most(MAX_DAYS)
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -179,11 +216,18 @@ class PayerRule(models.Model):
             models.CheckConstraint(
                 condition=Q(effective_to__isnull=True) | Q(effective_to__gte=F("effective_from")),
                 name="payers_payerrule_span_ordered",
+                violation_error_message="The rule ends (effective_to) before it starts.",
             ),
             models.CheckConstraint(
                 condition=Q(service_category="") | Q(service_category__in=ServiceCategory.values),
                 name="payers_payerrule_category_valid",
             ),
+            bounded("payers_payerrule", "lead_time_days", MAX_DAYS),
+            bounded("payers_payerrule", "renewal_window_days", MAX_DAYS),
+            bounded("payers_payerrule", "visit_threshold", MAX_VISITS),
+            bounded("payers_payerrule", "standard_turnaround_days", MAX_DAYS),
+            bounded("payers_payerrule", "expedited_turnaround_hours", MAX_HOURS),
+            bounded("payers_payerrule", "appeal_window_days", MAX_DAYS),
         ]
         indexes = [
             # Serves the scan's load of every rule of a payer.
@@ -195,6 +239,13 @@ class PayerRule(models.Model):
             part for part in (self.plan, self.service_category, ",".join(self.codes)) if part
         )
         return f"{self.payer.code} {scope or 'all'} from {self.effective_from}"
+
+    def clean(self) -> None:
+        start, end = self.effective_from, self.effective_to
+        if start is not None and end is not None and end < start:
+            raise ValidationError(
+                {"effective_to": f"Must be on or after effective_from ({start})."}
+            )
 
 
 class AuthStatus(models.TextChoices):
@@ -287,13 +338,18 @@ class Authorization(models.Model):
         max_length=16, choices=SubmissionChannel.choices, blank=True, default=""
     )
     expedited = models.BooleanField(default=False)
-    requested_visits = models.PositiveIntegerField(null=True, blank=True)
-    requested_start_date = models.DateField(null=True, blank=True)
-    requested_end_date = models.DateField(null=True, blank=True)
-    start_date = models.DateField(null=True, blank=True)
-    end_date = models.DateField(null=True, blank=True)
+    requested_visits = models.PositiveIntegerField(
+        null=True, blank=True, validators=at_most(MAX_VISITS)
+    )
+    requested_start_date = models.DateField(null=True, blank=True, validators=WINDOW)
+    requested_end_date = models.DateField(null=True, blank=True, validators=WINDOW)
+    start_date = models.DateField(null=True, blank=True, validators=WINDOW)
+    end_date = models.DateField(null=True, blank=True, validators=WINDOW)
     approved_visits = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Empty: not limited by count."
+        null=True,
+        blank=True,
+        help_text="Empty: not limited by count.",
+        validators=at_most(MAX_VISITS),
     )
     determination_code = models.CharField(
         max_length=2, choices=Determination.choices, blank=True, default=""
@@ -308,8 +364,8 @@ class Authorization(models.Model):
         default="",
         help_text="Why the payer denied it, as a code; blank when not coded.",
     )
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True, validators=WINDOW)
+    decided_at = models.DateTimeField(null=True, blank=True, validators=WINDOW)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -334,19 +390,24 @@ class Authorization(models.Model):
                 condition=~Q(status__in=APPROVED_STATUSES)
                 | Q(start_date__isnull=False, end_date__isnull=False),
                 name="payers_authorization_approved_has_span",
+                violation_error_message="An approval needs its start_date and end_date.",
             ),
             models.CheckConstraint(
                 condition=Q(start_date__isnull=True)
                 | Q(end_date__isnull=True)
                 | Q(end_date__gte=F("start_date")),
                 name="payers_authorization_span_ordered",
+                violation_error_message="The end_date is before the start_date.",
             ),
             models.CheckConstraint(
                 condition=Q(requested_start_date__isnull=True)
                 | Q(requested_end_date__isnull=True)
                 | Q(requested_end_date__gte=F("requested_start_date")),
                 name="payers_authorization_requested_span_ordered",
+                violation_error_message="The requested_end_date is before the requested_start_date.",
             ),
+            bounded("payers_authorization", "requested_visits", MAX_VISITS),
+            bounded("payers_authorization", "approved_visits", MAX_VISITS),
             models.CheckConstraint(
                 condition=~Q(status=AuthStatus.SUBMITTED) | Q(submitted_at__isnull=False),
                 name="payers_authorization_submitted_has_time",
@@ -383,6 +444,81 @@ class Authorization(models.Model):
     def is_approved(self) -> bool:
         return self.status in APPROVED_STATUSES
 
+    def answer_errors(self) -> dict[str, str]:
+        """What a person recording the payer's answer (the work-item page, the admin)
+        must also give: the payer of an approval, and a decision not dated before the
+        request it answers.
+
+        The API takes records as the practice's systems hold them: the spec's payload
+        has no payer, and its example practices hold approvals for patients without
+        coverage and denials dated before a later submission (docs/bounds.md).
+        """
+        errors: dict[str, str] = {}
+        if self.status in APPROVED_STATUSES and self.payer_id is None:
+            errors["payer"] = (
+                "An approval needs the payer that gave it: choose it, or give the patient "
+                "a primary coverage on the day of the request."
+            )
+        submitted, decided = self.submitted_at, self.decided_at
+        if self.status in DECIDED_STATUSES and submitted and decided and decided < submitted:
+            errors["decided_at"] = f"Must be on or after submitted_at ({submitted:%Y-%m-%d %H:%M})."
+        return errors
+
+    def primary_payer(self) -> Payer | None:
+        """The payer the request went to, when none is named: the payer of the patient's
+        primary coverage on the day it was submitted (else on its start date, else today),
+        the spec's "primary coverage on date d"."""
+        from django.utils import timezone
+
+        from patients.models import Coverage  # patients imports this module
+
+        if self.submitted_at is not None:
+            day = timezone.localdate(self.submitted_at)
+        else:
+            day = self.start_date or timezone.localdate()
+        coverage = (
+            Coverage.objects.primary()
+            .active_on(day)
+            .filter(patient__orders=self.order_id)
+            .select_related("payer")
+            .order_by("-start", "-id")
+            .first()
+        )
+        return coverage.payer if coverage is not None else None
+
+    def clean(self) -> None:
+        """What every path (work-item page, API, admin) requires of an authorization.
+
+        An approved or partial one has its span (and gets the payer of the primary
+        coverage when none is named, see primary_payer); a submitted one its
+        submission time; a decided one its decision time.
+        """
+        errors: dict[str, str] = {}
+        status = self.status
+        if status in APPROVED_STATUSES:
+            if self.payer_id is None:
+                self.payer = self.primary_payer()
+            for name in ("start_date", "end_date"):
+                if getattr(self, name) is None:
+                    errors[name] = f"Required when status is {status}."
+        if status == AuthStatus.SUBMITTED and self.submitted_at is None:
+            errors["submitted_at"] = "Required when status is submitted."
+        if status in DECIDED_STATUSES and self.decided_at is None:
+            errors["decided_at"] = f"Required when status is {status}."
+        if self.denial_reason_code and status != AuthStatus.DENIED:
+            errors["denial_reason_code"] = [
+                f"Only a denied authorization has one (status {status})."
+            ]
+        for start, end in (
+            ("start_date", "end_date"),
+            ("requested_start_date", "requested_end_date"),
+        ):
+            first, last = getattr(self, start), getattr(self, end)
+            if first is not None and last is not None and last < first:
+                errors.setdefault(end, f"Must be on or after {start} ({first}).")
+        if errors:
+            raise ValidationError(errors)
+
 
 class ReviewOutcome(models.TextChoices):
     PENDING = "pending", "Pending"
@@ -398,9 +534,11 @@ class PeerToPeerReview(models.Model):
     authorization = models.ForeignKey(
         Authorization, on_delete=models.CASCADE, related_name="peer_reviews"
     )
-    request_by = models.DateField(help_text="Last day the payer accepts a request.")
-    window_start = models.DateTimeField(null=True, blank=True)
-    window_end = models.DateTimeField(null=True, blank=True)
+    request_by = models.DateField(
+        help_text="Last day the payer accepts a request.", validators=WINDOW
+    )
+    window_start = models.DateTimeField(null=True, blank=True, validators=WINDOW)
+    window_end = models.DateTimeField(null=True, blank=True, validators=WINDOW)
     call_windows = models.CharField(max_length=300, blank=True, default="")
     reviewing_physician = models.CharField(max_length=200, blank=True, default="")
     outcome = models.CharField(
@@ -444,7 +582,7 @@ class Appeal(models.Model):
         Authorization, on_delete=models.CASCADE, related_name="appeals"
     )
     level = models.CharField(max_length=8, choices=AppealLevel.choices)
-    deadline = models.DateField()
+    deadline = models.DateField(validators=WINDOW)
     channel = models.CharField(max_length=16, choices=SubmissionChannel.choices)
     outcome = models.CharField(
         max_length=16, choices=ReviewOutcome.choices, default=ReviewOutcome.PENDING

@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from payers.models import (
@@ -54,7 +55,14 @@ class TransitionNotAllowed(Exception):
 
 
 class ActionRefused(Exception):
-    """A person's action cannot be done in the record's present state; the message says why."""
+    """A person's action cannot be done in the record's present state; the message says why.
+
+    `field` names the input at fault, when one is.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        self.field = field
+        super().__init__(message)
 
 
 class DuplicateKey(Exception):
@@ -71,17 +79,74 @@ def check_transition(current: str, wanted: str) -> None:
         raise TransitionNotAllowed(current, wanted)
 
 
+def checked[M: models.Model](record: M) -> M:
+    """The record, if its fields' validators (bounds, date window, keys) and its model's
+    clean() accept it; else a ValidationError naming each field. Every write of these
+    services passes here, so the page, the API and the admin share one set of rules.
+    Relations are not re-read (their ids come from rows already loaded)."""
+    relations = [f.name for f in record._meta.concrete_fields if f.is_relation]
+    errors: dict[str, Any] = {}
+    try:
+        record.clean_fields(exclude=relations)
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    try:
+        record.clean()
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
+    return record
+
+
+def create_checked[M: models.Model](model: type[M], **fields: Any) -> M:
+    record = checked(model(**fields))
+    record.save(force_insert=True)
+    return record
+
+
 def save_changes[M: models.Model](record: M, changes: dict[str, Any]) -> M:
-    """Apply `changes` to a row re-read under lock, and save only those fields."""
+    """Apply `changes` to a row re-read under lock, check it, and save only those fields."""
     with transaction.atomic():
         fresh = type(record)._default_manager.select_for_update().get(pk=record.pk)
         for name, value in changes.items():
             setattr(fresh, name, value)
-        fields = set(changes)
+        before = {f.attname: getattr(fresh, f.attname) for f in fresh._meta.concrete_fields}
+        checked(fresh)
+        # clean() may fill a value in (an approval's payer): save that too.
+        fields = set(changes) | {
+            f.name
+            for f in fresh._meta.concrete_fields
+            if getattr(fresh, f.attname) != before[f.attname]
+        }
         if any(f.name == "updated_at" for f in fresh._meta.concrete_fields):
             fields.add("updated_at")
         fresh.save(update_fields=fields)
     return fresh
+
+
+def upsert_by_key[M: models.Model](
+    model: type[M], key: dict[str, Any], fields: dict[str, Any]
+) -> tuple[M, bool]:
+    """Update the row with this unique key, or create it; both checked (see `checked`).
+
+    Two requests creating the same key at once: the loser updates the winner's row.
+    """
+    manager = model._default_manager
+    with transaction.atomic():
+        existing = manager.select_for_update().filter(**key).first()
+        if existing is not None:
+            return save_changes(existing, fields), False
+        record = checked(model(**key, **fields))
+        try:
+            with transaction.atomic():
+                record.save(force_insert=True)
+        except IntegrityError:
+            existing = manager.select_for_update().filter(**key).first()
+            if existing is None:
+                raise
+            return save_changes(existing, fields), False
+        return record, True
 
 
 def _lock[M: models.Model](record: M) -> None:
@@ -94,7 +159,7 @@ def _lock[M: models.Model](record: M) -> None:
 
 
 def upsert_payer(*, code: str, **fields: Any) -> tuple[Payer, bool]:
-    return Payer.objects.update_or_create(code=code, defaults=fields)
+    return upsert_by_key(Payer, {"code": code}, fields)
 
 
 def update_payer(payer: Payer, **changes: Any) -> Payer:
@@ -188,8 +253,8 @@ def upsert_rule(
         rule = find_rule(payer, effective_from=effective_from, **scope)
         if rule is not None:
             return save_changes(rule, fields), False
-        return PayerRule.objects.create(
-            payer=payer, effective_from=effective_from, **scope, **fields
+        return create_checked(
+            PayerRule, payer=payer, effective_from=effective_from, **scope, **fields
         ), True
 
 
@@ -238,8 +303,8 @@ def upsert_authorization(
             check_transition(existing.status, fields.get("status", existing.status))
             result = save_changes(existing, fields), False
         else:
-            auth = Authorization.objects.create(
-                order=order, auth_number=auth_number, created_by=by, **fields
+            auth = create_checked(
+                Authorization, order=order, auth_number=auth_number, created_by=by, **fields
             )
             result = auth, True
         announce_orders_changed([order.pk])
@@ -311,7 +376,7 @@ def record_submission(
     with transaction.atomic():
         _lock(order)
         if draft is None:
-            return Authorization.objects.create(order=order, payer=payer, created_by=by, **values)
+            return create_checked(Authorization, order=order, payer=payer, created_by=by, **values)
         current = Authorization.objects.select_for_update().get(pk=draft.pk, order=order)
         check_transition(current.status, AuthStatus.SUBMITTED)
         if current.status == AuthStatus.SUBMITTED:
@@ -320,7 +385,7 @@ def record_submission(
             values["payer"] = payer
         for name, value in values.items():
             setattr(current, name, value)
-        current.save(update_fields=[*values, "updated_at"])
+        checked(current).save(update_fields=[*values, "updated_at"])
         return current
 
 
@@ -335,12 +400,16 @@ def record_decision(
     approved_visits: int | None = None,
     denial_reason_code: str = "",
     denial_reason: str = "",
+    payer: Payer | None = None,
 ) -> Authorization:
     """The payer's answer: approved (A1), partial or modified (A2/A6), denied (A3), or
     pended (A4: the request stays submitted, only the code is noted).
 
     The determination code defaults to the outcome's first code and must agree with it.
     A denial needs its reason code (DenialReason); the payer's words are optional.
+    `payer`, when given, is the payer that answered (for a request sent without one).
+    Everything Authorization.clean() requires is checked before saving: an approval
+    needs its payer and span, within the bounds of the fields.
     """
     if outcome not in OUTCOME_CODES:
         raise ActionRefused(f"Unknown outcome {outcome!r}.")
@@ -369,15 +438,18 @@ def record_decision(
             )
         check_transition(current.status, wanted)
         if outcome == "denied" and not denial_reason_code:
-            raise ActionRefused("A denial needs the payer's reason (choose a denial reason).")
+            raise ActionRefused(
+                "A denial needs the payer's reason (choose a denial reason).",
+                field="denial_reason_code",
+            )
         if denial_reason_code and denial_reason_code not in DenialReason.values:
-            raise ActionRefused(f"Unknown denial reason {denial_reason_code!r}.")
-        if outcome != "denied" and (start_date is None or end_date is None):
-            raise ActionRefused("An approval needs its start and end dates.")
-        if start_date and end_date and end_date < start_date:
-            raise ActionRefused("The end date is before the start date.")
+            raise ActionRefused(
+                f"Unknown denial reason {denial_reason_code!r}.", field="denial_reason_code"
+            )
         if auth_number and find_authorization(current.order, auth_number, exclude_id=current.pk):
-            raise ActionRefused("Another authorization of this order has this auth number.")
+            raise ActionRefused(
+                "Another authorization of this order has this auth number.", field="auth_number"
+            )
         changes: dict[str, Any] = {
             "status": wanted,
             "determination_code": code,
@@ -387,13 +459,19 @@ def record_decision(
         }
         if auth_number:
             changes["auth_number"] = auth_number
+        if payer is not None:
+            changes["payer"] = payer
         if outcome != "denied":
             changes.update(
                 start_date=start_date, end_date=end_date, approved_visits=approved_visits
             )
         for name, value in changes.items():
             setattr(current, name, value)
-        current.save(update_fields=[*changes, "updated_at"])
+        # clean() fills the payer in from the primary coverage when none is named.
+        checked(current)
+        if errors := current.answer_errors():
+            raise ValidationError(errors)
+        current.save(update_fields=[*changes, "payer", "updated_at"])
         return current
 
 
@@ -428,7 +506,8 @@ def record_peer_review(
         current = _denied_authorization(auth)
         if window_start and window_end and window_end < window_start:
             raise ActionRefused("The call window ends before it starts.")
-        return PeerToPeerReview.objects.create(
+        return create_checked(
+            PeerToPeerReview,
             authorization=current,
             request_by=request_by,
             window_start=window_start,
@@ -453,7 +532,8 @@ def record_appeal(
         current = _denied_authorization(auth)
         if current.appeals.filter(level=level).exists():
             raise ActionRefused("This authorization already has an appeal at this level.")
-        return Appeal.objects.create(
+        return create_checked(
+            Appeal,
             authorization=current,
             level=level,
             deadline=deadline,

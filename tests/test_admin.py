@@ -343,3 +343,119 @@ def test_a_second_coverage_from_the_same_card_and_start_is_refused(admin_client)
         in response.context["adminform"].form.errors["member_id"][0]
     )
     assert Coverage.objects.filter(member_id=coverage.member_id).count() == 1
+
+
+# Bounds and spans in the admin forms (issue points 5 and 7)
+
+
+def rule_form(payer: Payer, **changes: object) -> dict[str, object]:
+    data: dict[str, object] = {
+        "payer": payer.pk,
+        "plan": "",
+        "service_category": "",
+        "codes": "",
+        "effective_from": "2026-01-01",
+        "effective_to": "",
+        "auth_required": "on",
+        "lead_time_days": 7,
+        "renewal_window_days": 14,
+        "visit_threshold": 2,
+        "standard_turnaround_days": 7,
+        "expedited_turnaround_hours": 72,
+        "appeal_window_days": 60,
+    }
+    data.update(changes)
+    return data
+
+
+def test_rule_codes_typed_with_spaces_are_stored_one_by_one(admin_client):
+    payer = Payer.objects.first()
+
+    response = admin_client.post(
+        admin_url(PayerRule, "add"),
+        rule_form(payer, codes="95910 95911,  95912", effective_from="2026-05-04"),
+    )
+
+    assert response.status_code == 302
+    rule = PayerRule.objects.get(payer=payer, effective_from=dt.date(2026, 5, 4))
+    assert rule.codes == ["95910", "95911", "95912"]
+
+
+def test_a_rule_ending_before_it_starts_names_effective_to_in_words(admin_client):
+    payer = Payer.objects.first()
+    before = PayerRule.objects.count()
+
+    response = admin_client.post(
+        admin_url(PayerRule, "add"),
+        rule_form(payer, effective_from="2026-05-04", effective_to="2026-05-01"),
+    )
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == ["effective_to"]
+    assert errors["effective_to"] == ["Must be on or after effective_from (2026-05-04)."]
+    assert "payers_payerrule_span_ordered" not in response.content.decode()
+    assert PayerRule.objects.count() == before
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("lead_time_days", 740_000), ("expedited_turnaround_hours", 4294967295)],
+)
+def test_a_rule_count_past_its_bound_is_a_form_error(admin_client, field, value):
+    payer = Payer.objects.first()
+    before = PayerRule.objects.count()
+
+    response = admin_client.post(
+        admin_url(PayerRule, "add"), rule_form(payer, effective_from="2026-05-04", **{field: value})
+    )
+
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors
+    assert PayerRule.objects.count() == before
+
+
+def test_a_date_outside_the_window_is_a_form_error_in_the_admin(admin_client):
+    payer = Payer.objects.first()
+
+    response = admin_client.post(
+        admin_url(PayerRule, "add"), rule_form(payer, effective_from="9999-12-31")
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["effective_from"] == [
+        "Give a date from 1900-01-01 to 2100-12-31."
+    ]
+
+
+def test_an_approval_in_the_admin_without_a_payer_or_coverage_is_refused(admin_client):
+    auth = Authorization.objects.filter(status=AuthStatus.SUBMITTED).first()
+    Coverage.objects.filter(patient_id=auth.order.patient_id).delete()
+    Authorization.objects.filter(pk=auth.pk).update(payer=None)
+    auth.refresh_from_db()
+
+    response = admin_client.post(
+        admin_url(Authorization, "change", auth.pk),
+        auth_form(auth, status="approved", start_date="2026-03-01", end_date="2026-03-31",
+                  decided_at_0="2026-02-25", decided_at_1="09:00"),
+    )  # fmt: skip
+
+    assert response.status_code == 200
+    assert "An approval needs the payer" in response.context["adminform"].form.errors["payer"][0]
+    auth.refresh_from_db()
+    assert auth.status == AuthStatus.SUBMITTED
+
+
+def test_a_decision_dated_before_its_submission_is_refused_in_the_admin(admin_client):
+    auth = Authorization.objects.filter(status=AuthStatus.SUBMITTED, payer__isnull=False).first()
+
+    response = admin_client.post(
+        admin_url(Authorization, "change", auth.pk),
+        auth_form(auth, status="approved", start_date="2026-03-01", end_date="2026-03-31",
+                  decided_at_0="2026-02-19", decided_at_1="09:00"),
+    )  # fmt: skip
+
+    assert response.status_code == 200
+    assert "decided_at" in response.context["adminform"].form.errors
+    auth.refresh_from_db()
+    assert auth.status == AuthStatus.SUBMITTED

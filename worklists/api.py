@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from authq.lib.bounds import validate_date_in_window
 from patients.audit import record_views
 from patients.models import Order, Patient
 from payers.api import AuditedReadsMixin, ChoiceFilter, KeyFilter, QueryFilter, apply_filters
@@ -95,7 +96,9 @@ class CanViewOrders(BasePermission):
 class AuthCheckQuery(serializers.Serializer):
     order = serializers.CharField(help_text="The order's external_id.")
     date = serializers.DateField(
-        help_text="The visit's date, YYYY-MM-DD, within three years of today."
+        help_text="The visit's date, YYYY-MM-DD, within three years of today (and inside "
+        "AUTHQ_MIN_YEAR..AUTHQ_MAX_YEAR).",
+        validators=[validate_date_in_window],
     )
 
     def validate_order(self, value: str) -> Order:

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 
+from authq.lib.bounds import MAX_VISITS, WindowDateField, WindowDateTimeField
 from payers.models import (
     AppealLevel,
     Authorization,
@@ -14,6 +15,7 @@ from payers.models import (
     DenialReason,
     Determination,
     DocumentKind,
+    Payer,
     ReviewOutcome,
     SubmissionChannel,
 )
@@ -44,7 +46,7 @@ class BenefitsForm(forms.Form):
         label="Met", min_value=0, max_digits=9, decimal_places=2, required=False
     )
     plan_year_visit_limit = forms.IntegerField(
-        label="Visits / plan year", min_value=0, required=False
+        label="Visits / plan year", min_value=0, max_value=MAX_VISITS, required=False
     )
 
     def clean(self) -> dict[str, Any]:
@@ -64,9 +66,11 @@ class SubmissionForm(forms.Form):
     )
     channel = forms.ChoiceField(choices=SubmissionChannel.choices)
     payer_reference = forms.CharField(max_length=64, required=False, label="Payer ref.")
-    requested_visits = forms.IntegerField(min_value=1, required=False, label="Visits")
-    requested_start_date = forms.DateField(required=False, widget=DATE, label="From")
-    requested_end_date = forms.DateField(required=False, widget=DATE, label="To")
+    requested_visits = forms.IntegerField(
+        min_value=1, max_value=MAX_VISITS, required=False, label="Visits"
+    )
+    requested_start_date = WindowDateField(required=False, widget=DATE, label="From")
+    requested_end_date = WindowDateField(required=False, widget=DATE, label="To")
     expedited = forms.BooleanField(required=False)
 
     def __init__(self, *args: Any, authorizations: QuerySet[Authorization], **kw: Any) -> None:
@@ -106,10 +110,14 @@ class DecisionForm(forms.Form):
         label="X12",
     )
     auth_number = forms.CharField(max_length=64, required=False, label="Auth #")
-    start_date = forms.DateField(required=False, widget=DATE, label="From")
-    end_date = forms.DateField(required=False, widget=DATE, label="To")
+    start_date = WindowDateField(required=False, widget=DATE, label="From")
+    end_date = WindowDateField(required=False, widget=DATE, label="To")
     approved_visits = forms.IntegerField(
-        min_value=0, required=False, label="Visits", help_text="Empty: not limited by count."
+        min_value=0,
+        max_value=MAX_VISITS,
+        required=False,
+        label="Visits",
+        help_text="Empty: not limited by count.",
     )
     denial_reason_code = forms.ChoiceField(
         choices=[("", "choose…"), *DenialReason.choices], required=False, label="Denial reason"
@@ -122,6 +130,13 @@ class DecisionForm(forms.Form):
         initial=SubmissionChannel.PHONE,
         required=False,
         label="Asked by",
+    )
+    payer = forms.ModelChoiceField(
+        queryset=Payer.objects.order_by("name"),
+        required=False,
+        empty_label="the request's payer",
+        label="Payer",
+        help_text="Empty: the payer the request went to, or else the primary coverage's.",
     )
 
     def __init__(self, *args: Any, authorizations: QuerySet[Authorization], **kw: Any) -> None:
@@ -162,9 +177,9 @@ class DeniedAuthField(forms.ModelChoiceField):
 
 class PeerReviewForm(forms.Form):
     authorization = DeniedAuthField(queryset=Authorization.objects.none(), empty_label=None)
-    request_by = forms.DateField(widget=DATE, label="Request by")
-    window_start = forms.DateTimeField(required=False, widget=DATETIME, label="Call from")
-    window_end = forms.DateTimeField(required=False, widget=DATETIME, label="Call to")
+    request_by = WindowDateField(widget=DATE, label="Request by")
+    window_start = WindowDateTimeField(required=False, widget=DATETIME, label="Call from")
+    window_end = WindowDateTimeField(required=False, widget=DATETIME, label="Call to")
     call_windows = forms.CharField(
         max_length=300,
         required=False,
@@ -191,7 +206,7 @@ class PeerReviewForm(forms.Form):
 class AppealForm(forms.Form):
     authorization = DeniedAuthField(queryset=Authorization.objects.none(), empty_label=None)
     level = forms.ChoiceField(choices=AppealLevel.choices)
-    deadline = forms.DateField(widget=DATE)
+    deadline = WindowDateField(widget=DATE)
     channel = forms.ChoiceField(choices=SubmissionChannel.choices)
     outcome = forms.ChoiceField(choices=ReviewOutcome.choices, initial=ReviewOutcome.PENDING)
 
@@ -245,7 +260,7 @@ class NoteForm(forms.Form):
 
 
 class FollowUpForm(forms.Form):
-    follow_up_on = forms.DateField(required=False, widget=DATE, label="Follow up on")
+    follow_up_on = WindowDateField(required=False, widget=DATE, label="Follow up on")
 
 
 class NotifyForm(forms.Form):

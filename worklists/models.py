@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce, Least
 from django.db.models.lookups import GreaterThan, LessThan
 from django.utils import timezone
 
+from authq.lib.bounds import validate_date_in_window
 from authq.sql import Literal
 
 
@@ -169,6 +170,7 @@ class WorkItem(models.Model):
         blank=True,
         help_text="A person's follow-up date: while it is ahead, the item is snoozed out of "
         "the work queue; on that day it comes back with it as its due date.",
+        validators=[validate_date_in_window],
     )
     # db_default: the scan inserts items with raw SQL that names only its own columns.
     dismissal_reason = models.CharField(

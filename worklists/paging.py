@@ -17,6 +17,7 @@ from typing import Any
 
 from django.http import QueryDict
 
+from authq.lib.bounds import in_window
 from worklists.models import WorkItemQuerySet
 
 QueueKey = tuple[int, dt.date, dt.date, int]
@@ -37,7 +38,11 @@ def parse_key(text: str | None) -> QueueKey | None:
         key = (int(rank), dt.date.fromisoformat(due), dt.date.fromisoformat(first), int(pk))
     except ValueError:
         return None
-    return key if key[0] in (0, 1) and key[3] > 0 else None
+    rank, due, first, pk = key
+    # A place outside what the database can compare (ids past bigint, dates outside the
+    # window) is as malformed as a bad one.
+    sane = rank in (0, 1) and 0 < pk < 2**63 and in_window(due) and in_window(first)
+    return key if sane else None
 
 
 @dataclass

@@ -800,7 +800,8 @@ def decide_for_item(
     **decision: Any,
 ) -> Authorization:
     """The payer's answer on a submitted request, or (authorization None) a request
-    answered at once."""
+    answered at once. `payer` is the payer that answered; an approval needs one (on the
+    request or given here)."""
     with transaction.atomic():
         _claim_if_unclaimed(item, by)
         if authorization is None:
@@ -808,7 +809,7 @@ def decide_for_item(
                 item.order, by=by, channel=channel or "phone", payer=payer, **decision
             )
         else:
-            auth = payer_services.record_decision(authorization, **decision)
+            auth = payer_services.record_decision(authorization, payer=payer, **decision)
         if decision["outcome"] != "pended":
             _set_status(item, ItemStatus.IN_PROGRESS)
         _worked(

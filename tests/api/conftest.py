@@ -68,6 +68,7 @@ def appointment_payload(**kw: Any) -> dict[str, Any]:
 def authorization_payload(**kw: Any) -> dict[str, Any]:
     return {
         "order": "ORD-1",
+        "payer": "ACME",
         "auth_number": "A-1",
         "status": "approved",
         "start_date": "2026-11-01",

@@ -217,7 +217,12 @@ def test_patch_records_a_decision_on_an_authorization_by_id(practice):
     pending = post(
         practice,
         "authorizations",
-        {"order": "ORD-1", "status": "submitted", "submitted_at": "2026-11-20T09:00:00-05:00"},
+        {
+            "order": "ORD-1",
+            "payer": "ACME",
+            "status": "submitted",
+            "submitted_at": "2026-11-20T09:00:00-05:00",
+        },
     )
     response = practice.patch(
         f"/api/v1/authorizations/{pending['id']}/",

@@ -8,6 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from patients.models import Appointment, Coverage, Order, Patient
+from payers import services as payer_services
 from payers.api import AuthorizationSerializer, constraint_fields
 from payers.models import Authorization, Payer, PayerRule
 from tests.api.conftest import (
@@ -263,7 +264,12 @@ def test_a_patch_approving_without_a_span_is_refused(practice):
     pending = post(
         practice,
         "authorizations",
-        {"order": "ORD-1", "status": "submitted", "submitted_at": "2026-11-20T09:00:00Z"},
+        {
+            "order": "ORD-1",
+            "payer": "ACME",
+            "status": "submitted",
+            "submitted_at": "2026-11-20T09:00:00Z",
+        },
     )
     response = practice.patch(
         f"/api/v1/authorizations/{pending['id']}/",
@@ -317,7 +323,10 @@ def test_a_body_that_is_not_json_is_a_400(practice):
 
 
 def test_a_database_constraint_violation_is_a_400_naming_its_fields(practice, monkeypatch):
+    # Switch off every check before the database: the serializer's and the service's.
     monkeypatch.setattr(AuthorizationSerializer, "check", lambda self, attrs: {})
+    monkeypatch.setattr(AuthorizationSerializer, "model_errors", lambda self, attrs: {})
+    monkeypatch.setattr(payer_services, "checked", lambda record: record)
     errors = refused(
         practice, "authorizations", authorization_payload(start_date=None, end_date=None)
     )

@@ -7,6 +7,9 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from patients.models import Coverage
+from payers.models import Authorization
+from tests import factories as f
 from tests.browser.conftest import shot
 from tests.views.item_fixtures import missing_auth_item, soon
 from worklists.models import ItemStatus, Queue, WorkItem
@@ -63,3 +66,32 @@ def test_a_denial_shows_the_reason_field_only_and_errors_in_place(
     shot(page, "item-denial-error")
     item.refresh_from_db()
     assert item.status == ItemStatus.OPEN
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_approval_without_any_payer_is_refused_at_the_payer_field_then_saved_with_one(
+    signed_in_page, live_url, specialist
+):
+    item = missing_auth_item(visits=2, priority="stat")
+    Coverage.objects.filter(patient__orders=item.order_id).delete()
+    f.payer("LATE", name="Late Payer Co")
+    page = signed_in_page(specialist)
+    page.goto(live_url + reverse("worklists:item", args=[item.pk]))
+
+    form = page.locator("form.decide")
+    form.get_by_label("Approved", exact=True).check()
+    form.get_by_label("From", exact=True).fill(soon(0).isoformat())
+    form.get_by_label("To", exact=True).fill(soon(60).isoformat())
+    form.get_by_role("button", name="Record answer").click()
+    expect(page.locator("form.decide")).to_contain_text("An approval needs the payer")
+    shot(page, "item-approval-without-payer")
+    assert not Authorization.objects.filter(order_id=item.order_id).exists()
+
+    form = page.locator("form.decide")
+    form.get_by_label("Approved", exact=True).check()
+    form.get_by_label("From", exact=True).fill(soon(0).isoformat())
+    form.get_by_label("To", exact=True).fill(soon(60).isoformat())
+    form.locator("select[name='decide-payer']").select_option(label="LATE (Late Payer Co)")
+    form.get_by_role("button", name="Record answer").click()
+    expect(page.locator("#item-body")).to_contain_text("left the queue")
+    assert Authorization.objects.get(order_id=item.order_id).payer.code == "LATE"

@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from authq.lib.bounds import WindowDateField
 from payers.models import Payer, ServiceCategory
 from worklists import charts, dashboards, scan
 
@@ -22,10 +23,10 @@ MAX_RANGE_DAYS = 731
 class DashboardFilterForm(forms.Form):
     """Date range of submissions, payer, service and department; empty means everything."""
 
-    start = forms.DateField(
+    start = WindowDateField(
         label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    end = forms.DateField(
+    end = WindowDateField(
         label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     payer = forms.ModelChoiceField(

@@ -18,7 +18,7 @@ import simple_icd_10_cm as icd
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db.models import Q
 from django.forms import Form
@@ -534,8 +534,14 @@ def _act(
     if bound.is_valid():
         try:
             message = perform(work_item, bound.cleaned_data)
+        except ValidationError as exc:
+            # The model's own rules (services.checked): shown at the fields they name.
+            by_field = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+            for name, errors in by_field.items():
+                bound.add_error(name if name in bound.fields else None, errors)
         except REFUSALS as exc:
-            bound.add_error(None, str(exc))
+            field = getattr(exc, "field", None)
+            bound.add_error(field if field in bound.fields else None, str(exc))
         else:
             if to_order:
                 messages.success(request, message)
@@ -628,8 +634,8 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
     def perform(item: WorkItem, data: dict[str, Any]) -> str:
         auth = data.pop("authorization")
         channel = data.pop("channel")
-        payer = None
-        if auth is None:
+        payer = data.pop("payer")
+        if auth is None and payer is None:
             coverage = (
                 Coverage.objects.primary()
                 .active_on(scan.today())

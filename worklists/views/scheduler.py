@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from authq.lib.bounds import WindowDateField
 from patients.audit import record_view
 from patients.models import Appointment, Coverage, Order, Patient
 from payers.models import Authorization
@@ -67,7 +68,7 @@ class FindForm(forms.Form):
 
 
 class CheckForm(forms.Form):
-    day = forms.DateField(label="Visit date", widget=forms.DateInput(attrs={"type": "date"}))
+    day = WindowDateField(label="Visit date", widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean_day(self) -> dt.date:
         day = self.cleaned_data["day"]

@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from authq.lib.bounds import WindowDateField
 from patients.audit import record_view
 from patients.models import AccessAction, AccessEvent, Order, Patient
 from payers.models import Authorization
@@ -178,10 +179,10 @@ class AuditFilterForm(forms.Form):
     action = forms.ChoiceField(
         label="Action", required=False, choices=[("", "any"), *AccessAction.choices]
     )
-    start = forms.DateField(
+    start = WindowDateField(
         label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    end = forms.DateField(
+    end = WindowDateField(
         label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
