@@ -18,7 +18,7 @@ from typing import Any
 from django.http import QueryDict
 
 from authq.lib.bounds import in_window
-from worklists.models import WorkItemQuerySet
+from worklists.models import NO_SERVICE_DATE, WorkItemQuerySet
 
 QueueKey = tuple[int, dt.date, dt.date, int]
 
@@ -40,8 +40,9 @@ def parse_key(text: str | None) -> QueueKey | None:
         return None
     rank, due, first, pk = key
     # A place outside what the database can compare (ids past bigint, dates outside the
-    # window) is as malformed as a bad one.
-    sane = rank in (0, 1) and 0 < pk < 2**63 and in_window(due) and in_window(first)
+    # window) is as malformed as a bad one; an item with no service date sorts as date.max.
+    first_ok = first == NO_SERVICE_DATE or in_window(first)
+    sane = rank in (0, 1) and 0 < pk < 2**63 and in_window(due) and first_ok
     return key if sane else None
 
 

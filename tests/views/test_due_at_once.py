@@ -99,7 +99,7 @@ def test_a_denial_recorded_today_is_due_at_once_not_late(
     auth = f.auth(order_of(item), "submitted", submitted_at=f.at(soon(-2).isoformat(), 9))
     services.decide_for_item(
         item, auth, by=specialist, outcome="denied", determination_code="A3",
-        denial_reason="not medically necessary",
+        denial_reason_code="medical_necessity", denial_reason="not medically necessary",
     )  # fmt: skip
     denied = WorkItem.objects.get(order_id=item.order_id, kind=ItemKind.DENIED)
     # The contract's due date: the earlier of the first visit - lead time and the appeal

@@ -31,7 +31,7 @@ def _worked_item(specialist: User, specialist2: User, manager: User) -> WorkItem
     auth = f.auth(order_of(item), "submitted", auth_number="", submitted_at=f.at("2026-11-20", 9))
     services.decide_for_item(
         item, auth, by=specialist2, outcome="denied", determination_code="A3",
-        denial_reason="not medically necessary",
+        denial_reason_code="medical_necessity", denial_reason="not medically necessary",
     )  # fmt: skip
     return WorkItem.objects.get(pk=item.pk)
 
