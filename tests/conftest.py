@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -9,21 +10,31 @@ import pytest
 from django.contrib.auth.models import Group, User
 from rest_framework.test import APIClient
 
+from tests import mfa
 from worklists import roles
+
+# Each test run keeps its own keys in the shared (Redis) cache, as a fresh process would.
+CACHE_PREFIX = f"authq-test-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.CACHES = {
+        "default": {**settings.CACHES["default"], "KEY_PREFIX": CACHE_PREFIX},
+    }
 
 
 @pytest.fixture
 def make_user(db: None) -> Callable[..., User]:
-    def make(username: str, role: str | None) -> User:
+    def make(username: str, role: str | None, *, second_factor: bool = True) -> User:
+        """A person with the role; enrolled in TOTP unless second_factor=False."""
         user = User.objects.create_user(username=username, password="correct-horse-battery")
         if role is not None:
             roles.ensure_roles()
             user.groups.add(Group.objects.get(name=role))
+        if second_factor:
+            mfa.enrol(user)
         return user
 
     return make

@@ -10,9 +10,12 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
+from tests import mfa
 from tests.dashboards.conftest import HOSTILE
 from tests.views.conftest import HTMX
 from worklists import roles
+
+PASSWORD = "correct-horse-battery"
 
 pytestmark = pytest.mark.django_db
 
@@ -95,6 +98,7 @@ def test_a_range_that_ends_before_it_starts_is_refused_politely(manager_web: Cli
 def test_csv_export_escapes_a_hostile_denial_reason(
     practice: dict[str, Any], manager_web: Client
 ) -> None:
+    mfa.reauthenticate(manager_web, PASSWORD)  # a bulk export asks for it (S18)
     response = manager_web.get(URL, {**IN_RANGE, "export": "denials"})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
@@ -110,6 +114,7 @@ def test_every_table_exports_and_an_unknown_one_is_404(
 ) -> None:
     from worklists.dashboards import TABLES
 
+    mfa.reauthenticate(manager_web, PASSWORD)
     for table in TABLES:
         response = manager_web.get(URL, {**IN_RANGE, "export": table})
         assert response.status_code == 200, table
