@@ -13,15 +13,15 @@ from rest_framework.test import APIClient
 from tests import mfa
 from worklists import roles
 
-# Each test run keeps its own keys in the shared (Redis) cache, as a fresh process would.
-CACHE_PREFIX = f"authq-test-{uuid.uuid4().hex[:8]}"
-
 
 @pytest.fixture(autouse=True)
-def _fast_password_hasher(settings: Any) -> None:
+def _test_settings(settings: Any) -> None:
+    """A fast password hasher, and a fresh cache for each test."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Each test starts with an empty cache (its own keys in the shared Redis): no rate-limit
+    # count, used TOTP code or cached choice carries over from another test.
     settings.CACHES = {
-        "default": {**settings.CACHES["default"], "KEY_PREFIX": CACHE_PREFIX},
+        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"},
     }
 
 
