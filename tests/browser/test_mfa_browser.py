@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
 from tests import mfa
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import PASSWORD, shot
 from worklists import roles
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -37,12 +37,14 @@ def test_a_new_person_enrols_an_authenticator_on_first_sign_in(
     page.click("button.primary[type=submit]")
     page.wait_for_url("**/accounts/2fa/totp/activate/")
     expect(page.locator("img.qr")).to_be_visible()
+    shot(page, "mfa-enrol")
     secret = page.locator("#totp-secret").inner_text()
     page.fill("#id_code", mfa.code_for(secret))  # what the app shows after scanning
     page.click("button.primary[type=submit]")
     page.wait_for_url("**/accounts/2fa/recovery-codes/")
     codes = page.locator(".recovery-codes li")
     expect(codes).to_have_count(10)
+    shot(page, "mfa-recovery-codes")
     assert codes.first.inner_text() in mfa.recovery_codes(newcomer)
     page.click("text=Continue to authq")
     page.wait_for_url("**/queue/")
@@ -56,10 +58,10 @@ def test_password_alone_stops_at_the_code_and_a_code_works_once(
     page.set_default_timeout(10_000)
     _password_step(page, live_url, specialist)
     page.wait_for_url("**/accounts/2fa/authenticate/")
-    page.goto(f"{live_url}/queue/")  # no way around the second step
-    page.wait_for_url("**/accounts/login/?next=/queue/")
+    page.goto(f"{live_url}/queue/")  # no way around the second step: back to it
+    assert page.url == f"{live_url}/accounts/2fa/authenticate/"
+    expect(page.locator("#items")).to_have_count(0)
 
-    _password_step(page, live_url, specialist)
     code = mfa.second_factor(specialist)
     page.fill("#id_code", code)
     page.click("button.primary[type=submit]")
