@@ -9,7 +9,7 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.signals import authenticator_removed
 from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_logged_in
-from django.db.models.signals import post_save, pre_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.http import HttpRequest
 
@@ -41,3 +41,10 @@ def note_mfa_on_sign_in(sender: Any, request: HttpRequest | None, user: User, **
 @receiver(authenticator_removed, sender=Authenticator, dispatch_uid="accounts.mfa_removed")
 def forget_mfa_on_removal(sender: Any, request: HttpRequest, **kw: Any) -> None:
     middleware.forget(request)
+
+
+@receiver(post_delete, sender=Authenticator, dispatch_uid="accounts.mfa_deleted")
+def forget_mfa_on_deletion(sender: Any, instance: Authenticator, **kw: Any) -> None:
+    # Deleted elsewhere (the admin): the person's other sessions check again.
+    if instance.type == Authenticator.Type.TOTP:
+        services.forget_second_factor(instance.user)

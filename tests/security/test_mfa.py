@@ -116,6 +116,16 @@ def test_removing_the_authenticator_sends_the_person_back_to_enrol(specialist: U
     assert web.get("/queue/")["Location"] == ENROL
 
 
+def test_an_authenticator_deleted_by_an_administrator_sends_the_person_to_enrol(
+    specialist: User,
+) -> None:
+    web = Client()
+    mfa.sign_in(web, specialist, PASSWORD)
+    assert web.get("/queue/").status_code == 200
+    Authenticator.objects.filter(user=specialist).delete()  # as the admin's delete does
+    assert web.get("/queue/")["Location"] == ENROL
+
+
 def test_the_admin_signs_in_through_the_second_factor(make_user: Callable[..., User]) -> None:
     response = Client().get("/admin/login/?next=/admin/")
     assert (response.status_code, response["Location"]) == (302, f"{LOGIN}?next=%2Fadmin%2F")
