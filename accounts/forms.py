@@ -1,20 +1,26 @@
 from __future__ import annotations
 
+from allauth.account.forms import LoginForm
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import User
 
 from worklists import roles
 
 
-class SignInForm(AuthenticationForm):
-    """Django's sign-in form, refusing accounts that exist only for the REST API."""
+def is_api_only(user: User) -> bool:
+    """An account that exists only for the REST API (an integration engine)."""
+    names = set(user.groups.values_list("name", flat=True))
+    return bool(names) and names <= {roles.INTEGRATION} and not user.is_staff
 
-    def confirm_login_allowed(self, user: User) -> None:
-        super().confirm_login_allowed(user)
-        names = set(user.groups.values_list("name", flat=True))
-        if names and names <= {roles.INTEGRATION} and not user.is_staff:
+
+class SignInForm(LoginForm):
+    """allauth's sign-in form, refusing accounts that exist only for the REST API."""
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if self.user is not None and is_api_only(self.user):
             raise forms.ValidationError(
                 "This account is for the REST API only and cannot sign in to the pages.",
                 code="api_only",
             )
+        return cleaned

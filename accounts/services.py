@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.contrib.auth.models import User
+from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
@@ -31,3 +32,17 @@ def end_access(user: User) -> tuple[int, int]:
     tokens, _ = Token.objects.filter(user=user).delete()
     log.info("access ended for user id %s: %s sessions, %s tokens", user.pk, sessions, tokens)
     return sessions, tokens
+
+
+def forget_second_factor(user: User) -> int:
+    """Drop the note "has TOTP" from user's sessions, so the next page checks again
+    (an administrator removed the authenticator); returns the sessions changed."""
+    from .middleware import MFA_OK
+
+    changed = 0
+    for key in sessions_of(user):
+        session = SessionStore(session_key=key)
+        if session.pop(MFA_OK, None) is not None:
+            session.save()
+            changed += 1
+    return changed

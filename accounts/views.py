@@ -2,19 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import views as auth_views
+from allauth.account.views import LogoutView
 from django.http import HttpRequest, HttpResponse
 
-from .forms import SignInForm
 
+class SignOutView(LogoutView):
+    """Sign out (a POST only), and tell the browser to drop all it kept of the site (S9)."""
 
-class SignInView(auth_views.LoginView):
-    form_class = SignInForm
-    redirect_authenticated_user = True
-
-
-class SignOutView(auth_views.LogoutView):
-    """Sign out, and tell the browser to drop everything it kept of the site (S9)."""
+    http_method_names = ["post", "options"]
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = super().post(request, *args, **kwargs)

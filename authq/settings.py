@@ -167,6 +167,54 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "worklists:home"
 LOGOUT_REDIRECT_URL = "login"
 
+# --- Multi-factor sign-in (S16-S18): django-allauth and its MFA ----------------------------
+# allauth owns /accounts/ (sign-in, the second factor, re-authentication, email); every person
+# must have a TOTP authenticator (accounts.middleware.RequireMFAMiddleware sends those
+# without one to enrol). No self-signup (accounts.adapter). Sign-in is by username.
+INSTALLED_APPS += ["allauth", "allauth.account", "allauth.mfa"]
+# allauth's middleware just after Django's authentication; the MFA rule after the session
+# timeouts (an ended session goes to sign-in, not to enrolment).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "allauth.account.middleware.AccountMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("authq.middleware.SessionTimeoutMiddleware") + 1,
+    "accounts.middleware.RequireMFAMiddleware",
+)
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"login": "accounts.forms.SignInForm"}
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
+# A new address gets a confirmation link by mail; sign-in is by username, so an address is
+# never a way in (and adding one needs the password again, below). allauth would refuse
+# unconfirmed addresses on accounts with MFA unless told.
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+MFA_ALLOW_UNVERIFIED_EMAIL = True
+ACCOUNT_UNIQUE_EMAIL = True
+# Sessions end when the browser closes, as before (no "remember me").
+ACCOUNT_SESSION_REMEMBER = False
+# Changing email (and MFA, and a bulk export) needs a password or TOTP entered in the last
+# 5 minutes; codes sent by email are not offered.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_METHODS = ("password", "mfa")
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("AUTHQ_REAUTHENTICATION_SECONDS", 300)
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_REAUTHENTICATION_REQUIRED = True
+MFA_TOTP_ISSUER = "authq"
+# One 30-second step of clock drift either way; a used code is refused for its whole window.
+MFA_TOTP_TOLERANCE = 1
+# Used TOTP codes (S17) and allauth's rate limits live in the cache: a shared one (Redis), so
+# a code used on one web worker is refused on every other.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "authq",
+    }
+}
+# --- end of multi-factor sign-in -------------------------------------------------------------
+
 # Sessions live in the database. A session ends after AUTHQ_IDLE_TIMEOUT_MINUTES without a
 # request from the person (background refreshes do not count), and at the latest
 # AUTHQ_SESSION_MAX_HOURS after sign-in (one shift), however busy.

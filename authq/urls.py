@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from allauth.account import views as allauth_views
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponsePermanentRedirect
 from django.templatetags.static import static
@@ -7,7 +9,10 @@ from django.urls import include, path
 from django.views.decorators.http import require_GET
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from accounts.views import SignInView, SignOutView
+from accounts.views import SignOutView
+
+# The admin signs people in through allauth's pages too (password, then the second factor).
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 
 @require_GET
@@ -19,8 +24,10 @@ def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
 
 urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
-    path("accounts/login/", SignInView.as_view(), name="login"),
+    # allauth owns /accounts/; these two keep the names the pages use.
+    path("accounts/login/", allauth_views.login, name="login"),
     path("accounts/logout/", SignOutView.as_view(), name="logout"),
+    path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("authq.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

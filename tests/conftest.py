@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -9,21 +10,31 @@ import pytest
 from django.contrib.auth.models import Group, User
 from rest_framework.test import APIClient
 
+from tests import mfa
 from worklists import roles
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hasher(settings: Any) -> None:
+def _test_settings(settings: Any) -> None:
+    """A fast password hasher, and a fresh cache for each test."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Each test starts with an empty cache (its own keys in the shared Redis): no rate-limit
+    # count, used TOTP code or cached choice carries over from another test.
+    settings.CACHES = {
+        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"},
+    }
 
 
 @pytest.fixture
 def make_user(db: None) -> Callable[..., User]:
-    def make(username: str, role: str | None) -> User:
+    def make(username: str, role: str | None, *, second_factor: bool = True) -> User:
+        """A person with the role; enrolled in TOTP unless second_factor=False."""
         user = User.objects.create_user(username=username, password="correct-horse-battery")
         if role is not None:
             roles.ensure_roles()
             user.groups.add(Group.objects.get(name=role))
+        if second_factor:
+            mfa.enrol(user)
         return user
 
     return make

@@ -22,6 +22,7 @@ from payers.models import (
     PayerRule,
     PeerToPeerReview,
 )
+from tests import mfa
 from worklists import roles
 from worklists.models import (
     EventKind,
@@ -125,7 +126,9 @@ def practice(db: None) -> None:
 @pytest.fixture
 def admin_client(practice: None) -> Client:
     client = Client()
-    client.force_login(User.objects.get(username="admin-demo"))
+    admin = User.objects.get(username="admin-demo")
+    mfa.enrol(admin)  # the demo's admin, after enrolling on first sign-in
+    client.force_login(admin)
     return client
 
 
@@ -308,7 +311,9 @@ def test_an_allowed_status_change_is_saved(admin_client):
 
 def test_a_role_without_admin_access_is_kept_out(practice):
     client = Client()
-    client.force_login(User.objects.get(username="specialist"))
+    specialist = User.objects.get(username="specialist")
+    mfa.enrol(specialist)
+    client.force_login(specialist)
 
     response = client.get(admin_url(Patient, "changelist"))
 

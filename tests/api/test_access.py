@@ -51,7 +51,7 @@ def test_a_browser_session_reads_and_writes_with_its_csrf_token(specialist):
     without_csrf = client.post("/api/v1/payers/", {"code": "ACME", "name": "Acme"}, format="json")
     assert without_csrf.status_code == 403
 
-    client.get("/admin/login/")  # sets the csrftoken cookie
+    client.get("/queue/")  # a page: sets the csrftoken cookie
     token = client.cookies["csrftoken"].value
     with_csrf = client.post(
         "/api/v1/payers/", {"code": "ACME", "name": "Acme"}, format="json", HTTP_X_CSRFTOKEN=token

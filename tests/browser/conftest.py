@@ -3,7 +3,8 @@
 Fixtures for every page's browser tests:
 - ``browser``: one headless chromium per test session;
 - ``signed_in_page(user)``: a new browser context (its own cookies) signed in through the
-  real login form, returning the Page on the user's home page. Every page of such a
+  real login form and the second-factor form (a TOTP code computed from the user's secret),
+  returning the Page on the user's home page. Every page of such a
   context reports Content-Security-Policy violations, and the test fails on any (S5).
 Personas come from tests/conftest.py; their password is ``PASSWORD``.
 """
@@ -17,6 +18,8 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+
+from tests import mfa
 
 # Playwright's sync API runs an event loop in this thread; Django's async-safety check
 # would then refuse ORM calls made by the test itself.
@@ -100,9 +103,12 @@ def signed_in_page(
         page = context.new_page()
         page.set_default_timeout(10_000)
         page.goto(f"{live_url}/accounts/login/")
-        page.fill("#id_username", user.username)
+        page.fill("#id_login", user.username)
         page.fill("#id_password", PASSWORD)
         page.click("button[type=submit]")
+        page.wait_for_url("**/accounts/2fa/authenticate/")
+        page.fill("#id_code", mfa.second_factor(user))
+        page.click("button.primary[type=submit]")
         page.wait_for_load_state("networkidle")
         return page
 

@@ -12,9 +12,12 @@ from django.test import Client
 from django.urls import reverse
 
 from payers.models import Payer
+from tests import mfa
 from tests.dashboards.conftest import HOSTILE
 from tests.views.conftest import HTMX
 from worklists import roles
+
+PASSWORD = "correct-horse-battery"
 
 pytestmark = pytest.mark.django_db
 
@@ -124,6 +127,7 @@ def test_csv_export_escapes_a_hostile_payer_name(
 ) -> None:
     # Denial reasons are codes now; a payer's name is text someone typed.
     Payer.objects.filter(pk=practice["alpha"].pk).update(name=HOSTILE)
+    mfa.reauthenticate(manager_web, PASSWORD)  # a bulk export asks for it (S18)
     response = manager_web.get(URL, {**IN_RANGE, "export": "denials_by_payer"})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
@@ -139,6 +143,7 @@ def test_every_table_exports_and_an_unknown_one_is_404(
 ) -> None:
     from worklists.dashboards import TABLES
 
+    mfa.reauthenticate(manager_web, PASSWORD)
     for table in TABLES:
         response = manager_web.get(URL, {**IN_RANGE, "export": table})
         assert response.status_code == 200, table

@@ -14,6 +14,7 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 
 from accounts import checks as account_checks
+from tests import mfa
 from tests.security.servers import ROOT, subprocess_env
 from tests.views.items import make_item
 from worklists import roles
@@ -26,8 +27,7 @@ PASSWORD = "correct-horse-battery"
 
 def _signed_in(user: User) -> Client:
     web = Client()
-    response = web.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
-    assert response.status_code == 302
+    assert mfa.sign_in(web, user, PASSWORD).status_code == 302
     return web
 
 
@@ -81,7 +81,7 @@ def test_session_and_csrf_cookies_are_secure_httponly_and_lax(settings, speciali
     web.get("/accounts/login/", secure=True)
     csrf = web.cookies["csrftoken"]
     assert csrf["secure"] and csrf["samesite"] == "Lax"
-    web.post("/accounts/login/", {"username": "spec1", "password": PASSWORD}, secure=True)
+    mfa.sign_in(web, specialist, PASSWORD, secure=True)
     session = web.cookies["sessionid"]
     assert session["secure"] and session["httponly"] and session["samesite"] == "Lax"
 
@@ -212,7 +212,7 @@ def test_default_accounts_are_allowed_with_debug(settings, make_user) -> None:
 
 def test_an_api_only_account_cannot_sign_in_to_the_pages(integration) -> None:
     response = Client().post(
-        "/accounts/login/", {"username": integration.username, "password": PASSWORD}
+        "/accounts/login/", {"login": integration.username, "password": PASSWORD}
     )
     assert response.status_code == 200
     assert b"REST API only" in response.content

@@ -161,6 +161,39 @@ EXPECTED: dict[str, Row] = {
 }
 
 
+# allauth's account pages (S16-S18): each person's own sign-in settings, the same for every
+# role and holding no patient data. What anonymous and signed-in people get, by GET;
+# "reauth" is a redirect to confirm the password first. The two with a key in the URL (the
+# links mailed for email confirmation and password reset) are checked in test_mfa.py.
+ACCOUNT_PAGES: dict[str, tuple[object, object]] = {
+    "account_login": ("ok", "redirect"),
+    "account_logout": (405, 405),
+    "account_inactive": ("ok", "ok"),
+    "account_signup": ("ok", "redirect"),  # says sign-up is closed
+    "account_reauthenticate": ("login", "ok"),
+    "account_request_reauthentication_code": ("login", 403),
+    "account_confirm_reauthentication_code": ("login", 403),
+    "account_email": ("login", "ok"),
+    "account_email_verification_sent": ("ok", "ok"),
+    "account_confirm_email": (None, None),
+    "account_change_password": ("login", "ok"),
+    "account_set_password": ("login", "redirect"),
+    "account_reset_password": ("ok", "ok"),
+    "account_reset_password_from_key": (None, None),
+    "account_reset_password_from_key_done": ("ok", "ok"),
+    "account_reset_password_done": ("ok", "ok"),
+    "account_confirm_login_code": ("login", "redirect"),
+    "mfa_index": ("login", "ok"),
+    "mfa_authenticate": ("login", "redirect"),
+    "mfa_reauthenticate": ("login", "ok"),
+    "mfa_activate_totp": ("login", "reauth"),
+    "mfa_deactivate_totp": ("login", "reauth"),
+    "mfa_view_recovery_codes": ("login", "reauth"),
+    "mfa_generate_recovery_codes": ("login", "reauth"),
+    "mfa_download_recovery_codes": ("login", "reauth"),
+}
+
+
 def url_patterns() -> Iterator[tuple[str, URLPattern]]:
     def walk(patterns: list[Any], ns: str) -> Iterator[tuple[str, URLPattern]]:
         for p in patterns:
@@ -177,8 +210,29 @@ def url_patterns() -> Iterator[tuple[str, URLPattern]]:
 
 def test_every_url_pattern_has_a_row() -> None:
     names = {name for name, _ in url_patterns()}
-    assert names - EXPECTED.keys() == set(), "add these URLs to EXPECTED"
-    assert EXPECTED.keys() - names == set(), "these rows name no URL"
+    rows = EXPECTED.keys() | ACCOUNT_PAGES.keys()
+    assert names - rows == set(), "add these URLs to EXPECTED (or ACCOUNT_PAGES)"
+    assert rows - names == set(), "these rows name no URL"
+
+
+def test_account_pages_answer_every_role_alike(clients: dict[str, Client]) -> None:
+    problems = []
+    for name, (anonymous, signed_in) in ACCOUNT_PAGES.items():
+        if anonymous is None:
+            continue
+        url = reverse(name)
+        for persona in (A, O, S, SP, M):
+            response = clients[persona].get(url)
+            got = answer(response)
+            if got == "redirect" and response["Location"].startswith(
+                reverse("account_reauthenticate")
+            ):
+                got = "reauth"
+            got = "ok" if got == 200 else got
+            expected = anonymous if persona == A else signed_in
+            if got != expected:
+                problems.append(f"GET {name} as {persona}: {got}, expected {expected}")
+    assert not problems, "\n".join(problems)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from authq import middleware
+from tests import mfa
 from tests.views.conftest import BACKGROUND, HTMX
 
 pytestmark = pytest.mark.django_db
@@ -23,27 +24,26 @@ def _shift(web: Client, key: str, seconds: float) -> None:
 
 def _signed_in(user: User) -> Client:
     web = Client()
-    assert (
-        web.post("/accounts/login/", {"username": user.username, "password": PASSWORD}).status_code
-        == 302
-    )
+    assert mfa.sign_in(web, user, PASSWORD).status_code == 302
     return web
 
 
 def test_sign_in_through_the_form_lands_on_the_role_page(specialist: User) -> None:
     web = Client()
     assert web.get("/accounts/login/").status_code == 200
+    response = web.post("/accounts/login/", {"login": "spec1", "password": PASSWORD}, follow=True)
+    assert response.redirect_chain[-1][0] == "/accounts/2fa/authenticate/"
     response = web.post(
-        "/accounts/login/", {"username": "spec1", "password": PASSWORD}, follow=True
+        "/accounts/2fa/authenticate/", {"code": mfa.second_factor(specialist)}, follow=True
     )
     assert response.redirect_chain[-1][0] == "/queue/"
     assert b"Sign out" in response.content and b"specialist" in response.content
 
 
 def test_wrong_password_is_refused(specialist: User) -> None:
-    response = Client().post("/accounts/login/", {"username": "spec1", "password": "nope"})
+    response = Client().post("/accounts/login/", {"login": "spec1", "password": "nope"})
     assert response.status_code == 200
-    assert b"didn't match" in response.content
+    assert b"you specified are not correct" in response.content
 
 
 def test_session_key_rotates_at_sign_in(specialist: User) -> None:
@@ -51,7 +51,7 @@ def test_session_key_rotates_at_sign_in(specialist: User) -> None:
     web.get("/accounts/login/")
     web.session.save()
     before = web.session.session_key
-    web.post("/accounts/login/", {"username": "spec1", "password": PASSWORD})
+    mfa.sign_in(web, specialist, PASSWORD)
     after = web.cookies["sessionid"].value
     assert before and after and before != after
 
