@@ -9,4 +9,4 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
-        from . import checks, signals  # noqa: F401  (registers the check and receivers)
+        from . import checks, lockout, signals  # noqa: F401  (registers the check and receivers)
