@@ -31,12 +31,16 @@ def _fail_open(fallback: Callable[..., Any]) -> Callable[[Callable[..., Any]], C
             if _down_until.get(self.location, 0.0) > time.monotonic():
                 return fallback(*args, **kwargs)
             try:
-                return method(self, *args, **kwargs)
+                answer = method(self, *args, **kwargs)
             except (RedisError, OSError) as exc:
                 if self.location not in _down_until:
                     log.warning("cache unavailable, failing open: %s", type(exc).__name__)
                 _down_until[self.location] = time.monotonic() + PAUSE_SECONDS
                 return fallback(*args, **kwargs)
+            if self.location in _down_until:  # back after an outage
+                del _down_until[self.location]
+                log.warning("cache available again")
+            return answer
 
         return call
 

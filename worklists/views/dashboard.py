@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from authq.lib.throttling import export_throttled
 from payers.models import Payer, ServiceCategory
 from worklists import charts, dashboards, scan
 
@@ -103,6 +104,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     export = request.GET.get("export")
     if export is not None and export not in dashboards.TABLES:
         raise Http404("no such table")
+    if export and (throttled := export_throttled(request)) is not None:
+        return throttled
     board = dashboards.build(filters)
     if export:
         response = HttpResponse(
