@@ -330,9 +330,9 @@ LOGGING = {
 # kept in PostgreSQL, so a Redis outage loses nothing. The admin site's sign-in is covered.
 AUTHQ_LOCKOUT_FAILURES = env_int("AUTHQ_LOCKOUT_FAILURES", 5)
 AUTHQ_LOCKOUT_MINUTES = env_int("AUTHQ_LOCKOUT_MINUTES", 15)
-if AUTHQ_LOCKOUT_FAILURES < 1 or not 1 <= AUTHQ_LOCKOUT_MINUTES <= 24 * 60:
+if not 1 <= AUTHQ_LOCKOUT_FAILURES <= 100 or not 1 <= AUTHQ_LOCKOUT_MINUTES <= 24 * 60:
     raise ImproperlyConfigured(
-        "AUTHQ_LOCKOUT_FAILURES must be at least 1 and AUTHQ_LOCKOUT_MINUTES 1 to 1440"
+        "AUTHQ_LOCKOUT_FAILURES must be 1 to 100 and AUTHQ_LOCKOUT_MINUTES 1 to 1440"
     )
 # Before the apps whose post_migrate (worklists.roles) grants its permissions.
 INSTALLED_APPS.insert(INSTALLED_APPS.index("accounts"), "axes")
