@@ -4,7 +4,8 @@ from django.apps import AppConfig
 
 
 class AccountsConfig(AppConfig):
-    """Sign-in and the people who sign in: session ends, default-account checks."""
+    """Sign-in and the people who sign in: session ends, default-account checks, sign-in
+    lockouts (django-axes) and API tokens."""
 
     name = "accounts"
 

@@ -51,7 +51,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _perms(["view"], WORK_MODELS)
     + ["worklists.view_workitem", "worklists.change_workitem", "worklists.view_workitemevent"]
     + ["patients.view_accessevent", "patients.view_diagnosis"]
-    + ["worklists.view_dashboard"],
+    + ["worklists.view_dashboard"]
+    # Lifts sign-in lockouts (the lockouts page).
+    + ["axes.view_accessattempt", "axes.delete_accessattempt"],
     # Runs the practice's set-up.
     ADMIN: _perms(["view", "add", "change", "delete"], RECORD_MODELS)
     + _perms(["view"], WORK_MODELS)

@@ -79,3 +79,28 @@ def test_a_refused_export_shows_a_page_in_the_layout(
     expect(page.locator("h1")).to_have_text("Too many exports")
     expect(page.locator("header.topbar")).to_contain_text("Dashboard")
     assert csp_violations == []
+
+
+def test_a_manager_unlocks_from_the_lockouts_page(
+    signed_in_page, live_url, manager, specialist, csp_violations
+) -> None:
+    locked = Client()
+    for _ in range(5):
+        locked.post("/accounts/login/", {"username": "spec1", "password": "not-it-42"})
+    page = signed_in_page(manager)
+    page.click("nav >> text=Lockouts")
+    row = page.locator("#lockouts tr.row")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("spec1")
+    shot(page, "lockouts")
+    row.locator("button", has_text="Unlock").click()
+    expect(page.locator(".messages")).to_contain_text("spec1 may sign in again")
+    expect(page.locator("#lockouts")).to_contain_text("Nobody is locked out.")
+    again = Client()
+    assert (
+        again.post(
+            "/accounts/login/", {"username": "spec1", "password": "correct-horse-battery"}
+        ).status_code
+        == 302
+    )
+    assert csp_violations == []

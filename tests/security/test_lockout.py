@@ -170,3 +170,50 @@ def test_people_without_the_admin_cannot_see_or_lift_lockouts(specialist, manage
     attempt = AccessAttempt.objects.get()
     boss.post(f"/admin/axes/accessattempt/{attempt.pk}/delete/", {"post": "yes"})
     assert AccessAttempt.objects.filter(pk=attempt.pk).exists()
+
+
+def test_a_manager_sees_the_lockouts_and_unlocks(
+    specialist, specialist2, manager, caplog, django_assert_max_num_queries
+) -> None:
+    fail_five_times(Client(), "spec1")
+    fail_five_times(Client(REMOTE_ADDR="10.9.8.7"), "spec2")
+    for _ in range(2):  # failing, not locked: not listed
+        sign_in(Client(), "mgr1", WRONG)
+    boss = Client()
+    boss.force_login(manager)
+    with django_assert_max_num_queries(8):
+        page = boss.get("/accounts/lockouts/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "spec1" in body and "10.9.8.7" in body and "mgr1" not in body.split("<h1>")[1]
+    assert 'href="/accounts/lockouts/"' in body  # in the nav
+    attempt = AccessAttempt.objects.get(username="spec1")
+    caplog.clear()
+    done = boss.post(f"/accounts/lockouts/{attempt.pk}/unlock/")
+    assert done.status_code == 302 and done["Location"] == "/accounts/lockouts/"
+    logged = [r.getMessage() for r in caplog.records if r.name == "accounts.lockout"]
+    assert logged == [
+        f"sign-in lockout of username 'spec1' from 127.0.0.1 lifted by user id {manager.pk}"
+    ]
+    assert sign_in(Client(), "spec1", PASSWORD).status_code == 302
+    assert sign_in(Client(REMOTE_ADDR="10.9.8.7"), "spec2", PASSWORD).status_code == 429
+    after = boss.get("/accounts/lockouts/").content.decode()
+    assert "spec1 may sign in again from 127.0.0.1." in after
+    assert boss.post("/accounts/lockouts/999999/unlock/").status_code == 404
+
+
+def test_other_roles_get_403_on_the_lockouts_page(specialist, scheduler, outsider) -> None:
+    fail_five_times(Client(), "spec1")
+    attempt = AccessAttempt.objects.get()
+    for user in (specialist, scheduler, outsider):
+        web = Client()
+        web.force_login(user)
+        assert web.get("/accounts/lockouts/").status_code == 403
+        assert web.post(f"/accounts/lockouts/{attempt.pk}/unlock/").status_code == 403
+        if user is not outsider:  # their home page has no link to it
+            home = web.get("/", follow=True)
+            assert home.status_code == 200 and b'class="nav"' in home.content
+            assert b"/accounts/lockouts/" not in home.content
+    assert AccessAttempt.objects.filter(pk=attempt.pk).exists()
+    anonymous = Client().get("/accounts/lockouts/")
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
