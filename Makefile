@@ -28,7 +28,7 @@ Sign in with password "$(AUTHQ_DEMO_PASSWORD)" as:
   scheduler      scheduler
   manager        manager
   admin-demo     administrator
-  integration    REST API client (token: make manage CMD='drf_create_token integration')
+  integration    REST API client (token: make manage CMD='issue_token integration')
 On first sign-in each user sets up an authenticator app (scan the QR code, or type the
 key into one; without a phone: oathtool --totp -b KEY) and gets recovery codes.
 Ctrl-C stops the web server, the Celery worker and beat, and the embedded servers.

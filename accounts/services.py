@@ -9,7 +9,8 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+
+from . import tokens as api_tokens
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ def end_access(user: User) -> tuple[int, int]:
     """End every session of user and revoke their API tokens; returns (sessions, tokens)."""
     keys = sessions_of(user)
     sessions, _ = Session.objects.filter(session_key__in=keys).delete()
-    tokens, _ = Token.objects.filter(user=user).delete()
+    tokens = api_tokens.revoke_tokens_of(user)
     log.info("access ended for user id %s: %s sessions, %s tokens", user.pk, sessions, tokens)
     return sessions, tokens
 

@@ -74,7 +74,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
@@ -431,3 +430,73 @@ LOGGING = {
         "django.request": {"handlers": ["requests"], "level": "WARNING", "propagate": False},
     },
 }
+
+# --- Sign-in lockout (S15), hashed API tokens, rate limits (S24) -------------------------
+# Kept together in one block; it extends the lists and dicts defined above.
+
+# Lockout (django-axes): AUTHQ_LOCKOUT_FAILURES failed sign-ins for one username from one
+# address lock that pair out for AUTHQ_LOCKOUT_MINUTES, counted from the last failure (a
+# try while locked out, even with the right password, starts the wait again). Attempts are
+# kept in PostgreSQL, so a Redis outage loses nothing. The admin site's sign-in is covered.
+AUTHQ_LOCKOUT_FAILURES = env_int("AUTHQ_LOCKOUT_FAILURES", 5)
+AUTHQ_LOCKOUT_MINUTES = env_int("AUTHQ_LOCKOUT_MINUTES", 15)
+if not 1 <= AUTHQ_LOCKOUT_FAILURES <= 100 or not 1 <= AUTHQ_LOCKOUT_MINUTES <= 24 * 60:
+    raise ImproperlyConfigured(
+        "AUTHQ_LOCKOUT_FAILURES must be 1 to 100 and AUTHQ_LOCKOUT_MINUTES 1 to 1440"
+    )
+# Before the apps whose post_migrate (worklists.roles) grants its permissions.
+INSTALLED_APPS.insert(INSTALLED_APPS.index("accounts"), "axes")
+# Refuses a locked-out pair before the password is even checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", *AUTHENTICATION_BACKENDS]
+# Last: turns a lockout into our page (accounts.lockout.locked_out_page, status 429).
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+AXES_FAILURE_LIMIT = AUTHQ_LOCKOUT_FAILURES
+AXES_COOLOFF_TIME = timedelta(minutes=AUTHQ_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.locked_out_page"
+# Logged and stored: the username typed and the address; never the password, nor the
+# `next` address (it may carry a search for a patient's name).
+AXES_SENSITIVE_PARAMETERS = ["next", "csrfmiddlewaretoken"]
+# axes logs each failure and lockout as a warning; its INFO lines are bookkeeping.
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}
+
+# API tokens (accounts.APIToken, stored as SHA-256), valid this many days when issued.
+AUTHQ_API_TOKEN_DAYS = env_int("AUTHQ_API_TOKEN_DAYS", 90)
+if not 1 <= AUTHQ_API_TOKEN_DAYS <= 365:
+    raise ImproperlyConfigured("AUTHQ_API_TOKEN_DAYS must be 1 to 365")
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "accounts.authentication.APITokenAuthentication",
+    "rest_framework.authentication.SessionAuthentication",
+]
+
+# Rate limits, counted in Redis so every web process sees the same counts. The cache
+# fails open (authq/lib/cache.py): with Redis down pages work and nothing is limited.
+CACHES = {
+    "default": {
+        "BACKEND": "authq.lib.cache.FailOpenRedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "authq",
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    }
+}
+AUTHQ_THROTTLE_RATES = {
+    # Every API call, per person (an integration engine is one person).
+    "api": env_str("AUTHQ_API_RATE", "1200/minute"),
+    # Bulk exports (the dashboard's CSV files), per person.
+    "export": env_str("AUTHQ_EXPORT_RATE", "30/hour"),
+}
+for _scope, _rate in AUTHQ_THROTTLE_RATES.items():
+    _count, _, _period = _rate.partition("/")
+    if (
+        not _count.isdigit()
+        or int(_count) < 1
+        or _period not in {"second", "minute", "hour", "day"}
+    ):
+        raise ImproperlyConfigured(
+            f"the {_scope} rate must be N/second, N/minute, N/hour or N/day, got {_rate!r}"
+        )
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["authq.lib.throttling.ApiRateThrottle"]
+# --- end of lockout, tokens and rate limits -----------------------------------------------

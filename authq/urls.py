@@ -9,6 +9,7 @@ from django.urls import include, path
 from django.views.decorators.http import require_GET
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts import lockout_views
 from accounts.views import SignOutView
 
 # The admin signs people in through allauth's pages too (password, then the second factor).
@@ -28,6 +29,8 @@ urlpatterns = [
     path("accounts/login/", allauth_views.login, name="login"),
     path("accounts/logout/", SignOutView.as_view(), name="logout"),
     path("accounts/", include("allauth.urls")),
+    path("accounts/lockouts/", lockout_views.lockouts, name="lockouts"),
+    path("accounts/lockouts/<int:pk>/unlock/", lockout_views.unlock, name="unlock"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("authq.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

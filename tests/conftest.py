@@ -25,6 +25,15 @@ def _test_settings(settings: Any) -> None:
     }
 
 
+@pytest.fixture(autouse=True)
+def _own_cache_namespace(settings: Any) -> None:
+    """Each test caches and counts rate limits under keys of its own in the shared Redis."""
+    settings.CACHES = {
+        alias: {**conf, "KEY_PREFIX": f"test-{uuid.uuid4().hex[:12]}"}
+        for alias, conf in settings.CACHES.items()
+    }
+
+
 @pytest.fixture
 def make_user(db: None) -> Callable[..., User]:
     def make(username: str, role: str | None, *, second_factor: bool = True) -> User:

@@ -51,14 +51,19 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _perms(["view"], WORK_MODELS)
     + ["worklists.view_workitem", "worklists.change_workitem", "worklists.view_workitemevent"]
     + ["patients.view_accessevent", "patients.view_diagnosis"]
-    + ["worklists.view_dashboard", "worklists.reassign_workitem"],
+    + ["worklists.view_dashboard", "worklists.reassign_workitem"]
+    # Lifts sign-in lockouts (the lockouts page).
+    + ["axes.view_accessattempt", "axes.delete_accessattempt"],
     # Runs the practice's set-up.
     ADMIN: _perms(["view", "add", "change", "delete"], RECORD_MODELS)
     + _perms(["view"], WORK_MODELS)
     + _perms(["view", "change"], {"worklists": ["workitem"]})
     + ["worklists.view_workitemevent", "worklists.view_scanrun"]
     + ["patients.view_accessevent", "patients.view_diagnosis"]
-    + ["worklists.view_dashboard", "worklists.reassign_workitem"],
+    + ["worklists.view_dashboard", "worklists.reassign_workitem"]
+    # API tokens (issue, revoke) and sign-in lockouts (see, lift by deleting the attempt).
+    + ["accounts.view_apitoken", "accounts.add_apitoken", "accounts.change_apitoken"]
+    + ["axes.view_accessattempt", "axes.delete_accessattempt", "axes.view_accesslog"],
     # An interface engine pushing records through the REST API.
     INTEGRATION: _perms(["view", "add", "change"], RECORD_MODELS)
     + ["worklists.view_workitem", "patients.view_diagnosis"],

@@ -11,9 +11,10 @@ from django.contrib.auth.models import User
 from django.contrib.sessions.models import Session
 from django.core import management
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from accounts import checks as account_checks
+from accounts import tokens
+from accounts.models import APIToken
 from tests import mfa
 from tests.security.servers import ROOT, subprocess_env
 from tests.views.items import make_item
@@ -149,18 +150,20 @@ def test_sign_out_clears_site_data(specialist) -> None:
 def test_deactivating_a_user_ends_all_their_sessions_and_tokens(specialist, specialist2) -> None:
     first, second = _signed_in(specialist), _signed_in(specialist)
     colleague = _signed_in(specialist2)
-    token = Token.objects.create(user=specialist)
+    token, key = tokens.issue_token(specialist)
     assert first.get("/queue/").status_code == second.get("/queue/").status_code == 200
     specialist.is_active = False
     specialist.save()
     for web in (first, second):
         response = web.get("/queue/")
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
-    assert not Token.objects.filter(key=token.key).exists()
+    token.refresh_from_db()
+    assert token.revoked is not None
+    assert not APIToken.objects.filter(user=specialist).usable().exists()
     assert colleague.get("/queue/").status_code == 200
     holders = {s.get_decoded().get("_auth_user_id") for s in Session.objects.all()}
     assert str(specialist.pk) not in holders and str(specialist2.pk) in holders
-    api = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api = Client(HTTP_AUTHORIZATION=f"Token {key}")
     assert api.get("/api/v1/work-items/").status_code == 401
 
 

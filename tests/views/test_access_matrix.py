@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from axes.models import AccessAttempt
 from django.apps import apps
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from patients.models import Coverage, Order, Patient
@@ -75,6 +77,9 @@ EXPECTED: dict[str, Row] = {
     "logout": Row("POST", (), everyone("login")),
     # The favicon: a permanent redirect to the static SVG, for everyone.
     "favicon": Row("GET", (), everyone(301)),
+    # Sign-in lockouts: managers (and admins) see and lift them.
+    "lockouts": Row("GET", (), html((M,))),
+    "unlock": Row("POST", ("lockout",), html((M,))),
     # The home page sends each person to their page.
     "worklists:home": Row(
         "GET", (), {**html((), 403), S: "redirect", SP: "redirect", M: "redirect", I: "redirect"}
@@ -264,6 +269,17 @@ def world(make_user: Any) -> dict[str, Any]:
         "appointment_key": appointment.external_id,
         "missing": 987654,
         "a_date": "2026-12-20",
+        "lockout": AccessAttempt.objects.create(
+            username="someone",
+            ip_address="10.0.0.9",
+            user_agent="test",
+            get_data="",
+            post_data="",
+            http_accept="*/*",
+            path_info="/accounts/login/",
+            failures_since_start=5,
+            attempt_time=timezone.now(),
+        ).pk,
     }
 
 
@@ -281,6 +297,7 @@ MISSING = {
     "appointment_key": "NOPE",
     "missing": 987654,
     "a_date": "2026-12-20",
+    "lockout": 987654,
 }
 
 

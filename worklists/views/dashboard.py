@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from authq.lib.bounds import WindowDateField
+from authq.lib.throttling import export_throttled
 from payers.models import Payer, ServiceCategory
 from worklists import charts, dashboards, scan
 
@@ -107,6 +108,9 @@ def _can_view(user: object) -> bool:
 # minutes (S18); allauth sends the person there and back to the export.
 @reauthentication_required
 def _export(request: HttpRequest, filters: dashboards.Filters, export: str) -> HttpResponse:
+    # Counted once the person is confirmed, so a trip to re-authenticate costs no export.
+    if (throttled := export_throttled(request)) is not None:
+        return throttled
     board = dashboards.build(filters)
     response = HttpResponse(
         dashboards.to_csv(board, export), content_type="text/csv; charset=utf-8"
