@@ -276,3 +276,14 @@ def test_other_roles_get_403_on_the_lockouts_page(specialist, scheduler, outside
     assert AccessAttempt.objects.filter(pk=attempt.pk).exists()
     anonymous = Client().get("/accounts/lockouts/")
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
+
+
+def test_wrong_passwords_when_confirming_again_count_too(specialist) -> None:
+    web = Client()
+    assert sign_in_fully(web, specialist)
+    answers = [web.post("/accounts/reauthenticate/", {"password": WRONG}) for _ in range(5)]
+    assert [a.status_code for a in answers] == [200] * 4 + [429]
+    assert b"Sign-in locked" in answers[4].content
+    refused = web.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    assert refused.status_code == 429
+    assert sign_in(Client(), "spec1", PASSWORD).status_code == 429
