@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from payers.models import DenialReason
 from tests import factories as f
+from tests import mfa
 from worklists import dashboards
 
 pytestmark = pytest.mark.django_db
@@ -110,5 +111,6 @@ def test_the_page_and_csv_show_the_reason_labels(denials: None, manager_web: Cli
     assert "Medical necessity not established" in body
     assert dashboards.NOT_CODED in body
     assert "Notes from the old system" not in body
+    mfa.reauthenticate(manager_web, "correct-horse-battery")  # a bulk export asks (S18)
     text = manager_web.get(url, {**query, "export": "denials"}).content.decode()
     assert "Medical necessity not established,3" in text.splitlines()
