@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 from allauth.account.forms import LoginForm
+from allauth.core import context
+from allauth.mfa.base.forms import AuthenticateForm
 from django import forms
 from django.contrib.auth.models import User
 
 from worklists import roles
+
+from . import lockout
 
 
 def is_api_only(user: User) -> bool:
@@ -24,3 +28,13 @@ class SignInForm(LoginForm):
                 code="api_only",
             )
         return cleaned
+
+
+class SecondFactorForm(AuthenticateForm):
+    """allauth's second step of sign-in, refusing an account locked out from this address
+    (S15) before a code is checked. A wrong code counts as a failure: accounts.lockout."""
+
+    def clean_code(self) -> str:
+        if lockout.refuse_if_locked(context.request, self.user):
+            raise forms.ValidationError("Sign-in is locked.", code="locked_out")
+        return super().clean_code()

@@ -11,10 +11,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from allauth.mfa.models import Authenticator
+from allauth.mfa.signals import authentication_failed
+from axes.handlers.proxy import AxesProxyHandler
 from axes.models import AccessAttempt
 from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
 from django.db.models import QuerySet
 from django.dispatch import receiver
@@ -34,6 +38,33 @@ def log_lockout(
     **kwargs: Any,
 ) -> None:
     log.warning("sign-in locked out: username %r from %s", username, ip_address)
+
+
+def count_failure(request: HttpRequest, user: User) -> None:
+    """One failed sign-in for user from this address, as axes counts a wrong password
+    (a lockout marks the request, and axes' middleware answers with locked_out_page)."""
+    user_login_failed.send(
+        sender=__name__, credentials={"username": user.get_username()}, request=request
+    )
+
+
+@receiver(authentication_failed, sender=Authenticator, dispatch_uid="accounts.wrong_code")
+def count_wrong_second_factor(
+    sender: Any, request: HttpRequest, user: User, reauthentication: bool = False, **kw: Any
+) -> None:
+    """A wrong code at sign-in's second step counts like a wrong password. (Re-confirming
+    while signed in is left to allauth's limits; a wrong password there counts already.)"""
+    if not reauthentication:
+        count_failure(request, user)
+
+
+def refuse_if_locked(request: HttpRequest, user: User) -> bool:
+    """At the second step: True if user is locked out from this address. The try counts
+    (the wait starts again) and the person gets the lockout page."""
+    if not AxesProxyHandler.is_locked(request, {"username": user.get_username()}):
+        return False
+    count_failure(request, user)
+    return True
 
 
 def locked_out_page(

@@ -199,6 +199,8 @@ ACCOUNT_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_REAUTHENTICATION_METHODS = ("password", "mfa")
 ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("AUTHQ_REAUTHENTICATION_SECONDS", 300)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# The second step refuses a locked-out account (S15); wrong codes count toward the lockout.
+MFA_FORMS = {"authenticate": "accounts.forms.SecondFactorForm"}
 MFA_REAUTHENTICATION_REQUIRED = True
 MFA_TOTP_ISSUER = "authq"
 # One 30-second step of clock drift either way; a used code is refused for its whole window.
@@ -457,9 +459,14 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.locked_out_page"
-# Logged and stored: the username typed and the address; never the password, nor the
+# Failures counted: wrong passwords at allauth's sign-in (its form's `login` field reaches
+# axes as `username` through authenticate(), as do wrong passwords when re-confirming) and
+# wrong codes at the second step (accounts.lockout). allauth's own per-username count of
+# failed passwords is off (accounts.adapter), so axes alone answers; allauth still caps
+# sign-in posts per address ('login', 30 a minute) and second-factor codes ('login_failed').
+# Logged and stored: the username typed and the address; never the password or code, nor the
 # `next` address (it may carry a search for a patient's name).
-AXES_SENSITIVE_PARAMETERS = ["next", "csrfmiddlewaretoken"]
+AXES_SENSITIVE_PARAMETERS = ["next", "csrfmiddlewaretoken", "code"]
 # axes logs each failure and lockout as a warning; its INFO lines are bookkeeping.
 LOGGING["loggers"]["axes"] = {"level": "WARNING"}
 

@@ -51,6 +51,14 @@ def _missing_key(key: Any, *args: Any, **kwargs: Any) -> Any:
     raise ValueError(f"Key {key!r} not found.")  # what incr says about a key it lacks
 
 
+def _add_while_down(key: Any, *args: Any, **kwargs: Any) -> bool:
+    """add() without Redis. allauth guards each rate-limit count with a lock key
+    ("...:lock"): it is taken, as there is no count to guard, so sign-in is not refused.
+    Anything else is not added: a TOTP code's one use cannot be checked, so it is refused
+    (S17; recovery codes, kept in the database, still work)."""
+    return str(key).endswith(":lock")
+
+
 class FailOpenRedisCache(RedisCache):
     """Reads miss, writes are not kept, incr finds no key, while Redis cannot be reached."""
 
@@ -70,7 +78,7 @@ class FailOpenRedisCache(RedisCache):
     def has_key(self, *args: Any, **kwargs: Any) -> Any:
         return super().has_key(*args, **kwargs)
 
-    @_fail_open(lambda *a, **kw: False)
+    @_fail_open(_add_while_down)
     def add(self, *args: Any, **kwargs: Any) -> Any:
         return super().add(*args, **kwargs)
 

@@ -1,5 +1,6 @@
-"""In a real browser: the lockout page (S15), the admin's one-time API key and the page of
-a refused export (S24) render in their layouts without a CSP violation."""
+"""In a real browser: the lockout page (S15; wrong passwords or second-factor codes), the
+admin's one-time API key and the page of a refused export (S24) render in their layouts
+without a CSP violation."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from django.test import Client
 from playwright.sync_api import expect
 from rest_framework.test import APIClient
 
-from tests.browser.conftest import shot
+from tests import mfa
+from tests.browser.conftest import PASSWORD, shot
 from worklists import roles
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,21 +26,50 @@ def test_five_wrong_passwords_show_the_locked_page(
     page.set_default_timeout(10_000)
     page.goto(f"{live_url}/accounts/login/")
     for attempt in range(5):
-        page.fill("#id_username", specialist.username)
+        page.fill("#id_login", specialist.username)
         page.fill("#id_password", "not-the-password-42")
         page.click("button[type=submit]")
         page.wait_for_load_state("networkidle")
         if attempt < 4:
-            expect(page.locator(".msg-error")).to_contain_text("didn't match")
+            expect(page.locator(".msg-error")).to_contain_text(
+                "username and/or password you specified are not correct"
+            )
     expect(page.locator("h1")).to_have_text("Sign-in locked")
     expect(page.locator("main")).to_contain_text("locked for 15 minutes")
     expect(page.locator("header.topbar .brand")).to_be_visible()
     shot(page, "lockout")
     # Back to the form: the right password is refused while locked.
     page.click("text=Back to sign in")
-    page.fill("#id_username", specialist.username)
-    page.fill("#id_password", "correct-horse-battery")
+    page.fill("#id_login", specialist.username)
+    page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Sign-in locked")
+    assert csp_violations == []
+
+
+def test_five_wrong_codes_at_the_second_step_show_the_locked_page(
+    watched_context, live_url, specialist, csp_violations
+) -> None:
+    page = watched_context().new_page()
+    page.set_default_timeout(10_000)
+    page.goto(f"{live_url}/accounts/login/")
+    page.fill("#id_login", specialist.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/accounts/2fa/authenticate/")
+    for attempt in range(5):
+        page.fill("#id_code", "000000")
+        page.click("button.primary[type=submit]")
+        page.wait_for_load_state("networkidle")
+        if attempt < 4:
+            expect(page.locator("h1")).not_to_have_text("Sign-in locked")
+    expect(page.locator("h1")).to_have_text("Sign-in locked")
+    expect(page.locator("header.topbar .brand")).to_be_visible()
+    # Back to the sign-in, which still waits for the code: the right one is refused too.
+    page.click("text=Back to sign in")
+    page.wait_for_url("**/accounts/2fa/authenticate/")
+    page.fill("#id_code", mfa.totp_code(specialist))
+    page.click("button.primary[type=submit]")
     expect(page.locator("h1")).to_have_text("Sign-in locked")
     assert csp_violations == []
 
@@ -72,10 +103,16 @@ def test_a_refused_export_shows_a_page_in_the_layout(
     settings.AUTHQ_THROTTLE_RATES = {**settings.AUTHQ_THROTTLE_RATES, "export": "1/hour"}
     spent = Client()
     spent.force_login(manager)
+    mfa.reauthenticate(spent, PASSWORD)  # an export asks for the password again (S18)
     assert spent.get("/dashboard/", {"export": "denials"}).status_code == 200
     page = signed_in_page(manager)
-    response = page.goto(f"{live_url}/dashboard/?export=denials")
-    assert response.status == 429
+    page.goto(f"{live_url}/dashboard/?export=denials")
+    # The password again first (S18); then the export is counted, and refused.
+    page.wait_for_url("**/accounts/reauthenticate/**")
+    page.fill("#id_password", PASSWORD)
+    with page.expect_response(lambda r: "export=denials" in r.url) as answer:
+        page.click("button.primary[type=submit]")
+    assert answer.value.status == 429
     expect(page.locator("h1")).to_have_text("Too many exports")
     expect(page.locator("header.topbar")).to_contain_text("Dashboard")
     assert csp_violations == []
@@ -86,7 +123,7 @@ def test_a_manager_unlocks_from_the_lockouts_page(
 ) -> None:
     locked = Client()
     for _ in range(5):
-        locked.post("/accounts/login/", {"username": "spec1", "password": "not-it-42"})
+        locked.post("/accounts/login/", {"login": "spec1", "password": "not-it-42"})
     page = signed_in_page(manager)
     page.click("nav >> text=Lockouts")
     row = page.locator("#lockouts tr.row")
@@ -97,10 +134,6 @@ def test_a_manager_unlocks_from_the_lockouts_page(
     expect(page.locator(".messages")).to_contain_text("spec1 may sign in again")
     expect(page.locator("#lockouts")).to_contain_text("Nobody is locked out.")
     again = Client()
-    assert (
-        again.post(
-            "/accounts/login/", {"username": "spec1", "password": "correct-horse-battery"}
-        ).status_code
-        == 302
-    )
+    mfa.sign_in(again, specialist, PASSWORD)
+    assert "_auth_user_id" in again.session
     assert csp_violations == []

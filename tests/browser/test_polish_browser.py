@@ -8,10 +8,11 @@ from collections.abc import Callable
 
 import pytest
 from django.contrib.auth.models import User
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 import authq.urls  # noqa: F401 - see below
-from tests.browser.conftest import shot
+from tests import mfa
+from tests.browser.conftest import PASSWORD, shot
 from tests.views.items import make_item
 from worklists import services
 from worklists.models import ItemKind, Queue
@@ -49,32 +50,41 @@ def test_404_and_403_pages_in_the_layout_and_the_favicon(
 
 
 def test_the_kind_column_reads_whole_on_a_1366_pixel_screen(
-    signed_in_page, live_url: str, specialist: User
+    browser: Browser, live_url: str, specialist: User
 ) -> None:
     for kind in ItemKind.values:
         make_item(Queue.ROUTINE, kind=kind, due_in=3)
     make_item(Queue.STAT, kind=ItemKind.AUTH_EXPIRING, due_in=-5, found_in=0)  # due at once
-    page = signed_in_page(specialist)  # the real sign-in, second factor included
-    page.set_viewport_size({"width": 1366, "height": 768})
-    page.goto(f"{live_url}/queue/")
-    expect(page.locator("#items tr.row")).to_have_count(len(ItemKind.values) + 1)
-    shot(page, "queue-1366")
-    sizes = page.evaluate(
-        """() => ({
-          page: document.documentElement.scrollWidth,
-          kinds: [...document.querySelectorAll('#items tr.row td:nth-child(2) .kind')].map(
-            s => ({text: s.textContent, height: s.getBoundingClientRect().height,
-                   lineHeight: parseFloat(getComputedStyle(s).lineHeight),
-                   cut: s.parentElement.scrollWidth > s.parentElement.clientWidth}))
-        })"""
-    )
-    assert sizes["page"] <= 1366  # no sideways scrolling
-    for kind in sizes["kinds"]:
-        assert not kind["cut"], kind  # not cut off with an ellipsis
-        assert kind["height"] < 1.5 * kind["lineHeight"], kind  # one line, no wrap
-    texts = {k["text"] for k in sizes["kinds"]}
-    assert {"Missing auth", "Auth expiring", "Unknown rule", "Follow-up due"} <= texts
-    expect(page.locator("#items tr.row.at-once td.due")).to_contain_text("at once")
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    try:
+        page = context.new_page()
+        page.goto(f"{live_url}/accounts/login/")
+        page.fill("#id_login", specialist.username)
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/accounts/2fa/authenticate/")
+        page.fill("#id_code", mfa.second_factor(specialist))
+        page.click("button.primary[type=submit]")
+        expect(page.locator("#items tr.row")).to_have_count(len(ItemKind.values) + 1)
+        shot(page, "queue-1366")
+        sizes = page.evaluate(
+            """() => ({
+              page: document.documentElement.scrollWidth,
+              kinds: [...document.querySelectorAll('#items tr.row td:nth-child(2) .kind')].map(
+                s => ({text: s.textContent, height: s.getBoundingClientRect().height,
+                       lineHeight: parseFloat(getComputedStyle(s).lineHeight),
+                       cut: s.parentElement.scrollWidth > s.parentElement.clientWidth}))
+            })"""
+        )
+        assert sizes["page"] <= 1366  # no sideways scrolling
+        for kind in sizes["kinds"]:
+            assert not kind["cut"], kind  # not cut off with an ellipsis
+            assert kind["height"] < 1.5 * kind["lineHeight"], kind  # one line, no wrap
+        texts = {k["text"] for k in sizes["kinds"]}
+        assert {"Missing auth", "Auth expiring", "Unknown rule", "Follow-up due"} <= texts
+        expect(page.locator("#items tr.row.at-once td.due")).to_contain_text("at once")
+    finally:
+        context.close()
 
 
 def test_a_claim_a_colleague_won_shows_the_new_owner_in_the_row(

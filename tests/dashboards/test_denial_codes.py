@@ -14,8 +14,6 @@ from tests import factories as f
 from tests import mfa
 from worklists import dashboards
 
-PASSWORD = "correct-horse-battery"  # the personas' (tests/conftest.py)
-
 pytestmark = pytest.mark.django_db
 
 SENT = f.at("2026-10-05", 8)
@@ -113,6 +111,6 @@ def test_the_page_and_csv_show_the_reason_labels(denials: None, manager_web: Cli
     assert "Medical necessity not established" in body
     assert dashboards.NOT_CODED in body
     assert "Notes from the old system" not in body
-    mfa.reauthenticate(manager_web, PASSWORD)  # a bulk export asks for it (S18)
+    mfa.reauthenticate(manager_web, "correct-horse-battery")  # a bulk export asks (S18)
     text = manager_web.get(url, {**query, "export": "denials"}).content.decode()
     assert "Medical necessity not established,3" in text.splitlines()

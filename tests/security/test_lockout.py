@@ -1,5 +1,8 @@
 """S15: 5 failed sign-ins by one username from one address lock it out for 15 minutes,
-in the database, logged; the admin's sign-in too; an administrator can unlock."""
+in the database, logged; the admin's sign-in too; an administrator can unlock.
+
+Sign-in is allauth's: the password (fields `login`, `password`), then the second factor.
+A wrong password or a wrong code counts; a complete sign-in starts the count again."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from django.core.management import call_command
 from django.db.models import F
 from django.test import Client
 
+from tests import mfa
 from worklists import roles
 
 pytestmark = pytest.mark.django_db
@@ -22,8 +26,23 @@ PASSWORD = "correct-horse-battery"
 WRONG = "not-the-password-42"
 
 
+SECOND_STEP = "/accounts/2fa/authenticate/"
+
+
 def sign_in(web: Client, username: str, password: str, path: str = "/accounts/login/"):
-    return web.post(path, {"username": username, "password": password})
+    """The password step of allauth's sign-in form."""
+    return web.post(path, {"login": username, "password": password})
+
+
+def password_accepted(answer) -> bool:
+    return answer.status_code == 302 and answer["Location"] == SECOND_STEP
+
+
+def sign_in_fully(web: Client, user: User) -> bool:
+    """The password, then the code from the person's app; True if signed in."""
+    assert password_accepted(sign_in(web, user.username, PASSWORD))
+    done = web.post(SECOND_STEP, {"code": mfa.second_factor(user)})
+    return done.status_code == 302 and signed_in(web)
 
 
 def signed_in(web: Client) -> bool:
@@ -54,7 +73,7 @@ def test_five_failures_lock_the_account_and_fifteen_minutes_later_it_opens(
     web = Client()
     answers = fail_five_times(web, "spec1")
     assert [a.status_code for a in answers[:4]] == [200] * 4
-    assert b"didn&#x27;t match" in answers[0].content or b"didn't match" in answers[0].content
+    assert b"username and/or password you specified are not correct" in answers[0].content
     assert answers[4].status_code == 429
     assert b"Sign-in locked" in answers[4].content
 
@@ -77,29 +96,64 @@ def test_five_failures_lock_the_account_and_fifteen_minutes_later_it_opens(
     assert sign_in(web, "spec1", PASSWORD).status_code == 429  # and the wait starts again
     assert not signed_in(web)
 
+    # More tries are answered by axes alone (allauth's own count would have cut in by now).
+    for _ in range(4):
+        assert sign_in(web, "spec1", WRONG).status_code == 429
+    assert AccessAttempt.objects.get().failures_since_start == 11
+
     age_attempts(dt.timedelta(minutes=15))
-    accepted = sign_in(web, "spec1", PASSWORD)
-    assert accepted.status_code == 302 and signed_in(web)
+    assert sign_in_fully(web, specialist)
     assert not AccessAttempt.objects.exists()  # a success clears the count
 
 
 def test_the_lock_is_for_that_username_from_that_address(specialist, specialist2) -> None:
     fail_five_times(Client(), "spec1")
     assert sign_in(Client(), "spec1", PASSWORD).status_code == 429
-    assert sign_in(Client(), "spec2", PASSWORD).status_code == 302
-    elsewhere = Client(REMOTE_ADDR="10.1.2.3")
-    assert sign_in(elsewhere, "spec1", PASSWORD).status_code == 302 and signed_in(elsewhere)
+    assert sign_in_fully(Client(), specialist2)
+    assert sign_in_fully(Client(REMOTE_ADDR="10.1.2.3"), specialist)
 
 
 def test_a_success_starts_the_count_again(specialist) -> None:
     web = Client()
     for _ in range(4):
         sign_in(web, "spec1", WRONG)
-    assert sign_in(web, "spec1", PASSWORD).status_code == 302
+    assert sign_in_fully(web, specialist)
     web = Client()
     answers = [sign_in(web, "spec1", WRONG) for _ in range(4)]
     assert [a.status_code for a in answers] == [200] * 4
-    assert sign_in(web, "spec1", PASSWORD).status_code == 302
+    assert sign_in_fully(web, specialist)
+
+
+def test_the_right_password_alone_does_not_start_the_count_again(specialist) -> None:
+    web = Client()
+    for _ in range(4):
+        sign_in(web, "spec1", WRONG)
+    assert password_accepted(sign_in(web, "spec1", PASSWORD))  # no code typed
+    assert sign_in(Client(), "spec1", WRONG).status_code == 429
+
+
+def test_wrong_codes_at_the_second_step_count_and_lock(specialist) -> None:
+    web = Client()
+    assert password_accepted(sign_in(web, "spec1", PASSWORD))
+    answers = [web.post(SECOND_STEP, {"code": "000000"}) for _ in range(5)]
+    assert [a.status_code for a in answers] == [200] * 4 + [429]
+    assert b"Sign-in locked" in answers[4].content
+    # Locked: the right code is refused too, and counts; the password step is refused.
+    assert web.post(SECOND_STEP, {"code": mfa.totp_code(specialist)}).status_code == 429
+    assert not signed_in(web)
+    attempt = AccessAttempt.objects.get()
+    assert (attempt.username, attempt.failures_since_start) == ("spec1", 6)
+    assert "000000" not in attempt.post_data  # codes are not stored
+    assert sign_in(Client(), "spec1", PASSWORD).status_code == 429
+
+
+def test_a_lockout_stops_a_sign_in_waiting_at_the_second_step(specialist) -> None:
+    waiting = Client()
+    assert password_accepted(sign_in(waiting, "spec1", PASSWORD))
+    fail_five_times(Client(), "spec1")  # from the same address
+    refused = waiting.post(SECOND_STEP, {"code": mfa.totp_code(specialist)})
+    assert refused.status_code == 429 and b"Sign-in locked" in refused.content
+    assert not signed_in(waiting)
 
 
 def test_the_limits_are_settings(settings, specialist) -> None:
@@ -126,7 +180,7 @@ def test_nothing_stored_holds_the_password_or_the_next_address(specialist) -> No
     for _ in range(2):
         web.post(
             "/accounts/login/?next=/scheduler/%3Fq%3DBirch-Lark",
-            {"username": "spec1", "password": WRONG, "next": "/scheduler/?q=Birch-Lark"},
+            {"login": "spec1", "password": WRONG, "next": "/scheduler/?q=Birch-Lark"},
         )
     attempt = AccessAttempt.objects.get()
     stored = attempt.get_data + attempt.post_data
@@ -136,12 +190,17 @@ def test_nothing_stored_holds_the_password_or_the_next_address(specialist) -> No
 
 def test_the_admin_sign_in_is_locked_too(staff_admin) -> None:
     web = Client()
-    answers = fail_five_times(web, "site-admin", "/admin/login/")
+    # The admin's own form takes no password: it sends people to the pages' sign-in.
+    sent = sign_in(web, "site-admin", WRONG, "/admin/login/")
+    assert sent.status_code == 302
+    assert sent["Location"] == "/accounts/login/?next=%2Fadmin%2Flogin%2F"
+    assert not AccessAttempt.objects.exists() and not signed_in(web)
+    path = "/accounts/login/?next=/admin/"
+    answers = fail_five_times(web, "site-admin", path)
     assert answers[0].status_code == 200 and answers[4].status_code == 429
-    assert sign_in(web, "site-admin", PASSWORD, "/admin/login/").status_code == 429
+    assert sign_in(web, "site-admin", PASSWORD, path).status_code == 429
     assert not signed_in(web)
-    # The lock holds for the pages' sign-in as well: it is the account from this address.
-    assert sign_in(web, "site-admin", PASSWORD).status_code == 429
+    assert web.get("/admin/").status_code == 302
 
 
 def test_an_administrator_unlocks_in_the_admin(specialist, staff_admin) -> None:
@@ -153,13 +212,13 @@ def test_an_administrator_unlocks_in_the_admin(specialist, staff_admin) -> None:
     attempt = AccessAttempt.objects.get(username="spec1")
     done = admin.post(f"/admin/axes/accessattempt/{attempt.pk}/delete/", {"post": "yes"})
     assert done.status_code == 302
-    assert sign_in(Client(), "spec1", PASSWORD).status_code == 302
+    assert sign_in_fully(Client(), specialist)
 
 
 def test_the_command_unlocks(specialist) -> None:
     fail_five_times(Client(), "spec1")
     call_command("axes_reset_username", "spec1", stdout=StringIO())
-    assert sign_in(Client(), "spec1", PASSWORD).status_code == 302
+    assert sign_in_fully(Client(), specialist)
 
 
 def test_people_without_the_admin_cannot_see_or_lift_lockouts(specialist, manager) -> None:
@@ -195,7 +254,7 @@ def test_a_manager_sees_the_lockouts_and_unlocks(
     assert logged == [
         f"sign-in lockout of username 'spec1' from 127.0.0.1 lifted by user id {manager.pk}"
     ]
-    assert sign_in(Client(), "spec1", PASSWORD).status_code == 302
+    assert sign_in_fully(Client(), specialist)
     assert sign_in(Client(REMOTE_ADDR="10.9.8.7"), "spec2", PASSWORD).status_code == 429
     after = boss.get("/accounts/lockouts/").content.decode()
     assert "spec1 may sign in again from 127.0.0.1." in after
@@ -217,3 +276,14 @@ def test_other_roles_get_403_on_the_lockouts_page(specialist, scheduler, outside
     assert AccessAttempt.objects.filter(pk=attempt.pk).exists()
     anonymous = Client().get("/accounts/lockouts/")
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
+
+
+def test_wrong_passwords_when_confirming_again_count_too(specialist) -> None:
+    web = Client()
+    assert sign_in_fully(web, specialist)
+    answers = [web.post("/accounts/reauthenticate/", {"password": WRONG}) for _ in range(5)]
+    assert [a.status_code for a in answers] == [200] * 4 + [429]
+    assert b"Sign-in locked" in answers[4].content
+    refused = web.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    assert refused.status_code == 429
+    assert sign_in(Client(), "spec1", PASSWORD).status_code == 429

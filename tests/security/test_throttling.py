@@ -17,6 +17,7 @@ from accounts import tokens
 from authq.lib import cache as fail_open_cache
 from authq.lib import throttling
 from authq.lib.throttling import ApiRateThrottle
+from tests import mfa
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +48,13 @@ def token_client(user) -> APIClient:
 def signed_in(user) -> Client:
     web = Client()
     web.force_login(user)
+    return web
+
+
+def confirmed(user) -> Client:
+    """Signed in and the password given again just now, as an export asks (S18)."""
+    web = signed_in(user)
+    mfa.reauthenticate(web, "correct-horse-battery")
     return web
 
 
@@ -110,7 +118,12 @@ def test_the_schema_is_throttled_too(rates, frozen, integration) -> None:
 
 
 def test_dashboard_exports_are_limited_more_strictly(rates, frozen, manager) -> None:
-    web = signed_in(manager)
+    # Sent to re-authenticate first: that trip is not an export and costs none.
+    unconfirmed = signed_in(manager)
+    for _ in range(3):
+        sent = unconfirmed.get(DASHBOARD, {"export": "denials"})
+        assert sent.status_code == 302 and sent["Location"].startswith("/accounts/reauthenticate/")
+    web = confirmed(manager)
     assert web.get(DASHBOARD, {"export": "denials"}).status_code == 200
     assert web.get(DASHBOARD, {"export": "scorecard"}).status_code == 200
     refused = web.get(DASHBOARD, {"export": "denials"})
@@ -127,7 +140,7 @@ def test_exports_fail_their_checks_before_counting(rates, frozen, specialist, ma
     spec = signed_in(specialist)
     for _ in range(3):
         assert spec.get(DASHBOARD, {"export": "denials"}).status_code == 403
-    web = signed_in(manager)
+    web = confirmed(manager)
     for _ in range(3):
         assert web.get(DASHBOARD, {"export": "nope"}).status_code == 404
     assert web.get(DASHBOARD, {"export": "denials"}).status_code == 200
@@ -144,11 +157,36 @@ def test_with_redis_unreachable_everything_works_unlimited(
         assert [engine.get("/api/v1/payers/").status_code for _ in range(5)] == [200] * 5
     warnings = [r.getMessage() for r in caplog.records if r.name == "authq.lib.cache"]
     assert warnings == ["cache unavailable, failing open: ConnectionError"]
-    web = signed_in(manager)
+    web = confirmed(manager)
     exports = [web.get(DASHBOARD, {"export": "denials"}).status_code for _ in range(4)]
     assert exports == [200] * 4
     # Pages that cache (the queue's filter choices) keep working.
     assert signed_in(specialist).get("/queue/").status_code == 200
+
+
+def test_with_redis_unreachable_people_still_sign_in_and_lockouts_hold(
+    settings, specialist, specialist2
+) -> None:
+    settings.CACHES = {  # its own address: the outage test above expects a first warning
+        "default": {**settings.CACHES["default"], "LOCATION": "redis://127.0.0.1:1/2"}
+    }
+    web = Client()
+    answer = web.post("/accounts/login/", {"login": "spec1", "password": "correct-horse-battery"})
+    assert (answer.status_code, answer["Location"]) == (302, "/accounts/2fa/authenticate/")
+    # A TOTP code's single use (S17) cannot be checked without Redis: it is refused...
+    refused = web.post("/accounts/2fa/authenticate/", {"code": mfa.totp_code(specialist)})
+    assert refused.status_code == 200 and "_auth_user_id" not in web.session
+    # ...and a recovery code (kept in the database) lets the person in.
+    code = mfa.recovery_codes(specialist)[0]
+    assert web.post("/accounts/2fa/authenticate/", {"code": code}).status_code == 302
+    assert "_auth_user_id" in web.session
+    # The lockout is kept in PostgreSQL (S15): it holds through the outage.
+    other = Client()
+    answers = [
+        other.post("/accounts/login/", {"login": "spec2", "password": "wrong-42"}).status_code
+        for _ in range(5)
+    ]
+    assert answers == [200] * 4 + [429]
 
 
 def test_the_fail_open_cache_reads_misses_and_keeps_nothing(settings) -> None:
@@ -160,6 +198,7 @@ def test_the_fail_open_cache_reads_misses_and_keeps_nothing(settings) -> None:
     fail_open_cache._down_until.pop("redis://127.0.0.1:1/1", None)
     assert cache.get("k", "fallback") == "fallback"
     assert cache.add("k", 1) is False
+    assert cache.add("ratelimit:key:lock", True) is True  # allauth's lock: nothing to guard
     cache.set("k", 1)
     assert cache.get_many(["k"]) == {}
     with pytest.raises(ValueError):
