@@ -38,7 +38,11 @@ ANSWERS: dict[str, tuple[str, str]] = {
     "401": ("No credentials, or an invalid, expired or revoked token.", ERROR),
     "403": ("The account's role does not allow this.", ERROR),
     "404": ("No record with this key.", ERROR),
-    "409": ("The write conflicts with a record stored meanwhile; nothing was saved.", ERROR),
+    "409": (
+        "A record with the same key was stored meanwhile; nothing was saved. Fields of "
+        "the clash may be named besides `detail`.",
+        ERROR,
+    ),
     "413": ("The request body is too large.", ERROR),
     "415": ("The body is not JSON: send Content-Type: application/json.", ERROR),
     "429": ("Too many requests; wait the seconds in Retry-After.", ERROR),
