@@ -165,3 +165,10 @@ def test_page_parameters_state_their_bounds(api):
     by_name = {p["name"]: p["schema"] for p in parameters}
     assert by_name["limit"]["minimum"] == 1
     assert by_name["offset"] == {"type": "integer", "minimum": 0, "maximum": 1_000_000}
+
+
+def test_component_descriptions_speak_to_integrators_not_to_our_code(api):
+    components = _schema(api)["components"]["schemas"]
+    for name, component in components.items():
+        assert "Subclasses give" not in component.get("description", ""), name
+    assert "keyed by mrn" in components["Patient"]["description"]

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 
@@ -69,7 +70,11 @@ def names_its_fields(document: dict[str, Any]) -> Any:
     return check
 
 
-def test_schemathesis_finds_no_server_error_and_no_schema_violation(live_server, integration):
+def test_schemathesis_finds_no_server_error_and_no_schema_violation(
+    live_server, integration, settings
+):
+    # Every call answered, none throttled: the limit itself is tests/security/test_throttling.py.
+    settings.AUTHQ_THROTTLE_RATES = {**settings.AUTHQ_THROTTLE_RATES, "api": "100000/minute"}
     _token, key = issue_token(integration)
     auth = {"Authorization": f"Token {key}"}
     base = live_server.url
@@ -96,7 +101,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(live_server,
         for mode in modes:
 
             @given(case=operation.as_strategy(generation_mode=mode))
-            @settings(
+            @hypothesis_settings(
                 max_examples=EXAMPLES,
                 deadline=None,
                 derandomize=True,
