@@ -89,9 +89,23 @@ def fix_keys(schemas: dict[str, Any]) -> None:
         patched["description"] = f"{patched.get('description', '')}\n\n{note}".strip()
 
 
+def key_patterns(schemas: dict[str, Any]) -> None:
+    """A natural key in a request body states validate_key's rules as its pattern."""
+    from authq.lib.bounds import KEY_PATTERN, validate_key
+
+    for serializer in _record_serializers():
+        request = schemas.get(f"{serializer.__name__.removesuffix('Serializer')}Request")
+        if request is None:
+            continue
+        for name, field in serializer().fields.items():
+            if validate_key in getattr(field, "validators", ()) and name in request["properties"]:
+                request["properties"][name]["pattern"] = KEY_PATTERN
+
+
 def document_errors(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict:
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     fix_keys(schemas)
+    key_patterns(schemas)
     schemas[ERROR] = ERROR_SCHEMA
     schemas[VALIDATION_ERROR] = VALIDATION_ERROR_SCHEMA
     for path, operations in result.get("paths", {}).items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -172,3 +173,25 @@ def test_component_descriptions_speak_to_integrators_not_to_our_code(api):
     for name, component in components.items():
         assert "Subclasses give" not in component.get("description", ""), name
     assert "keyed by mrn" in components["Patient"]["description"]
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["ACME", "A B", "M54.50", "...", " A", "\tA\n", "A/B", "A\\B", "A\x01B", " .. ", "  ", ""],
+)
+def test_the_key_pattern_in_the_schema_agrees_with_the_server(api, key):
+    components = _schema(api)["components"]["schemas"]
+    pattern = components["PayerRequest"]["properties"]["code"]["pattern"]
+    for component, field in (("PatientRequest", "mrn"), ("OrderRequest", "external_id")):
+        assert components[component]["properties"][field]["pattern"] == pattern
+    response = api.post("/api/v1/payers/", {"code": key, "name": "Payer"}, format="json")
+    assert response.status_code in (200, 201, 400)
+    assert (re.fullmatch(pattern, key) is not None) == (response.status_code != 400), (
+        response.content
+    )
+
+
+def test_the_auth_check_order_may_not_be_blank_in_the_schema(api):
+    parameters = _schema(api)["paths"]["/api/v1/auth-check/"]["get"]["parameters"]
+    order = next(p for p in parameters if p["name"] == "order")
+    assert order["schema"]["minLength"] == 1
