@@ -371,10 +371,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
-    # Every operation lists the error answers it can give (authq/lib/schema.py).
+    # Every operation lists the error answers it can give; key rules (authq/lib/schema.py).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "authq.lib.schema.document_errors",
+        "authq.lib.schema.describe_errors_and_keys",
     ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

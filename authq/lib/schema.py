@@ -1,4 +1,6 @@
-"""OpenAPI postprocessing: the error answers every operation can give, in one shared shape.
+"""OpenAPI postprocessing: the error answers every operation can give, in one shared
+shape, and the key rules drf-spectacular cannot see (keys a PATCH cannot change, the
+key pattern).
 
 drf-spectacular documents the success answers only; a generated client and schemathesis
 need the errors too. Wired as a POSTPROCESSING_HOOK in SPECTACULAR_SETTINGS.
@@ -102,7 +104,9 @@ def key_patterns(schemas: dict[str, Any]) -> None:
                 request["properties"][name]["pattern"] = KEY_PATTERN
 
 
-def document_errors(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict:
+def describe_errors_and_keys(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict:
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     fix_keys(schemas)
     key_patterns(schemas)
