@@ -361,11 +361,9 @@ REST_FRAMEWORK = {
     # ?limit= is capped at authq.lib.bounds.MAX_PAGE_SIZE; a bad ?offset= is a 400.
     "DEFAULT_PAGINATION_CLASS": "authq.lib.api.BoundedPagination",
     "PAGE_SIZE": 100,
-    "DEFAULT_PARSER_CLASSES": [
-        "authq.lib.api.BoundedJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON bodies only (no endpoint takes a form or a file); the schema says so.
+    "DEFAULT_PARSER_CLASSES": ["authq.lib.api.BoundedJSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DATE_INPUT_FORMATS": ["%Y-%m-%d"],
 }
 SPECTACULAR_SETTINGS = {
@@ -375,6 +373,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation lists the error answers it can give; key rules (authq/lib/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "authq.lib.schema.describe_errors_and_keys",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -18,6 +18,8 @@ from payers.models import Payer
 
 
 class PatientSerializer(RecordSerializer):
+    """A patient, keyed by mrn: a POST with a known mrn updates that patient."""
+
     fixed_fields = ("mrn",)
 
     class Meta:
@@ -123,6 +125,9 @@ class CoverageViewSet(RecordViewSet):
 
 
 class OrderSerializer(RecordSerializer):
+    """An order for a patient's care, keyed by external_id: a POST with a known
+    external_id updates that order."""
+
     patient = KeyRelatedField(slug_field="mrn", queryset=Patient.objects.all())
     diagnosis_codes = serializers.ListField(
         child=serializers.CharField(allow_blank=True, trim_whitespace=True),
@@ -190,6 +195,9 @@ class OrderViewSet(RecordViewSet):
 
 
 class AppointmentSerializer(RecordSerializer):
+    """A visit of an order, keyed by external_id: a POST with a known external_id updates
+    that appointment."""
+
     order = KeyRelatedField(slug_field="external_id", queryset=Order.objects.all())
     fixed_fields = ("external_id",)
 

@@ -28,7 +28,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.encoding import smart_str
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -89,6 +89,15 @@ class KeyRelatedField(serializers.SlugRelatedField):
                 slug_name=self.slug_field,
                 value=smart_str(data),
             )
+
+
+UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE for a duplicate key
+
+
+class Conflict(APIException):
+    status_code = 409
+    default_detail = "Conflicts with a record stored meanwhile; nothing was saved."
+    default_code = "conflict"
 
 
 def constraint_fields(constraint: models.BaseConstraint) -> set[str]:
@@ -382,7 +391,12 @@ class RecordViewSet(
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, IntegrityError):
-            exc = ValidationError(constraint_errors(exc))
+            errors = constraint_errors(exc)
+            if getattr(exc.__cause__, "sqlstate", None) == UNIQUE_VIOLATION:
+                # A record with this key was stored meanwhile (by a writer the locks missed).
+                exc = Conflict({"detail": Conflict.default_detail, **errors})
+            else:
+                exc = ValidationError(errors)
         return super().handle_exception(exc)
 
 

@@ -151,7 +151,12 @@ class AuthCheckView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("order", str, required=True, description="The order's external_id."),
+            OpenApiParameter(
+                "order",
+                {"type": "string", "minLength": 1},
+                required=True,
+                description="The order's external_id.",
+            ),
             OpenApiParameter(
                 "date",
                 OpenApiTypes.DATE,

@@ -15,14 +15,15 @@ from authq.lib.bounds import MAX_OFFSET, MAX_PAGE_SIZE
 
 class BoundedPagination(LimitOffsetPagination):
     """?limit= and ?offset=, within bounds: a limit above MAX_PAGE_SIZE gives that many
-    rows; a limit or offset that is not a whole number in range is a 400 naming it."""
+    rows; a limit or offset that is not a whole number in range (or is empty) is a 400
+    naming it."""
 
     max_limit = MAX_PAGE_SIZE
 
     @staticmethod
     def _whole(request: Request, name: str, low: int, high: int | None) -> int | None:
         raw = request.query_params.get(name)
-        if raw is None or raw == "":
+        if raw is None:
             return None
         try:
             value = int(raw)
@@ -35,6 +36,13 @@ class BoundedPagination(LimitOffsetPagination):
     def get_limit(self, request: Request) -> int | None:
         limit = self._whole(request, self.limit_query_param, 1, self.max_limit)
         return self.default_limit if limit is None else limit
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        limit, offset = super().get_schema_operation_parameters(view)
+        limit["schema"]["minimum"] = 1
+        limit["description"] = f"Rows per page (at most {self.max_limit} are given)."
+        offset["schema"].update(minimum=0, maximum=MAX_OFFSET)
+        return [limit, offset]
 
     def get_offset(self, request: Request) -> int:
         offset = self._whole(request, self.offset_query_param, 0, None) or 0

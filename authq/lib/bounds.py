@@ -93,6 +93,13 @@ class WindowDateTimeField(forms.DateTimeField):
 # Keys
 
 
+# validate_key's rules as a regular expression for the OpenAPI schema: non-blank, and
+# surrounding whitespace allowed because the API trims it before validate_key sees it.
+KEY_PATTERN = (
+    r"^\s*(?!\.\.?\s*$)[^\s/\\\x00-\x1f\x7f](?:[^/\\\x00-\x1f\x7f]*[^\s/\\\x00-\x1f\x7f])?\s*$"
+)
+
+
 def validate_key(value: str) -> None:
     """A natural key that can travel in a URL path: no slash, backslash or control
     character, no surrounding spaces, and not `.` or `..`."""

@@ -255,7 +255,8 @@ def test_a_page_size_past_the_cap_gives_a_capped_page(api, limit):
 
 
 @pytest.mark.parametrize(
-    ("param", "value"), [("offset", str(2**63)), ("limit", "-1"), ("offset", "x")]
+    ("param", "value"),
+    [("offset", str(2**63)), ("limit", "-1"), ("offset", "x"), ("offset", ""), ("limit", "")],
 )
 def test_a_bad_offset_or_limit_is_a_400_naming_it(api, param, value):
     response = api.get("/api/v1/payers/", {param: value})

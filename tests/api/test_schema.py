@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,8 @@ def test_the_schema_offers_post_and_patch_but_no_put_or_delete(api):
     for collection, key in RECORDS.items():
         assert set(paths[f"/api/v1/{collection}/"]) == {"get", "post"}
         assert set(paths[f"/api/v1/{collection}/{{{key}}}/"]) == {"get", "patch"}
-        assert set(paths[f"/api/v1/{collection}/"]["post"]["responses"]) == {"200", "201"}
+        responses = paths[f"/api/v1/{collection}/"]["post"]["responses"]
+        assert {code for code in responses if code.startswith("2")} == {"200", "201"}
     assert set(paths["/api/v1/work-items/"]) == {"get"}
     assert set(paths["/api/v1/auth-check/"]) == {"get"}
 
@@ -78,3 +80,118 @@ def test_the_browsable_schema_page_is_served_without_a_cdn(api):
     page = response.content.decode()
     assert "drf_spectacular_sidecar" in page
     assert "cdn." not in page and "unpkg" not in page
+
+
+def _operations(schema: dict):
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            yield path, method, operation
+
+
+def test_request_bodies_are_json_only(api):
+    schema = _schema(api)
+    bodies = [op["requestBody"] for _p, _m, op in _operations(schema) if "requestBody" in op]
+    assert len(bodies) == 2 * len(RECORDS)
+    for body in bodies:
+        assert set(body["content"]) == {"application/json"}
+
+
+def test_a_form_or_multipart_body_is_refused_with_415_and_nothing_saved(api):
+    for content_type in ("application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
+        response = api.generic(
+            "POST", "/api/v1/payers/", "code=ACME&name=Acme", content_type=content_type
+        )
+        assert response.status_code == 415
+        assert "detail" in response.json()
+    assert api.get("/api/v1/payers/").json()["count"] == 0
+
+
+def test_every_operation_documents_its_error_answers(api):
+    schema = _schema(api)
+    components = schema["components"]["schemas"]
+    assert components["Error"]["required"] == ["detail"]
+    assert "non_field_errors" in components["ValidationError"]["properties"]
+    for path, method, operation in _operations(schema):
+        responses = operation["responses"]
+        expected = {"401", "403", "429"}
+        if operation.get("parameters") or "requestBody" in operation:
+            expected.add("400")
+        if "{" in path:
+            expected.add("404")
+        if method in ("post", "patch"):
+            expected |= {"400", "409", "413", "415"}
+        assert {c for c in responses if c >= "400"} == expected, (method, path)
+        for code in expected:
+            ref = responses[code]["content"]["application/json"]["schema"]["$ref"]
+            name = "ValidationError" if code == "400" else "Error"
+            assert ref == f"#/components/schemas/{name}"
+        assert "Retry-After" in responses["429"]["headers"]
+
+
+def test_a_patch_body_leaves_out_the_keys_it_cannot_change(api):
+    components = _schema(api)["components"]["schemas"]
+    assert "code" not in components["PatchedPayerRequest"]["properties"]
+    assert "mrn" not in components["PatchedPatientRequest"]["properties"]
+    assert "external_id" not in components["PatchedOrderRequest"]["properties"]
+    assert "patient" not in components["PatchedCoverageRequest"]["properties"]
+    assert "code" in components["PayerRequest"]["properties"]
+
+
+def test_read_only_fields_are_read_only_and_absent_from_request_bodies(api):
+    components = _schema(api)["components"]["schemas"]
+    work_item = components["WorkItem"]["properties"]
+    assert all(field.get("readOnly") for field in work_item.values())
+    assert components["Authorization"]["properties"]["id"]["readOnly"]
+    assert components["Authorization"]["properties"]["created_by"]["readOnly"]
+    for name, component in components.items():
+        if name.endswith("Request"):
+            assert not any(f.get("readOnly") for f in component["properties"].values()), name
+    assert "id" not in components["AuthorizationRequest"]["properties"]
+
+
+def test_fields_that_can_be_null_are_nullable(api):
+    components = _schema(api)["components"]["schemas"]
+    work_item = components["WorkItem"]["properties"]
+    assert work_item["assignee"]["nullable"] and work_item["resolved_at"]["nullable"]
+    assert not work_item["due_date"].get("nullable")
+    check = components["AuthCheck"]["properties"]
+    for field in ("authorization", "visits_left", "auth_end_date", "displaces"):
+        assert check[field]["nullable"], field
+    assert components["Coverage"]["properties"]["end"]["nullable"]
+    assert not components["Payer"]["properties"]["code"].get("nullable")
+
+
+def test_page_parameters_state_their_bounds(api):
+    parameters = _schema(api)["paths"]["/api/v1/payers/"]["get"]["parameters"]
+    by_name = {p["name"]: p["schema"] for p in parameters}
+    assert by_name["limit"]["minimum"] == 1
+    assert by_name["offset"] == {"type": "integer", "minimum": 0, "maximum": 1_000_000}
+
+
+def test_component_descriptions_speak_to_integrators_not_to_our_code(api):
+    components = _schema(api)["components"]["schemas"]
+    for name, component in components.items():
+        assert "Subclasses give" not in component.get("description", ""), name
+    assert "keyed by mrn" in components["Patient"]["description"]
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["ACME", "A B", "M54.50", "...", " A", "\tA\n", "A/B", "A\\B", "A\x01B", " .. ", "  ", ""],
+)
+def test_the_key_pattern_in_the_schema_agrees_with_the_server(api, key):
+    components = _schema(api)["components"]["schemas"]
+    pattern = components["PayerRequest"]["properties"]["code"]["pattern"]
+    for component, field in (("PatientRequest", "mrn"), ("OrderRequest", "external_id")):
+        assert components[component]["properties"][field]["pattern"] == pattern
+    response = api.post("/api/v1/payers/", {"code": key, "name": "Payer"}, format="json")
+    assert response.status_code in (200, 201, 400)
+    assert (re.fullmatch(pattern, key) is not None) == (response.status_code != 400), (
+        response.content
+    )
+
+
+def test_the_auth_check_order_may_not_be_blank_in_the_schema(api):
+    parameters = _schema(api)["paths"]["/api/v1/auth-check/"]["get"]["parameters"]
+    order = next(p for p in parameters if p["name"] == "order")
+    assert order["schema"]["minLength"] == 1
