@@ -76,6 +76,7 @@ class ScanRunAdmin(ViewOnlyAdmin):
         "trigger",
         "started_at",
         "finished_at",
+        "abandoned_at",
         "orders_scanned",
         "items_opened",
         "items_updated",

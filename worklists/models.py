@@ -310,6 +310,10 @@ class ScanRun(models.Model):
     trigger = models.CharField(max_length=16)  # "beat", "command", "order"
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # A chunked run: when its last chunk finished, and when a later scan gave it up because
+    # no chunk had finished for AUTHQ_SCAN_STALE_MINUTES (its chunks were lost).
+    progressed_at = models.DateTimeField(null=True, blank=True)
+    abandoned_at = models.DateTimeField(null=True, blank=True)
     orders_scanned = models.PositiveIntegerField(default=0)
     items_opened = models.PositiveIntegerField(default=0)
     items_updated = models.PositiveIntegerField(default=0)
@@ -320,6 +324,26 @@ class ScanRun(models.Model):
 
     def __str__(self) -> str:
         return f"scan {self.as_of} ({self.trigger})"
+
+
+class ScanRunChunk(models.Model):
+    """A chunk of a chunked run that has been counted: a chunk delivered twice finds its
+    row and counts nothing more (worklists.services.scan_chunk)."""
+
+    run = models.ForeignKey(ScanRun, on_delete=models.CASCADE, related_name="chunks")
+    first_id = models.BigIntegerField()
+    orders = models.PositiveIntegerField()
+    done_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "first_id"], name="worklists_scanrunchunk_once_per_run"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"chunk from order {self.first_id} of run {self.run_id}"
 
 
 class WorkItemNote(models.Model):

@@ -409,12 +409,14 @@ def compact_queue_counts() -> int | None:
 # The coordinator cuts the orders into id ranges and enqueues one `scan_chunk` task per
 # range; any number of workers run them in parallel. One scan at a time still holds:
 # the coordinator takes the same advisory lock as run_scan, refuses to start while a
-# chunked run is unfinished (unless it is older than CHUNKED_SCAN_STALE_AFTER: its
-# chunks were lost), and creates the run's row before releasing the lock. The last
-# chunk to finish marks the run finished (see docs/performance.md).
+# chunked run is alive, and creates the run's row before releasing the lock. The last
+# chunk to finish marks the run finished (see docs/performance.md). A run is alive while
+# its chunks make progress: one none of whose chunks has finished for
+# AUTHQ_SCAN_STALE_MINUTES lost them, and the next scan marks it abandoned
+# (docs/reliability.md). Each chunk is counted once (ScanRunChunk), however often the
+# broker delivers it.
 
 CHUNKED_TRIGGER = "beat"
-CHUNKED_SCAN_STALE_AFTER = dt.timedelta(minutes=30)
 
 _RANGES_SQL = """
 SELECT min(id), max(id), count(*)
@@ -432,12 +434,33 @@ class ScanChunk:
     planned: int
 
 
-def _chunked_run_in_flight() -> bool:
+def _live_chunked_runs() -> QuerySet[ScanRun]:
     return ScanRun.objects.filter(
-        trigger=CHUNKED_TRIGGER,
-        finished_at__isnull=True,
-        started_at__gt=timezone.now() - CHUNKED_SCAN_STALE_AFTER,
-    ).exists()
+        trigger=CHUNKED_TRIGGER, finished_at__isnull=True, abandoned_at__isnull=True
+    )
+
+
+def abandon_stale_runs() -> int:
+    """Mark abandoned the chunked runs none of whose chunks finished for
+    AUTHQ_SCAN_STALE_MINUTES; their late chunks count for nothing. Returns how many."""
+    now = timezone.now()
+    stale_before = now - dt.timedelta(minutes=settings.AUTHQ_SCAN_STALE_MINUTES)
+    stale = _live_chunked_runs().filter(
+        Q(progressed_at__lt=stale_before)
+        | Q(progressed_at__isnull=True, started_at__lt=stale_before)
+    )
+    ids = list(stale.values_list("id", flat=True))
+    # Conditional: a run that finished meanwhile stays finished.
+    abandoned = _live_chunked_runs().filter(id__in=ids).update(abandoned_at=now)
+    for run_id in ids:
+        log.warning("scan run %s abandoned: no chunk finished for %s minutes", run_id,
+                    settings.AUTHQ_SCAN_STALE_MINUTES)  # fmt: skip
+    return abandoned
+
+
+def _chunked_run_in_flight() -> bool:
+    abandon_stale_runs()
+    return _live_chunked_runs().exists()
 
 
 def plan_chunked_scan(
@@ -465,38 +488,61 @@ def plan_chunked_scan(
     return run, chunks
 
 
+_COUNT_CHUNK_SQL = """
+INSERT INTO worklists_scanrunchunk (run_id, first_id, orders, done_at)
+VALUES (%s, %s, %s, %s) ON CONFLICT (run_id, first_id) DO NOTHING RETURNING id
+"""
+
+_ADD_TO_RUN_SQL = """
+UPDATE worklists_scanrun
+SET orders_scanned = orders_scanned + %s, items_opened = items_opened + %s,
+    items_updated = items_updated + %s, items_resolved = items_resolved + %s,
+    progressed_at = %s
+WHERE id = %s AND finished_at IS NULL AND abandoned_at IS NULL
+RETURNING orders_scanned
+"""
+
+
 def scan_chunk(run_id: int, chunk: ScanChunk, as_of: dt.date, orders_planned: int) -> bool:
     """Scan one chunk of a chunked run; True when it was the run's last chunk.
 
     `orders_planned` is the run's total: the chunk that brings orders_scanned to it
     finishes the run.
 
-    Idempotent like every scan: a chunk delivered twice finds nothing left to change.
-    Its findings and the run's counters commit together.
+    A chunk delivered twice (a worker died before acknowledging it, or the broker's
+    visibility timeout ran out) is counted once: the first delivery to commit records it
+    in ScanRunChunk, and a later one does nothing. A chunk of a run already finished or
+    abandoned does nothing either (the next scan covers its orders).
     """
+    live = _live_chunked_runs().filter(pk=run_id).exists()
+    if not live:
+        log.info("scan chunk from order %s skipped: run %s is over", chunk.first_id, run_id)
+        return False
     ids = Order.objects.filter(id__gte=chunk.first_id).order_by("id")
     if chunk.last_id is not None:
         ids = ids.filter(id__lte=chunk.last_id)
     rules = scan.RuleBook.load()
     chunk_size = settings.AUTHQ_SCAN_CHUNK_SIZE
     with transaction.atomic():
+        now = timezone.now()
+        with connection.cursor() as cursor:
+            # A second delivery waits here until the first commits, then finds its row.
+            cursor.execute(_COUNT_CHUNK_SQL, [run_id, chunk.first_id, chunk.planned, now])
+            if cursor.fetchone() is None:
+                log.info("scan chunk from order %s of run %s: already counted",
+                         chunk.first_id, run_id)  # fmt: skip
+                return False
         total = ChunkResult()
         order_ids = list(ids.values_list("id", flat=True))
         for start in range(0, len(order_ids), chunk_size):
             total.add(_apply_findings(order_ids[start : start + chunk_size], as_of, rules))
-        now = timezone.now()
         with connection.cursor() as cursor:
             cursor.execute(
-                """
-                UPDATE worklists_scanrun
-                SET orders_scanned = orders_scanned + %s, items_opened = items_opened + %s,
-                    items_updated = items_updated + %s, items_resolved = items_resolved + %s
-                WHERE id = %s RETURNING orders_scanned, finished_at
-                """,
-                [chunk.planned, total.opened, total.updated, total.resolved, run_id],
+                _ADD_TO_RUN_SQL,
+                [chunk.planned, total.opened, total.updated, total.resolved, now, run_id],
             )
             row = cursor.fetchone()
-        if row is None or row[1] is not None or row[0] < orders_planned:
+        if row is None or row[0] < orders_planned:
             return False
         run = ScanRun.objects.select_for_update().get(pk=run_id)
         run.finished_at = now
