@@ -14,6 +14,7 @@ from django.http import HttpRequest
 
 from patients.admin import AuditedViewOnlyAdmin, ViewOnlyAdmin
 from worklists.models import (
+    ParkedTask,
     PatientNotification,
     ScanRun,
     WorkItem,
@@ -83,6 +84,17 @@ class ScanRunAdmin(ViewOnlyAdmin):
         "items_resolved",
     )
     list_filter = ("trigger", "as_of")
+
+
+@admin.register(ParkedTask)
+class ParkedTaskAdmin(ViewOnlyAdmin):
+    """Tasks that failed for good (docs/reliability.md): which, with which ids, and why."""
+
+    list_display = (
+        "id", "task_name", "args", "attempts", "error_type", "error_code", "error_where",
+        "parked_at",
+    )  # fmt: skip
+    list_filter = ("task_name", "parked_at")
 
 
 @admin.register(WorkItemNote)

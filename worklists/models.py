@@ -586,3 +586,29 @@ class QueueCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.queue}/{self.kind} {self.due_date} {self.n:+d}"
+
+
+class ParkedTask(models.Model):
+    """A Celery task that failed for good (AUTHQ_TASK_MAX_ATTEMPTS attempts, or an error
+    that is not worth retrying), set aside for an administrator instead of retried in a
+    loop. Tasks carry ids only, so its arguments hold no PHI; the error is its type, its
+    SQLSTATE for a database error, and where it was raised, never its message."""
+
+    task_name = models.CharField(max_length=200)
+    task_id = models.CharField(max_length=64)
+    args = models.JSONField(default=list)
+    kwargs = models.JSONField(default=dict)
+    attempts = models.PositiveIntegerField()
+    error_type = models.CharField(max_length=200)
+    error_code = models.CharField(max_length=5, blank=True, default="")
+    error_where = models.CharField(max_length=300, blank=True, default="")
+    parked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-parked_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["task_id"], name="worklists_parkedtask_once_per_task")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} {self.task_id}"

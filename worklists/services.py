@@ -5,16 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import multiprocessing
+import traceback
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import EmailMessage, mailers
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -33,6 +36,7 @@ from worklists.models import (
     ItemStatus,
     NotificationChannel,
     NotificationStatus,
+    ParkedTask,
     PatientNotification,
     PhoneOutcome,
     QueueCount,
@@ -557,6 +561,49 @@ def scan_chunk(run_id: int, chunk: ScanChunk, as_of: dt.date, orders_planned: in
         run.items_resolved,
     )
     return True
+
+
+# --- Parked tasks: failed for good, kept for an administrator. -----------------------
+
+
+def park_task(
+    *,
+    name: str,
+    task_id: str,
+    args: list[Any],
+    kwargs: dict[str, Any],
+    attempts: int,
+    exc: BaseException,
+    tb: TracebackType | None,
+) -> ParkedTask | None:
+    """Record a task that failed for good (a second report of the same task is ignored).
+    The error's message may quote data, so only its type, SQLSTATE and place are kept.
+    None when the database itself cannot take the record: then the log has it."""
+    cause = exc.__cause__ or exc
+    frames = traceback.extract_tb(tb) if tb is not None else []
+    where = (
+        f"{Path(frames[-1].filename).name}:{frames[-1].lineno} {frames[-1].name}" if frames else ""
+    )
+    error_type = f"{type(exc).__module__}.{type(exc).__qualname__}"
+    log.error("task %s %s parked after %d attempts: %s at %s", name, task_id, attempts,
+              error_type, where)  # fmt: skip
+    try:
+        parked, _ = ParkedTask.objects.get_or_create(
+            task_id=task_id,
+            defaults={
+                "task_name": name[:200],
+                "args": args,
+                "kwargs": kwargs,
+                "attempts": attempts,
+                "error_type": error_type[:200],
+                "error_code": (getattr(cause, "sqlstate", None) or "")[:5],
+                "error_where": where[:300],
+            },
+        )
+    except DatabaseError:
+        log.exception("task %s %s could not be parked", name, task_id)
+        return None
+    return parked
 
 
 # --- Claiming: who works an item. ---------------------------------------------------

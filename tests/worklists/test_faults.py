@@ -27,7 +27,7 @@ from django.db import connection, transaction
 from patients.models import Order
 from tests.worklists.test_celery_wiring import ROOT, _test_database_url
 from worklists import roles, services
-from worklists.models import ScanRun, ScanRunChunk, WorkItem, WorkItemEvent
+from worklists.models import ParkedTask, ScanRun, ScanRunChunk, WorkItem, WorkItemEvent
 from worklists.tasks import enqueue_chunks
 
 pytestmark = [pytest.mark.fault, pytest.mark.celery_wiring]
@@ -239,10 +239,52 @@ def test_a_chunk_delivered_twice_to_two_workers_is_counted_once(workers):
     workers.start()
     workers.start()
     # The first chunk twice, as a broker redelivering it would, then the others.
-    enqueue_chunks(run, chunks[:1], queue=workers.queue)
+    enqueue_chunks(run, chunks[:1], queue=workers.queue, total=sum(c.planned for c in chunks))
     enqueue_chunks(run, chunks, queue=workers.queue)
     _wait_for(lambda: _finished(run), "the run finishes", workers)
     run.refresh_from_db()
     assert run.orders_scanned == Order.objects.count()
     assert ScanRunChunk.objects.filter(run=run).count() == len(chunks)
     assert _items() == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_chunk_that_fails_every_time_is_parked_after_five_attempts(workers):
+    """R12: every attempt loses its database session; after 5 attempts (with growing waits
+    between them) the task is parked for an administrator, not retried in a loop."""
+    _seed()
+    run, chunks = _plan()
+    workers.start()
+    terminated: set[int] = set()
+    with transaction.atomic():
+        ScanRun.objects.select_for_update().get(pk=run.pk)
+        enqueue_chunks(run, chunks[:1], queue=workers.queue, total=run_total(chunks))
+
+        def cut_off_the_next_attempt() -> bool:
+            pid = _waiting_backend()
+            if pid is not None and pid not in terminated:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+                terminated.add(pid)
+            return ParkedTask.objects.exists()
+
+        _wait_for(cut_off_the_next_attempt, "the chunk is parked", workers)
+    parked = ParkedTask.objects.get()
+    assert (parked.task_name, parked.attempts, len(terminated)) == (
+        "worklists.tasks.scan_chunk", 5, 5,
+    )  # fmt: skip
+    assert parked.args[:2] == [run.pk, chunks[0].first_id]
+    assert parked.error_type == "django.db.utils.OperationalError"
+    # No sixth attempt: the next chunk, queued behind it, runs; the parked one stays undone.
+    enqueue_chunks(run, chunks[1:2], queue=workers.queue, total=run_total(chunks))
+    _wait_for(
+        lambda: ScanRunChunk.objects.filter(run=run, first_id=chunks[1].first_id).exists(),
+        "the next chunk runs",
+        workers,
+    )
+    assert not ScanRunChunk.objects.filter(run=run, first_id=chunks[0].first_id).exists()
+    assert ParkedTask.objects.count() == 1 and len(terminated) == 5
+
+
+def run_total(chunks: list[services.ScanChunk]) -> int:
+    return sum(chunk.planned for chunk in chunks)
