@@ -288,6 +288,11 @@ AUTHQ_SCAN_CHUNK_SIZE = env_int("AUTHQ_SCAN_CHUNK_SIZE", 500)
 AUTHQ_SCAN_PROCESSES = env_int("AUTHQ_SCAN_PROCESSES", 1)
 # A beat scan none of whose chunks has finished for this long lost them (a worker died
 # and the broker has not handed them on): the next scan marks it abandoned and starts.
+# A claimed item whose assignee has neither claimed nor acted on it for this long goes
+# back to its queue (the beat's release_lapsed_claims, every 5 minutes).
+AUTHQ_CLAIM_LEASE_MINUTES = env_int("AUTHQ_CLAIM_LEASE_MINUTES", 120)
+if not 5 <= AUTHQ_CLAIM_LEASE_MINUTES <= 24 * 60:
+    raise ImproperlyConfigured("AUTHQ_CLAIM_LEASE_MINUTES must be 5 to 1440")
 AUTHQ_SCAN_STALE_MINUTES = env_int("AUTHQ_SCAN_STALE_MINUTES", 10)
 if not 1 <= AUTHQ_SCAN_STALE_MINUTES <= 120:
     raise ImproperlyConfigured("AUTHQ_SCAN_STALE_MINUTES must be 1 to 120")
@@ -419,6 +424,11 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-dashboard": {
         "task": "worklists.tasks.refresh_dashboard",
         "schedule": timedelta(minutes=AUTHQ_DASHBOARD_REFRESH_MINUTES),
+    },
+    # Claims whose lease ran out go back to their queues.
+    "release-lapsed-claims": {
+        "task": "worklists.tasks.release_lapsed_claims",
+        "schedule": timedelta(minutes=5),
     },
     # The queue overview sums rows that every item change appends; this folds them.
     "compact-queue-counts": {

@@ -159,6 +159,9 @@ class WorkItem(models.Model):
         related_name="work_items",
     )
     resolution = models.CharField(max_length=16, choices=Resolution.choices, blank=True, default="")
+    # When the assignee last claimed or acted on it: their claim lapses
+    # AUTHQ_CLAIM_LEASE_MINUTES later (worklists.services.release_lapsed_claims).
+    claim_active_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -209,6 +212,12 @@ class WorkItem(models.Model):
             ("reassign_workitem", "Can release or reassign an item a colleague has claimed"),
         ]
         indexes = [
+            # Serves release_lapsed_claims: claimed active items by their last activity.
+            models.Index(
+                fields=["claim_active_at"],
+                condition=Q(assignee__isnull=False, status__in=ACTIVE_STATUSES),
+                name="worklists_workitem_claim_lease",
+            ),
             # Serves in_queue_order() over open items: the queue pages (page 1 and deep
             # pages walk it, a queue filter and in_work_queue() are checked on the way)
             # and claim next (an index probe). Its expressions must stay those of

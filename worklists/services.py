@@ -672,9 +672,10 @@ def _event(item: WorkItem, kind: str, by: object, **data: object) -> None:
 
 def _take(item: WorkItem, user: object) -> None:
     item.assignee_id = user.pk  # type: ignore[attr-defined]
+    item.claim_active_at = timezone.now()
     if item.status == ItemStatus.OPEN:
         item.status = ItemStatus.IN_PROGRESS
-    item.save(update_fields=["assignee", "status", "updated_at"])
+    item.save(update_fields=["assignee", "claim_active_at", "status", "updated_at"])
 
 
 def claim_candidates(queue: str | None = None, *, today: dt.date | None = None) -> WorkItemQuerySet:
@@ -742,6 +743,39 @@ def release(item: WorkItem | int, *, by: object) -> WorkItem:
         item.save(update_fields=["assignee", "status", "updated_at"])
         _event(item, RELEASED, by, previous_assignee=previous)
     return item
+
+
+def release_lapsed_claims(*, now: dt.datetime | None = None, batch: int = 500) -> int:
+    """Give back to their queues the items whose assignee has not claimed or acted for
+    AUTHQ_CLAIM_LEASE_MINUTES, each with a `released` event marked `lease`. Safe to run
+    twice at once: locked rows are skipped, and each is checked again once locked."""
+    now = now or timezone.now()
+    lapsed = Q(
+        assignee__isnull=False,
+        status__in=ACTIVE_STATUSES,
+        claim_active_at__lt=now - dt.timedelta(minutes=settings.AUTHQ_CLAIM_LEASE_MINUTES),
+    )
+    released = 0
+    while True:
+        with transaction.atomic():
+            items = list(
+                WorkItem.objects.filter(lapsed)
+                .order_by("claim_active_at")
+                .select_for_update(skip_locked=True)[:batch]
+            )
+            for item in items:
+                previous = item.assignee_id
+                item.assignee = None
+                if item.status == ItemStatus.IN_PROGRESS:
+                    item.status = ItemStatus.OPEN
+                item.save(update_fields=["assignee", "status", "updated_at"])
+                _event(item, RELEASED, None, previous_assignee=previous, lease=True)
+        released += len(items)
+        if len(items) < batch:
+            break
+    if released:
+        log.info("released %d lapsed claims", released)
+    return released
 
 
 def assign(item: WorkItem | int, *, to: User, by: object) -> WorkItem:
@@ -825,14 +859,46 @@ def request_authorization(order: Order | int, *, by: object) -> WorkItem:
 # item leaves or changes queue at once.
 
 
+class ClaimLapsed(ActionRefused):
+    """An action by someone whose claim on the item ran out (R11): they claim it again,
+    seeing what happened meanwhile, before their work is saved."""
+
+
+def _claim_lapsed(item: WorkItem, by: object) -> bool:
+    """Whether `by` last held the item through a claim or assignment that the lease then
+    released, and has not claimed it since."""
+    pk = by.pk  # type: ignore[attr-defined]
+    last = (
+        WorkItemEvent.objects.filter(work_item=item)
+        .filter(
+            Q(kind=CLAIMED, actor_id=pk)
+            | Q(kind=ASSIGNED, data__assignee=pk)
+            | Q(kind=RELEASED, data__lease=True, data__previous_assignee=pk)
+        )
+        .order_by("-id")
+        .values_list("kind", flat=True)
+        .first()
+    )
+    return last == RELEASED
+
+
 def _claim_if_unclaimed(item: WorkItem, by: object) -> None:
     """Acting claims: the first action on an unclaimed active item makes it the actor's
     (a specialist's; a manager's action claims nothing), with a `claimed` event marked
     `acting`. Called inside the action's transaction, so a refused action claims nothing.
-    An item a colleague holds stays theirs."""
+    An item a colleague holds stays theirs. The assignee's action renews their lease; an
+    action by someone whose claim lapsed is refused (ClaimLapsed)."""
     if not can_work_items(by):
         return
     locked = _locked(item)
+    if locked.assignee_id == by.pk:  # type: ignore[attr-defined]
+        WorkItem.objects.filter(pk=locked.pk).update(claim_active_at=timezone.now())
+        return
+    if _claim_lapsed(locked, by):
+        raise ClaimLapsed(
+            "Your claim on this item ran out while you were away and it went back to the "
+            "queue: claim it again, check what changed, then save."
+        )
     if locked.assignee_id is not None or not locked.is_active:
         return
     _take(locked, by)

@@ -119,3 +119,9 @@ def send_patient_email(self: Any, notification_id: int) -> str | None:
         countdown = settings.AUTHQ_EMAIL_RETRY_SECONDS * 2 ** (delivery.attempts - 1)
         raise self.retry(countdown=min(countdown, max_countdown()))
     return delivery.status
+
+
+@shared_task(base=ParkingTask, name="worklists.tasks.release_lapsed_claims")
+def release_lapsed_claims() -> int:
+    """Claims whose lease ran out go back to their queues; returns how many."""
+    return services.release_lapsed_claims()
