@@ -77,6 +77,7 @@ def test_the_chunked_scan_opens_the_same_items_as_run_scan():
     assert _items() == expected
 
 
+@pytest.mark.fault
 @pytest.mark.django_db
 def test_a_chunk_delivered_twice_changes_nothing_more():
     _seed(20)
@@ -109,6 +110,7 @@ def test_a_chunk_delivered_twice_is_counted_once_and_does_not_finish_the_run_ear
     assert ScanRunChunk.objects.filter(run=run).count() == len(chunks)
 
 
+@pytest.mark.fault
 @pytest.mark.django_db
 def test_one_scan_at_a_time_across_the_chunked_and_in_process_scans():
     _seed(10)
