@@ -548,9 +548,10 @@ def scan_chunk(run_id: int, chunk: ScanChunk, as_of: dt.date, orders_planned: in
             row = cursor.fetchone()
         if row is None or row[0] < orders_planned:
             return False
-        run = ScanRun.objects.select_for_update().get(pk=run_id)
-        run.finished_at = now
-        run.save(update_fields=["finished_at"])
+        # The UPDATE above holds the row; no FOR UPDATE, which would wait on the key-share
+        # locks that other chunks' ScanRunChunk rows take.
+        ScanRun.objects.filter(pk=run_id).update(finished_at=now)
+        run = ScanRun.objects.get(pk=run_id)
     compact_queue_counts()
     log.info(
         "scan as_of=%s orders=%d opened=%d updated=%d resolved=%d (chunked)",
