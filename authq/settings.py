@@ -288,6 +288,16 @@ AUTHQ_SCAN_CHUNK_SIZE = env_int("AUTHQ_SCAN_CHUNK_SIZE", 500)
 # Processes sharing the chunks of an in-process scan (the command, `make run`'s first scan);
 # the beat's scan is shared among Celery workers instead.
 AUTHQ_SCAN_PROCESSES = env_int("AUTHQ_SCAN_PROCESSES", 1)
+# A beat scan none of whose chunks has finished for this long lost them (a worker died
+# and the broker has not handed them on): the next scan marks it abandoned and starts.
+# A claimed item whose assignee has neither claimed nor acted on it for this long goes
+# back to its queue (the beat's release_lapsed_claims, every 5 minutes).
+AUTHQ_CLAIM_LEASE_MINUTES = env_int("AUTHQ_CLAIM_LEASE_MINUTES", 120)
+if not 5 <= AUTHQ_CLAIM_LEASE_MINUTES <= 24 * 60:
+    raise ImproperlyConfigured("AUTHQ_CLAIM_LEASE_MINUTES must be 5 to 1440")
+AUTHQ_SCAN_STALE_MINUTES = env_int("AUTHQ_SCAN_STALE_MINUTES", 10)
+if not 1 <= AUTHQ_SCAN_STALE_MINUTES <= 120:
+    raise ImproperlyConfigured("AUTHQ_SCAN_STALE_MINUTES must be 1 to 120")
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
@@ -393,7 +403,20 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A task not acknowledged this long after its delivery (its worker died) is delivered
+# again; every sweep (each worker's, every 10 s) looks for such tasks. Tasks are short,
+# and a countdown (a retry's wait) is kept below this (worklists.tasks.MAX_COUNTDOWN).
+AUTHQ_BROKER_VISIBILITY_SECONDS = env_int("AUTHQ_BROKER_VISIBILITY_SECONDS", 600)
+if not 2 <= AUTHQ_BROKER_VISIBILITY_SECONDS <= 3600:
+    raise ImproperlyConfigured("AUTHQ_BROKER_VISIBILITY_SECONDS must be 2 to 3600")
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": AUTHQ_BROKER_VISIBILITY_SECONDS,
+    "unacked_restore_interval": min(10, AUTHQ_BROKER_VISIBILITY_SECONDS),
+    "unacked_restore_throttle": 1,
+}
+# Tasks retried on a transient error (a database error) try this many times in all, with
+# a growing wait between, then are parked (worklists.ParkedTask) for an administrator.
+AUTHQ_TASK_MAX_ATTEMPTS = 5
 CELERY_TIMEZONE = "UTC"
 AUTHQ_DASHBOARD_REFRESH_MINUTES = env_int("AUTHQ_DASHBOARD_REFRESH_MINUTES", 5)
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
@@ -406,6 +429,11 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-dashboard": {
         "task": "worklists.tasks.refresh_dashboard",
         "schedule": timedelta(minutes=AUTHQ_DASHBOARD_REFRESH_MINUTES),
+    },
+    # Claims whose lease ran out go back to their queues.
+    "release-lapsed-claims": {
+        "task": "worklists.tasks.release_lapsed_claims",
+        "schedule": timedelta(minutes=5),
     },
     # The queue overview sums rows that every item change appends; this folds them.
     "compact-queue-counts": {

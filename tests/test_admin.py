@@ -26,6 +26,7 @@ from tests import mfa
 from worklists import roles
 from worklists.models import (
     EventKind,
+    ParkedTask,
     PatientNotification,
     ScanRun,
     WorkItem,
@@ -46,6 +47,7 @@ MODELS = [
     WorkItem,
     WorkItemEvent,
     ScanRun,
+    ParkedTask,
     AccessEvent,
     PeerToPeerReview,
     Appeal,
@@ -54,7 +56,7 @@ MODELS = [
     PatientNotification,
 ]
 # List pages that could show a patient's record.
-PATIENT_LISTS = [m for m in MODELS if m not in (Payer, PayerRule, ScanRun)]
+PATIENT_LISTS = [m for m in MODELS if m not in (Payer, PayerRule, ScanRun, ParkedTask)]
 # Pages of patient data that record what they show, with the path to the patient.
 AUDITED = {
     Patient: "pk",
@@ -71,6 +73,7 @@ VIEW_ONLY = [
     WorkItem,
     WorkItemEvent,
     ScanRun,
+    ParkedTask,
     AccessEvent,
     PeerToPeerReview,
     Appeal,
@@ -93,6 +96,10 @@ def practice(db: None) -> None:
         stdout=StringIO(), stderr=StringIO(),
     )  # fmt: skip
     ScanRun.objects.create(as_of=AS_OF, trigger="command", orders_scanned=10)
+    ParkedTask.objects.create(
+        task_name="worklists.tasks.scan_chunk", task_id="t-1", args=[1, 2, 3], attempts=5,
+        error_type="django.db.utils.OperationalError", error_code="57P01",
+    )  # fmt: skip
     for index, order in enumerate(Order.objects.order_by("id")[:40]):
         item = WorkItem.objects.create(
             order=order,

@@ -14,6 +14,7 @@ from django.http import HttpRequest
 
 from patients.admin import AuditedViewOnlyAdmin, ViewOnlyAdmin
 from worklists.models import (
+    ParkedTask,
     PatientNotification,
     ScanRun,
     WorkItem,
@@ -76,12 +77,24 @@ class ScanRunAdmin(ViewOnlyAdmin):
         "trigger",
         "started_at",
         "finished_at",
+        "abandoned_at",
         "orders_scanned",
         "items_opened",
         "items_updated",
         "items_resolved",
     )
     list_filter = ("trigger", "as_of")
+
+
+@admin.register(ParkedTask)
+class ParkedTaskAdmin(ViewOnlyAdmin):
+    """Tasks that failed for good (docs/reliability.md): which, with which ids, and why."""
+
+    list_display = (
+        "id", "task_name", "args", "attempts", "error_type", "error_code", "error_where",
+        "parked_at",
+    )  # fmt: skip
+    list_filter = ("task_name", "parked_at")
 
 
 @admin.register(WorkItemNote)

@@ -159,6 +159,9 @@ class WorkItem(models.Model):
         related_name="work_items",
     )
     resolution = models.CharField(max_length=16, choices=Resolution.choices, blank=True, default="")
+    # When the assignee last claimed or acted on it: their claim lapses
+    # AUTHQ_CLAIM_LEASE_MINUTES later (worklists.services.release_lapsed_claims).
+    claim_active_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -209,6 +212,12 @@ class WorkItem(models.Model):
             ("reassign_workitem", "Can release or reassign an item a colleague has claimed"),
         ]
         indexes = [
+            # Serves release_lapsed_claims: claimed active items by their last activity.
+            models.Index(
+                fields=["claim_active_at"],
+                condition=Q(assignee__isnull=False, status__in=ACTIVE_STATUSES),
+                name="worklists_workitem_claim_lease",
+            ),
             # Serves in_queue_order() over open items: the queue pages (page 1 and deep
             # pages walk it, a queue filter and in_work_queue() are checked on the way)
             # and claim next (an index probe). Its expressions must stay those of
@@ -310,6 +319,10 @@ class ScanRun(models.Model):
     trigger = models.CharField(max_length=16)  # "beat", "command", "order"
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # A chunked run: when its last chunk finished, and when a later scan gave it up because
+    # no chunk had finished for AUTHQ_SCAN_STALE_MINUTES (its chunks were lost).
+    progressed_at = models.DateTimeField(null=True, blank=True)
+    abandoned_at = models.DateTimeField(null=True, blank=True)
     orders_scanned = models.PositiveIntegerField(default=0)
     items_opened = models.PositiveIntegerField(default=0)
     items_updated = models.PositiveIntegerField(default=0)
@@ -320,6 +333,26 @@ class ScanRun(models.Model):
 
     def __str__(self) -> str:
         return f"scan {self.as_of} ({self.trigger})"
+
+
+class ScanRunChunk(models.Model):
+    """A chunk of a chunked run that has been counted: a chunk delivered twice finds its
+    row and counts nothing more (worklists.services.scan_chunk)."""
+
+    run = models.ForeignKey(ScanRun, on_delete=models.CASCADE, related_name="chunks")
+    first_id = models.BigIntegerField()
+    orders = models.PositiveIntegerField()
+    done_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "first_id"], name="worklists_scanrunchunk_once_per_run"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"chunk from order {self.first_id} of run {self.run_id}"
 
 
 class WorkItemNote(models.Model):
@@ -562,3 +595,29 @@ class QueueCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.queue}/{self.kind} {self.due_date} {self.n:+d}"
+
+
+class ParkedTask(models.Model):
+    """A Celery task that failed for good (AUTHQ_TASK_MAX_ATTEMPTS attempts, or an error
+    that is not worth retrying), set aside for an administrator instead of retried in a
+    loop. Tasks carry ids only, so its arguments hold no PHI; the error is its type, its
+    SQLSTATE for a database error, and where it was raised, never its message."""
+
+    task_name = models.CharField(max_length=200)
+    task_id = models.CharField(max_length=64)
+    args = models.JSONField(default=list)
+    kwargs = models.JSONField(default=dict)
+    attempts = models.PositiveIntegerField()
+    error_type = models.CharField(max_length=200)
+    error_code = models.CharField(max_length=5, blank=True, default="")
+    error_where = models.CharField(max_length=300, blank=True, default="")
+    parked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-parked_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["task_id"], name="worklists_parkedtask_once_per_task")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} {self.task_id}"

@@ -5,16 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import multiprocessing
+import traceback
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import EmailMessage, mailers
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -33,6 +36,7 @@ from worklists.models import (
     ItemStatus,
     NotificationChannel,
     NotificationStatus,
+    ParkedTask,
     PatientNotification,
     PhoneOutcome,
     QueueCount,
@@ -409,12 +413,14 @@ def compact_queue_counts() -> int | None:
 # The coordinator cuts the orders into id ranges and enqueues one `scan_chunk` task per
 # range; any number of workers run them in parallel. One scan at a time still holds:
 # the coordinator takes the same advisory lock as run_scan, refuses to start while a
-# chunked run is unfinished (unless it is older than CHUNKED_SCAN_STALE_AFTER: its
-# chunks were lost), and creates the run's row before releasing the lock. The last
-# chunk to finish marks the run finished (see docs/performance.md).
+# chunked run is alive, and creates the run's row before releasing the lock. The last
+# chunk to finish marks the run finished (see docs/performance.md). A run is alive while
+# its chunks make progress: one none of whose chunks has finished for
+# AUTHQ_SCAN_STALE_MINUTES lost them, and the next scan marks it abandoned
+# (docs/reliability.md). Each chunk is counted once (ScanRunChunk), however often the
+# broker delivers it.
 
 CHUNKED_TRIGGER = "beat"
-CHUNKED_SCAN_STALE_AFTER = dt.timedelta(minutes=30)
 
 _RANGES_SQL = """
 SELECT min(id), max(id), count(*)
@@ -432,12 +438,33 @@ class ScanChunk:
     planned: int
 
 
-def _chunked_run_in_flight() -> bool:
+def _live_chunked_runs() -> QuerySet[ScanRun]:
     return ScanRun.objects.filter(
-        trigger=CHUNKED_TRIGGER,
-        finished_at__isnull=True,
-        started_at__gt=timezone.now() - CHUNKED_SCAN_STALE_AFTER,
-    ).exists()
+        trigger=CHUNKED_TRIGGER, finished_at__isnull=True, abandoned_at__isnull=True
+    )
+
+
+def abandon_stale_runs() -> int:
+    """Mark abandoned the chunked runs none of whose chunks finished for
+    AUTHQ_SCAN_STALE_MINUTES; their late chunks count for nothing. Returns how many."""
+    now = timezone.now()
+    stale_before = now - dt.timedelta(minutes=settings.AUTHQ_SCAN_STALE_MINUTES)
+    stale = _live_chunked_runs().filter(
+        Q(progressed_at__lt=stale_before)
+        | Q(progressed_at__isnull=True, started_at__lt=stale_before)
+    )
+    ids = list(stale.values_list("id", flat=True))
+    # Conditional: a run that finished meanwhile stays finished.
+    abandoned = _live_chunked_runs().filter(id__in=ids).update(abandoned_at=now)
+    for run_id in ids:
+        log.warning("scan run %s abandoned: no chunk finished for %s minutes", run_id,
+                    settings.AUTHQ_SCAN_STALE_MINUTES)  # fmt: skip
+    return abandoned
+
+
+def _chunked_run_in_flight() -> bool:
+    abandon_stale_runs()
+    return _live_chunked_runs().exists()
 
 
 def plan_chunked_scan(
@@ -465,42 +492,66 @@ def plan_chunked_scan(
     return run, chunks
 
 
+_COUNT_CHUNK_SQL = """
+INSERT INTO worklists_scanrunchunk (run_id, first_id, orders, done_at)
+VALUES (%s, %s, %s, %s) ON CONFLICT (run_id, first_id) DO NOTHING RETURNING id
+"""
+
+_ADD_TO_RUN_SQL = """
+UPDATE worklists_scanrun
+SET orders_scanned = orders_scanned + %s, items_opened = items_opened + %s,
+    items_updated = items_updated + %s, items_resolved = items_resolved + %s,
+    progressed_at = %s
+WHERE id = %s AND finished_at IS NULL AND abandoned_at IS NULL
+RETURNING orders_scanned
+"""
+
+
 def scan_chunk(run_id: int, chunk: ScanChunk, as_of: dt.date, orders_planned: int) -> bool:
     """Scan one chunk of a chunked run; True when it was the run's last chunk.
 
     `orders_planned` is the run's total: the chunk that brings orders_scanned to it
     finishes the run.
 
-    Idempotent like every scan: a chunk delivered twice finds nothing left to change.
-    Its findings and the run's counters commit together.
+    A chunk delivered twice (a worker died before acknowledging it, or the broker's
+    visibility timeout ran out) is counted once: the first delivery to commit records it
+    in ScanRunChunk, and a later one does nothing. A chunk of a run already finished or
+    abandoned does nothing either (the next scan covers its orders).
     """
+    live = _live_chunked_runs().filter(pk=run_id).exists()
+    if not live:
+        log.info("scan chunk from order %s skipped: run %s is over", chunk.first_id, run_id)
+        return False
     ids = Order.objects.filter(id__gte=chunk.first_id).order_by("id")
     if chunk.last_id is not None:
         ids = ids.filter(id__lte=chunk.last_id)
     rules = scan.RuleBook.load()
     chunk_size = settings.AUTHQ_SCAN_CHUNK_SIZE
     with transaction.atomic():
+        now = timezone.now()
+        with connection.cursor() as cursor:
+            # A second delivery waits here until the first commits, then finds its row.
+            cursor.execute(_COUNT_CHUNK_SQL, [run_id, chunk.first_id, chunk.planned, now])
+            if cursor.fetchone() is None:
+                log.info("scan chunk from order %s of run %s: already counted",
+                         chunk.first_id, run_id)  # fmt: skip
+                return False
         total = ChunkResult()
         order_ids = list(ids.values_list("id", flat=True))
         for start in range(0, len(order_ids), chunk_size):
             total.add(_apply_findings(order_ids[start : start + chunk_size], as_of, rules))
-        now = timezone.now()
         with connection.cursor() as cursor:
             cursor.execute(
-                """
-                UPDATE worklists_scanrun
-                SET orders_scanned = orders_scanned + %s, items_opened = items_opened + %s,
-                    items_updated = items_updated + %s, items_resolved = items_resolved + %s
-                WHERE id = %s RETURNING orders_scanned, finished_at
-                """,
-                [chunk.planned, total.opened, total.updated, total.resolved, run_id],
+                _ADD_TO_RUN_SQL,
+                [chunk.planned, total.opened, total.updated, total.resolved, now, run_id],
             )
             row = cursor.fetchone()
-        if row is None or row[1] is not None or row[0] < orders_planned:
+        if row is None or row[0] < orders_planned:
             return False
-        run = ScanRun.objects.select_for_update().get(pk=run_id)
-        run.finished_at = now
-        run.save(update_fields=["finished_at"])
+        # The UPDATE above holds the row; no FOR UPDATE, which would wait on the key-share
+        # locks that other chunks' ScanRunChunk rows take.
+        ScanRun.objects.filter(pk=run_id).update(finished_at=now)
+        run = ScanRun.objects.get(pk=run_id)
     compact_queue_counts()
     log.info(
         "scan as_of=%s orders=%d opened=%d updated=%d resolved=%d (chunked)",
@@ -511,6 +562,49 @@ def scan_chunk(run_id: int, chunk: ScanChunk, as_of: dt.date, orders_planned: in
         run.items_resolved,
     )
     return True
+
+
+# --- Parked tasks: failed for good, kept for an administrator. -----------------------
+
+
+def park_task(
+    *,
+    name: str,
+    task_id: str,
+    args: list[Any],
+    kwargs: dict[str, Any],
+    attempts: int,
+    exc: BaseException,
+    tb: TracebackType | None,
+) -> ParkedTask | None:
+    """Record a task that failed for good (a second report of the same task is ignored).
+    The error's message may quote data, so only its type, SQLSTATE and place are kept.
+    None when the database itself cannot take the record: then the log has it."""
+    cause = exc.__cause__ or exc
+    frames = traceback.extract_tb(tb) if tb is not None else []
+    where = (
+        f"{Path(frames[-1].filename).name}:{frames[-1].lineno} {frames[-1].name}" if frames else ""
+    )
+    error_type = f"{type(exc).__module__}.{type(exc).__qualname__}"
+    log.error("task %s %s parked after %d attempts: %s at %s", name, task_id, attempts,
+              error_type, where)  # fmt: skip
+    try:
+        parked, _ = ParkedTask.objects.get_or_create(
+            task_id=task_id,
+            defaults={
+                "task_name": name[:200],
+                "args": args,
+                "kwargs": kwargs,
+                "attempts": attempts,
+                "error_type": error_type[:200],
+                "error_code": (getattr(cause, "sqlstate", None) or "")[:5],
+                "error_where": where[:300],
+            },
+        )
+    except DatabaseError:
+        log.exception("task %s %s could not be parked", name, task_id)
+        return None
+    return parked
 
 
 # --- Claiming: who works an item. ---------------------------------------------------
@@ -579,9 +673,10 @@ def _event(item: WorkItem, kind: str, by: object, **data: object) -> None:
 
 def _take(item: WorkItem, user: object) -> None:
     item.assignee_id = user.pk  # type: ignore[attr-defined]
+    item.claim_active_at = timezone.now()
     if item.status == ItemStatus.OPEN:
         item.status = ItemStatus.IN_PROGRESS
-    item.save(update_fields=["assignee", "status", "updated_at"])
+    item.save(update_fields=["assignee", "claim_active_at", "status", "updated_at"])
 
 
 def claim_candidates(queue: str | None = None, *, today: dt.date | None = None) -> WorkItemQuerySet:
@@ -649,6 +744,39 @@ def release(item: WorkItem | int, *, by: object) -> WorkItem:
         item.save(update_fields=["assignee", "status", "updated_at"])
         _event(item, RELEASED, by, previous_assignee=previous)
     return item
+
+
+def release_lapsed_claims(*, now: dt.datetime | None = None, batch: int = 500) -> int:
+    """Give back to their queues the items whose assignee has not claimed or acted for
+    AUTHQ_CLAIM_LEASE_MINUTES, each with a `released` event marked `lease`. Safe to run
+    twice at once: locked rows are skipped, and each is checked again once locked."""
+    now = now or timezone.now()
+    lapsed = Q(
+        assignee__isnull=False,
+        status__in=ACTIVE_STATUSES,
+        claim_active_at__lt=now - dt.timedelta(minutes=settings.AUTHQ_CLAIM_LEASE_MINUTES),
+    )
+    released = 0
+    while True:
+        with transaction.atomic():
+            items = list(
+                WorkItem.objects.filter(lapsed)
+                .order_by("claim_active_at")
+                .select_for_update(skip_locked=True)[:batch]
+            )
+            for item in items:
+                previous = item.assignee_id
+                item.assignee = None
+                if item.status == ItemStatus.IN_PROGRESS:
+                    item.status = ItemStatus.OPEN
+                item.save(update_fields=["assignee", "status", "updated_at"])
+                _event(item, RELEASED, None, previous_assignee=previous, lease=True)
+        released += len(items)
+        if len(items) < batch:
+            break
+    if released:
+        log.info("released %d lapsed claims", released)
+    return released
 
 
 def assign(item: WorkItem | int, *, to: User, by: object) -> WorkItem:
@@ -732,14 +860,46 @@ def request_authorization(order: Order | int, *, by: object) -> WorkItem:
 # item leaves or changes queue at once.
 
 
+class ClaimLapsed(ActionRefused):
+    """An action by someone whose claim on the item ran out (R11): they claim it again,
+    seeing what happened meanwhile, before their work is saved."""
+
+
+def _claim_lapsed(item: WorkItem, by: object) -> bool:
+    """Whether `by` last held the item through a claim or assignment that the lease then
+    released, and has not claimed it since."""
+    pk = by.pk  # type: ignore[attr-defined]
+    last = (
+        WorkItemEvent.objects.filter(work_item=item)
+        .filter(
+            Q(kind=CLAIMED, actor_id=pk)
+            | Q(kind=ASSIGNED, data__assignee=pk)
+            | Q(kind=RELEASED, data__lease=True, data__previous_assignee=pk)
+        )
+        .order_by("-id")
+        .values_list("kind", flat=True)
+        .first()
+    )
+    return last == RELEASED
+
+
 def _claim_if_unclaimed(item: WorkItem, by: object) -> None:
     """Acting claims: the first action on an unclaimed active item makes it the actor's
     (a specialist's; a manager's action claims nothing), with a `claimed` event marked
     `acting`. Called inside the action's transaction, so a refused action claims nothing.
-    An item a colleague holds stays theirs."""
+    An item a colleague holds stays theirs. The assignee's action renews their lease; an
+    action by someone whose claim lapsed is refused (ClaimLapsed)."""
     if not can_work_items(by):
         return
     locked = _locked(item)
+    if locked.assignee_id == by.pk:  # type: ignore[attr-defined]
+        WorkItem.objects.filter(pk=locked.pk).update(claim_active_at=timezone.now())
+        return
+    if _claim_lapsed(locked, by):
+        raise ClaimLapsed(
+            "Your claim on this item ran out while you were away and it went back to the "
+            "queue: claim it again, check what changed, then save."
+        )
     if locked.assignee_id is not None or not locked.is_active:
         return
     _take(locked, by)

@@ -5,13 +5,57 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from celery import group, shared_task
+from celery import Task, group, shared_task
 from django.conf import settings
+from django.db import InterfaceError, OperationalError, connections
 
 from worklists import dashboards, services
+from worklists.models import ScanRun
+
+# A database that went away (restarted, connection cut) is transient: the task runs again
+# after 1, 2, 4, 8 s (jittered), AUTHQ_TASK_MAX_ATTEMPTS attempts in all.
+RETRY_ON_DATABASE_ERRORS: dict[str, Any] = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 1,
+    "retry_backoff_max": 60,
+    "retry_jitter": True,
+    "max_retries": settings.AUTHQ_TASK_MAX_ATTEMPTS - 1,
+}
 
 
-@shared_task(name="worklists.tasks.scan_authorizations", bind=True)
+class ParkingTask(Task):
+    """A task that, once it has failed for good, is parked (worklists.ParkedTask) for an
+    administrator to look at, rather than lost or retried for ever."""
+
+    def on_failure(
+        self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any
+    ) -> None:
+        # A connection the error broke (a terminated session) is replaced, as between tasks.
+        for conn in connections.all(initialized_only=True):
+            conn.close_if_unusable_or_obsolete()
+        services.park_task(
+            name=self.name,
+            task_id=task_id,
+            args=list(args or ()),
+            kwargs=dict(kwargs or {}),
+            attempts=self.request.retries + 1,
+            exc=exc,
+            tb=getattr(einfo, "tb", None),
+        )
+
+
+def max_countdown() -> int:
+    """The longest a retry may wait: a task held past the broker's visibility timeout
+    would be delivered a second time."""
+    return settings.AUTHQ_BROKER_VISIBILITY_SECONDS // 2
+
+
+@shared_task(
+    base=ParkingTask,
+    name="worklists.tasks.scan_authorizations",
+    bind=True,
+    **RETRY_ON_DATABASE_ERRORS,
+)
 def scan_authorizations(self: Any, as_of: str | None = None) -> int | None:
     """The beat's scan, chunked: enqueues one `scan_chunk` per range of orders, so every
     worker listening shares it. Returns the ScanRun id, or None when another scan runs.
@@ -20,19 +64,26 @@ def scan_authorizations(self: Any, as_of: str | None = None) -> int | None:
     if planned is None:
         return None
     run, chunks = planned
-    total = sum(chunk.planned for chunk in chunks)
     # The chunks go where this task came from (the default queue in production).
-    queue = (self.request.delivery_info or {}).get("routing_key") or None
+    enqueue_chunks(run, chunks, queue=(self.request.delivery_info or {}).get("routing_key"))
+    return run.pk
+
+
+def enqueue_chunks(
+    run: ScanRun, chunks: list[services.ScanChunk], *, queue: str | None, total: int | None = None
+) -> None:
+    """One scan_chunk task per chunk; `total` is the run's planned orders (default: the
+    chunks' sum, when they are all of the run's)."""
+    total = total if total is not None else sum(chunk.planned for chunk in chunks)
     group(
         scan_chunk.s(
             run.pk, chunk.first_id, chunk.last_id, chunk.planned, run.as_of.isoformat(), total
         )
         for chunk in chunks
-    ).apply_async(queue=queue)
-    return run.pk
+    ).apply_async(queue=queue or None)
 
 
-@shared_task(name="worklists.tasks.scan_chunk")
+@shared_task(base=ParkingTask, name="worklists.tasks.scan_chunk", **RETRY_ON_DATABASE_ERRORS)
 def scan_chunk(
     run_id: int, first_id: int, last_id: int | None, planned: int, as_of: str, orders_planned: int
 ) -> bool:
@@ -40,7 +91,7 @@ def scan_chunk(
     return services.scan_chunk(run_id, chunk, dt.date.fromisoformat(as_of), orders_planned)
 
 
-@shared_task(name="worklists.tasks.refresh_dashboard")
+@shared_task(base=ParkingTask, name="worklists.tasks.refresh_dashboard")
 def refresh_dashboard() -> int | None:
     """The beat's refresh of the dashboard's facts; the DashboardRefresh id, or None when
     another refresh was running."""
@@ -48,21 +99,29 @@ def refresh_dashboard() -> int | None:
     return run.pk if run else None
 
 
-@shared_task(name="worklists.tasks.compact_queue_counts")
+@shared_task(base=ParkingTask, name="worklists.tasks.compact_queue_counts")
 def compact_queue_counts() -> int | None:
     """Fold the queue overview's count rows (claims and actions append a few each)."""
     return services.compact_queue_counts()
 
 
-@shared_task(name="worklists.tasks.send_patient_email", bind=True, max_retries=None)
+@shared_task(
+    base=ParkingTask, name="worklists.tasks.send_patient_email", bind=True, max_retries=None
+)
 def send_patient_email(self: Any, notification_id: int) -> str | None:
     """One attempt at a queued patient email; on a transient failure, another after
-    AUTHQ_EMAIL_RETRY_SECONDS x 2^(attempts - 1). The row counts the attempts, so
+    AUTHQ_EMAIL_RETRY_SECONDS x 2^(attempts - 1), at most max_countdown(). The row counts the attempts, so
     the service decides when to give up. Returns the notification's status."""
     delivery = services.deliver_patient_email(notification_id)
     if delivery is None:
         return None
     if delivery.retry:
         countdown = settings.AUTHQ_EMAIL_RETRY_SECONDS * 2 ** (delivery.attempts - 1)
-        raise self.retry(countdown=countdown)
+        raise self.retry(countdown=min(countdown, max_countdown()))
     return delivery.status
+
+
+@shared_task(base=ParkingTask, name="worklists.tasks.release_lapsed_claims")
+def release_lapsed_claims() -> int:
+    """Claims whose lease ran out go back to their queues; returns how many."""
+    return services.release_lapsed_claims()

@@ -239,6 +239,7 @@ def _at_once(workers: list, target) -> list:  # type: ignore[type-arg]
     return results
 
 
+@pytest.mark.fault
 @pytest.mark.django_db(transaction=True)
 def test_two_specialists_claiming_next_at_once_get_different_items(
     specialist: User, specialist2: User
@@ -249,6 +250,7 @@ def test_two_specialists_claiming_next_at_once_get_different_items(
     assert WorkItem.objects.filter(status=ItemStatus.IN_PROGRESS).count() == 2
 
 
+@pytest.mark.fault
 @pytest.mark.django_db(transaction=True)
 def test_ten_claims_at_once_on_five_items(make_user) -> None:  # type: ignore[no-untyped-def]
     from worklists import roles

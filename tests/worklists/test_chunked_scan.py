@@ -17,7 +17,7 @@ from django.utils import timezone
 from patients.models import Order
 from tests.worklists.test_celery_wiring import ROOT, _test_database_url
 from worklists import roles, services
-from worklists.models import ScanRun, WorkItem, WorkItemEvent
+from worklists.models import ScanRun, ScanRunChunk, WorkItem, WorkItemEvent
 from worklists.tasks import scan_authorizations
 
 AS_OF = dt.date(2026, 3, 2)
@@ -77,6 +77,7 @@ def test_the_chunked_scan_opens_the_same_items_as_run_scan():
     assert _items() == expected
 
 
+@pytest.mark.fault
 @pytest.mark.django_db
 def test_a_chunk_delivered_twice_changes_nothing_more():
     _seed(20)
@@ -89,6 +90,27 @@ def test_a_chunk_delivered_twice_changes_nothing_more():
     assert (_items(), WorkItemEvent.objects.count()) == (items, events)
 
 
+@pytest.mark.fault
+@pytest.mark.django_db
+def test_a_chunk_delivered_twice_is_counted_once_and_does_not_finish_the_run_early():
+    _seed(20)
+    planned = services.plan_chunked_scan(as_of=AS_OF, chunk_size=4)
+    assert planned is not None
+    run, chunks = planned
+    total = sum(c.planned for c in chunks)
+    first, *rest = chunks
+    assert services.scan_chunk(run.pk, first, AS_OF, total) is False
+    for _ in range(len(chunks)):  # as many copies as would reach the total without a check
+        assert services.scan_chunk(run.pk, first, AS_OF, total) is False
+    run.refresh_from_db()
+    assert (run.orders_scanned, run.finished_at) == (first.planned, None)
+    assert [services.scan_chunk(run.pk, c, AS_OF, total) for c in rest][-1] is True
+    run.refresh_from_db()
+    assert run.orders_scanned == Order.objects.count() == total
+    assert ScanRunChunk.objects.filter(run=run).count() == len(chunks)
+
+
+@pytest.mark.fault
 @pytest.mark.django_db
 def test_one_scan_at_a_time_across_the_chunked_and_in_process_scans():
     _seed(10)
@@ -104,14 +126,56 @@ def test_one_scan_at_a_time_across_the_chunked_and_in_process_scans():
     assert services.plan_chunked_scan(as_of=AS_OF) is not None
 
 
+def _no_progress_for(run: ScanRun, minutes: float) -> None:
+    """As if the run's last chunk had finished `minutes` ago."""
+    at = timezone.now() - dt.timedelta(minutes=minutes)
+    ScanRun.objects.filter(pk=run.pk).update(started_at=at, progressed_at=at)
+
+
+@pytest.mark.fault
 @pytest.mark.django_db
-def test_a_chunked_run_whose_chunks_were_lost_stops_blocking_after_the_stale_timeout():
+def test_a_run_whose_chunks_were_lost_is_abandoned_by_the_next_scan_after_the_stale_window(
+    settings,
+):
+    settings.AUTHQ_SCAN_STALE_MINUTES = 3
     _seed(10)
-    planned = services.plan_chunked_scan(as_of=AS_OF)
+    planned = services.plan_chunked_scan(as_of=AS_OF, chunk_size=4)
     assert planned is not None
-    stale = timezone.now() - services.CHUNKED_SCAN_STALE_AFTER - dt.timedelta(seconds=1)
-    ScanRun.objects.filter(pk=planned[0].pk).update(started_at=stale)
+    lost, chunks = planned
+    total = sum(c.planned for c in chunks)
+    services.scan_chunk(lost.pk, chunks[0], AS_OF, total)  # one chunk ran; the rest are lost
+    _no_progress_for(lost, 2.9)
+    # Inside the window the run is alive: every scan, beat's and command's, waits.
+    assert services.plan_chunked_scan(as_of=AS_OF) is None
+    assert services.run_scan(as_of=AS_OF) is None
+    _no_progress_for(lost, 3.1)
+    assert services.run_scan(as_of=AS_OF, trigger="command") is not None
+    lost.refresh_from_db()
+    assert lost.abandoned_at is not None and lost.finished_at is None
+    # A lost chunk that turns up late counts for nothing and finishes nothing.
+    assert [services.scan_chunk(lost.pk, c, AS_OF, total) for c in chunks[1:]] == [False] * (
+        len(chunks) - 1
+    )
+    lost.refresh_from_db()
+    assert (lost.orders_scanned, lost.finished_at) == (chunks[0].planned, None)
     assert services.plan_chunked_scan(as_of=AS_OF) is not None
+
+
+@pytest.mark.fault
+@pytest.mark.django_db
+def test_a_long_run_whose_chunks_keep_finishing_is_not_abandoned(settings):
+    settings.AUTHQ_SCAN_STALE_MINUTES = 3
+    _seed(10)
+    planned = services.plan_chunked_scan(as_of=AS_OF, chunk_size=4)
+    assert planned is not None
+    run, chunks = planned
+    ScanRun.objects.filter(pk=run.pk).update(
+        started_at=timezone.now() - dt.timedelta(minutes=60),
+        progressed_at=timezone.now() - dt.timedelta(minutes=1),
+    )
+    assert services.plan_chunked_scan(as_of=AS_OF) is None
+    run.refresh_from_db()
+    assert run.abandoned_at is None
 
 
 @pytest.mark.django_db

@@ -145,6 +145,7 @@ def _run_concurrently(*targets) -> list[BaseException]:
     return errors
 
 
+@pytest.mark.fault
 @pytest.mark.django_db(transaction=True)
 def test_two_scans_at_once_leave_no_duplicates_and_one_runs_at_a_time():
     _, pat = f.practice()
@@ -164,6 +165,7 @@ def test_two_scans_at_once_leave_no_duplicates_and_one_runs_at_a_time():
     assert WorkItem.objects.count() == 40
 
 
+@pytest.mark.fault
 @pytest.mark.django_db(transaction=True)
 def test_the_scan_and_reevaluations_of_the_same_order_at_once_leave_one_item():
     _, pat = f.practice()

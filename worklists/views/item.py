@@ -531,6 +531,7 @@ def _act(
         raise PermissionDenied
     bound = form(work_item)
     to_order = request.POST.get("back") == "order"
+    status = 400
     if bound.is_valid():
         try:
             message = perform(work_item, bound.cleaned_data)
@@ -542,6 +543,8 @@ def _act(
         except REFUSALS as exc:
             field = getattr(exc, "field", None)
             bound.add_error(field if field in bound.fields else None, str(exc))
+            if isinstance(exc, services.ClaimLapsed):
+                status = 409  # a colleague or the queue has the item now
         else:
             if to_order:
                 messages.success(request, message)
@@ -560,8 +563,10 @@ def _act(
         return workspace.render_workspace(request, work_item.order, work_item.pk, bound_info)
     context = _page_context(request, work_item, {"action": action, "form": bound, **bound_extra})
     if request.htmx:
-        return render(request, "worklists/item.html#body", context)
-    return render(request, "worklists/item.html", context, status=400)
+        return render(
+            request, "worklists/item.html#body", context, status=409 if status == 409 else 200
+        )
+    return render(request, "worklists/item.html", context, status=status)
 
 
 def _after(item_pk: int, what: str) -> str:
