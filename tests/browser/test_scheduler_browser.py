@@ -67,6 +67,12 @@ def test_a_scheduler_checks_a_date_and_asks_for_an_authorization(
     expect(results).to_contain_text("Quillfeather, Ada")
     expect(results).to_contain_text("MRN-BROWSER1")
     shot(page, "scheduler-search")
+    # What was typed (a patient's name) stays out of the address bar and browser storage (S8).
+    assert "Quillf" not in page.url
+    stored = page.evaluate(
+        "JSON.stringify([Object.assign({}, localStorage), Object.assign({}, sessionStorage)])"
+    )
+    assert "Quillf" not in stored
     page.locator("#results a", has_text="ORD-COVERED").click()
     page.wait_for_url(f"**/scheduler/orders/{covered.pk}/")
     # The member id is masked; no diagnosis anywhere.
