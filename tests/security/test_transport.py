@@ -233,3 +233,32 @@ def test_no_template_holds_inline_style_or_script() -> None:
             if re.search(pattern, text):
                 found.append(f"{template.relative_to(ROOT)}: {pattern}")
     assert found == []
+
+
+@pytest.mark.parametrize(
+    ("password", "refused_by"),
+    [
+        ("short-pass1", "password_too_short"),
+        ("password1234", "password_too_common"),
+        ("736492018563", "password_entirely_numeric"),
+        ("spec1spec", "password_too_similar"),
+    ],
+)
+def test_passwords_are_refused_by_each_validator(specialist, password, refused_by) -> None:
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        validate_password(password, specialist)
+    assert refused_by in {e.code for e in refused.value.error_list}
+
+
+def test_passwords_are_stored_with_argon2(settings, specialist) -> None:
+    from authq import settings as project_settings
+
+    # The suite hashes with MD5 for speed (tests/conftest.py); the product's first hasher:
+    settings.PASSWORD_HASHERS = project_settings.PASSWORD_HASHERS
+    assert project_settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+    specialist.set_password("a-long-enough-pass-phrase")
+    assert specialist.password.startswith("argon2$argon2id$")
+    assert specialist.check_password("a-long-enough-pass-phrase")
