@@ -81,6 +81,24 @@ def authorization_payload(**kw: Any) -> dict[str, Any]:
     }
 
 
+def _counts() -> dict[str, int]:
+    from patients.models import Appointment, Coverage, Order, Patient
+    from payers.models import Authorization, Payer, PayerRule
+
+    models = [Payer, PayerRule, Patient, Coverage, Order, Appointment, Authorization]
+    return {model.__name__: model.objects.count() for model in models}
+
+
+def refused(client: APIClient, collection: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """POST `payload`, expect a JSON 400, check that no row was written, return the body."""
+    before = _counts()
+    response = client.post(f"/api/v1/{collection}/", payload, format="json")
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"] == "application/json"
+    assert _counts() == before
+    return response.json()
+
+
 def post(client: APIClient, collection: str, payload: dict[str, Any], status: int = 201) -> Any:
     response = client.post(f"/api/v1/{collection}/", payload, format="json")
     assert response.status_code == status, response.content

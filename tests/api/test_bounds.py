@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -14,7 +13,7 @@ from rest_framework.test import APIClient
 
 from authq.errors import server_error
 from authq.lib.bounds import MAX_DAYS, MAX_HOURS, MAX_PAGE_SIZE, MAX_VISITS
-from patients.models import Appointment, Coverage, Order, Patient
+from patients.models import Appointment, Coverage, Order
 from payers.models import Authorization, Payer, PayerRule
 from tests.api.conftest import (
     appointment_payload,
@@ -23,25 +22,11 @@ from tests.api.conftest import (
     order_payload,
     patient_payload,
     post,
+    refused,
     rule_payload,
 )
 
 pytestmark = pytest.mark.django_db
-
-MODELS = [Payer, PayerRule, Patient, Coverage, Order, Appointment, Authorization]
-
-
-def _counts() -> dict[str, int]:
-    return {model.__name__: model.objects.count() for model in MODELS}
-
-
-def refused(client: APIClient, collection: str, payload: dict[str, Any]) -> dict[str, Any]:
-    before = _counts()
-    response = client.post(f"/api/v1/{collection}/", payload, format="json")
-    assert response.status_code == 400, response.content
-    assert response["Content-Type"] == "application/json"
-    assert _counts() == before
-    return response.json()
 
 
 # Numbers

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from rest_framework.test import APIClient
 
-from patients.models import Appointment, Coverage, Order, Patient
+from patients.models import Appointment, Order
 from payers import services as payer_services
 from payers.api import AuthorizationSerializer, constraint_fields
-from payers.models import Authorization, Payer, PayerRule
+from payers.models import Authorization
 from tests.api.conftest import (
     appointment_payload,
     authorization_payload,
@@ -18,25 +15,11 @@ from tests.api.conftest import (
     order_payload,
     patient_payload,
     post,
+    refused,
     rule_payload,
 )
 
 pytestmark = pytest.mark.django_db
-
-MODELS = [Payer, PayerRule, Patient, Coverage, Order, Appointment, Authorization]
-
-
-def _counts() -> dict[str, int]:
-    return {model.__name__: model.objects.count() for model in MODELS}
-
-
-def refused(client: APIClient, collection: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """POST `payload`, expect a 400, check that no row was written, return the error body."""
-    before = _counts()
-    response = client.post(f"/api/v1/{collection}/", payload, format="json")
-    assert response.status_code == 400, response.content
-    assert _counts() == before
-    return response.json()
 
 
 # Payers and rules
