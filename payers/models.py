@@ -477,11 +477,9 @@ class Authorization(models.Model):
         else:
             day = self.start_date or timezone.localdate()
         coverage = (
-            Coverage.objects.primary()
-            .active_on(day)
+            Coverage.objects.primary_on(day)
             .filter(patient__orders=self.order_id)
             .select_related("payer")
-            .order_by("-start", "-id")
             .first()
         )
         return coverage.payer if coverage is not None else None

@@ -606,11 +606,9 @@ def benefits(request: HttpRequest, pk: int, coverage_pk: int) -> HttpResponse:
 def submit(request: HttpRequest, pk: int) -> HttpResponse:
     def perform(item: WorkItem, data: dict[str, Any]) -> str:
         coverage = (
-            Coverage.objects.primary()
-            .active_on(scan.today())
+            Coverage.objects.primary_on(scan.today())
             .filter(patient_id=item.order.patient_id)
             .select_related("payer")
-            .order_by("-start", "-id")
             .first()
         )
         services.submit_for_item(
@@ -642,11 +640,9 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
         payer = data.pop("payer")
         if auth is None and payer is None:
             coverage = (
-                Coverage.objects.primary()
-                .active_on(scan.today())
+                Coverage.objects.primary_on(scan.today())
                 .filter(patient_id=item.order.patient_id)
                 .select_related("payer")
-                .order_by("-start", "-id")
                 .first()
             )
             payer = coverage.payer if coverage else None
