@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
+from typing import Protocol
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
 
 from authq.lib.bounds import (
     MAX_RANK,
@@ -48,12 +52,55 @@ class Patient(models.Model):
         return self.mrn
 
 
+# "The patient's primary coverage on a day" (docs/domain.md): the rank-1 coverage whose
+# [start, end] contains the day (no end: open); among several, the latest start, then the
+# highest id. Written three ways, here only, and tested to agree
+# (tests/test_primary_coverage.py): CoverageQuerySet.primary_on for the ORM,
+# primary_among for facts already in memory (the scan), and the SQL function
+# patients_primary_payer (migration 0008) for raw SQL.
+
+
 class CoverageQuerySet(models.QuerySet["Coverage"]):
     def primary(self) -> CoverageQuerySet:
         return self.filter(rank=1)
 
     def active_on(self, day: object) -> CoverageQuerySet:
         return self.filter(Q(end__isnull=True) | Q(end__gte=day), start__lte=day)
+
+    def primary_on(self, day: object) -> CoverageQuerySet:
+        """The rank-1 coverages in force on `day`, the primary one first: `.first()`
+        of one patient's is that patient's primary coverage on the day."""
+        return self.primary().active_on(day).order_by("-start", "-id")
+
+
+def primary_payer_on(day: object, patient: str = "patient_id") -> Subquery:
+    """The payer id of the primary coverage on `day` of the patient at OuterRef(`patient`)
+    (null when none), for annotations and filters."""
+    return Subquery(
+        Coverage.objects.primary_on(day)
+        .filter(patient_id=OuterRef(patient))
+        .values("payer_id")[:1],
+        output_field=models.BigIntegerField(),
+    )
+
+
+class CoverageSpan(Protocol):
+    @property
+    def id(self) -> int: ...
+    @property
+    def start(self) -> dt.date: ...
+    @property
+    def end(self) -> dt.date | None: ...
+
+
+def primary_among[C: CoverageSpan](coverages: Iterable[C], day: dt.date) -> C | None:
+    """The primary coverage on `day` among one patient's rank-1 coverages."""
+    best: C | None = None
+    for cov in coverages:
+        in_force = cov.start <= day and (cov.end is None or day <= cov.end)
+        if in_force and (best is None or (cov.start, cov.id) > (best.start, best.id)):
+            best = cov
+    return best
 
 
 class Coverage(models.Model):

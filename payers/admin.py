@@ -228,6 +228,8 @@ class PayerRuleAdmin(ServiceAdmin):
 class AuthorizationForm(forms.ModelForm):
     """Adds the service's checks: allowed status moves, one auth number per order."""
 
+    previous_status: str | None = None
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         status = data.get("status")
@@ -235,6 +237,7 @@ class AuthorizationForm(forms.ModelForm):
             current = Authorization.objects.values_list("status", flat=True).get(
                 pk=self.instance.pk
             )
+            self.previous_status = current
             try:
                 services.check_transition(current, status)
             except services.TransitionNotAllowed as exc:
@@ -249,9 +252,13 @@ class AuthorizationForm(forms.ModelForm):
 
     def _post_clean(self) -> None:
         # After the model's clean() (which fills an approval's payer from the coverage):
-        # what a person recording the payer's answer must also give.
+        # what a person recording the payer's answer must also give, and on a change of
+        # status the rules of a decision, as on the work-item page and in the API.
         super()._post_clean()
-        for name, message in self.instance.answer_errors().items():
+        errors = self.instance.answer_errors()
+        if self.previous_status is not None:
+            errors |= self.instance.decision_errors(self.previous_status)
+        for name, message in errors.items():
             if name not in self.errors:
                 self.add_error(name, message)
 

@@ -296,6 +296,16 @@ class Determination(models.TextChoices):
     NA = "NA", "NA no action required"
 
 
+# The determination codes that agree with each status a payer's answer gives (a pended
+# request stays submitted, A4).
+STATUS_DETERMINATIONS: dict[str, tuple[str, ...]] = {
+    AuthStatus.APPROVED: (Determination.A1,),
+    AuthStatus.PARTIAL: (Determination.A2, Determination.A6),
+    AuthStatus.DENIED: (Determination.A3,),
+    AuthStatus.SUBMITTED: (Determination.A4,),
+}
+
+
 class DenialReason(models.TextChoices):
     """Why a payer denied a request, in the taxonomy payers' letters use."""
 
@@ -444,6 +454,33 @@ class Authorization(models.Model):
     def is_approved(self) -> bool:
         return self.status in APPROVED_STATUSES
 
+    def decision_errors(self, previous_status: str | None = None) -> dict[str, str]:
+        """What recording a payer's decision requires, by whichever path it comes: the
+        work-item page (payers.services.record_decision), the API (PATCH, or POST with a
+        known auth number) and the admin (update_authorization). A decision is a move
+        from `previous_status` into approved, partial or denied (None: an answer being
+        recorded, whatever the status was); a change that keeps the status is a
+        correction, and a record created already decided (the practice's own records,
+        through the API) is not one either: neither is checked here.
+
+        On a decision: answer_errors(), a denial's reason code, and a determination code
+        (when given) that agrees with the new status.
+        """
+        if self.status not in DECIDED_STATUSES or self.status == previous_status:
+            return {}
+        errors = self.answer_errors()
+        if self.status == AuthStatus.DENIED and not self.denial_reason_code:
+            errors["denial_reason_code"] = (
+                "A denial needs the payer's reason (a denial reason code)."
+            )
+        fitting = STATUS_DETERMINATIONS[self.status]
+        if self.determination_code and self.determination_code not in fitting:
+            errors["determination_code"] = (
+                f"Determination {self.determination_code} does not fit the status "
+                f"{self.status} (use {' or '.join(fitting)})."
+            )
+        return errors
+
     def answer_errors(self) -> dict[str, str]:
         """What a person recording the payer's answer (the work-item page, the admin)
         must also give: the payer of an approval, and a decision not dated before the
@@ -477,11 +514,9 @@ class Authorization(models.Model):
         else:
             day = self.start_date or timezone.localdate()
         coverage = (
-            Coverage.objects.primary()
-            .active_on(day)
+            Coverage.objects.primary_on(day)
             .filter(patient__orders=self.order_id)
             .select_related("payer")
-            .order_by("-start", "-id")
             .first()
         )
         return coverage.payer if coverage is not None else None

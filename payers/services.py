@@ -22,11 +22,11 @@ from django.utils import timezone
 
 from payers.models import (
     AUTH_TRANSITIONS,
+    STATUS_DETERMINATIONS,
     Appeal,
     Authorization,
     AuthStatus,
     DenialReason,
-    Determination,
     Document,
     DocumentType,
     Payer,
@@ -301,7 +301,10 @@ def upsert_authorization(
         existing = find_authorization(order, auth_number)
         if existing is not None:
             check_transition(existing.status, fields.get("status", existing.status))
-            result = save_changes(existing, fields), False
+            updated = save_changes(existing, fields)
+            if errors := updated.decision_errors(existing.status):
+                raise ValidationError(errors)
+            result = updated, False
         else:
             auth = create_checked(
                 Authorization, order=order, auth_number=auth_number, created_by=by, **fields
@@ -322,26 +325,25 @@ def update_authorization(auth: Authorization, **changes: Any) -> Authorization:
             raise DuplicateKey(
                 "auth_number", "Another authorization of this order has this auth number."
             )
+        previous = current.status
         current = save_changes(current, changes)
+        # The rules of a decision, as on the work-item page (the transaction rolls back).
+        if errors := current.decision_errors(previous):
+            raise ValidationError(errors)
         announce_orders_changed([current.order_id])
         return current
 
 
 # Working an authorization from the work-item page.
 
-# The outcome a person records, and the X12 HCR01 codes that agree with it.
-OUTCOME_CODES: dict[str, tuple[str, ...]] = {
-    "approved": (Determination.A1,),
-    "partial": (Determination.A2, Determination.A6),
-    "denied": (Determination.A3,),
-    "pended": (Determination.A4,),
-}
+# The outcome a person records, its status, and the X12 HCR01 codes that agree with it.
 OUTCOME_STATUS = {
     "approved": AuthStatus.APPROVED,
     "partial": AuthStatus.PARTIAL,
     "denied": AuthStatus.DENIED,
     "pended": AuthStatus.SUBMITTED,
 }
+OUTCOME_CODES = {outcome: STATUS_DETERMINATIONS[s] for outcome, s in OUTCOME_STATUS.items()}
 
 
 def record_submission(
@@ -437,11 +439,6 @@ def record_decision(
                 "to record; submit a request first."
             )
         check_transition(current.status, wanted)
-        if outcome == "denied" and not denial_reason_code:
-            raise ActionRefused(
-                "A denial needs the payer's reason (choose a denial reason).",
-                field="denial_reason_code",
-            )
         if denial_reason_code and denial_reason_code not in DenialReason.values:
             raise ActionRefused(
                 f"Unknown denial reason {denial_reason_code!r}.", field="denial_reason_code"
@@ -469,7 +466,7 @@ def record_decision(
             setattr(current, name, value)
         # clean() fills the payer in from the primary coverage when none is named.
         checked(current)
-        if errors := current.answer_errors():
+        if errors := current.decision_errors():
             raise ValidationError(errors)
         current.save(update_fields=[*changes, "payer", "updated_at"])
         return current

@@ -458,16 +458,34 @@ def test_an_approval_in_the_admin_without_a_payer_or_coverage_is_refused(admin_c
     assert auth.status == AuthStatus.SUBMITTED
 
 
-def test_a_decision_dated_before_its_submission_is_refused_in_the_admin(admin_client):
+# The rules of a decision are the work-item page's and the API's
+# (Authorization.decision_errors): each refusal is a form error on its field.
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        (
+            {"status": "approved", "start_date": "2026-03-01", "end_date": "2026-03-31",
+             "decided_at_0": "2026-02-19", "decided_at_1": "09:00"},
+            "decided_at",
+        ),
+        (
+            {"status": "denied", "denial_reason_code": "", "denial_reason": "no",
+             "decided_at_0": "2026-03-01", "decided_at_1": "09:00"},
+            "denial_reason_code",
+        ),
+    ],
+    ids=["dated-before-submission", "denial-without-reason-code"],
+)  # fmt: skip
+def test_a_decision_the_item_page_refuses_is_a_form_error_in_the_admin(
+    admin_client, changes, field
+):
     auth = Authorization.objects.filter(status=AuthStatus.SUBMITTED, payer__isnull=False).first()
 
     response = admin_client.post(
-        admin_url(Authorization, "change", auth.pk),
-        auth_form(auth, status="approved", start_date="2026-03-01", end_date="2026-03-31",
-                  decided_at_0="2026-02-19", decided_at_1="09:00"),
-    )  # fmt: skip
+        admin_url(Authorization, "change", auth.pk), auth_form(auth, **changes)
+    )
 
     assert response.status_code == 200
-    assert "decided_at" in response.context["adminform"].form.errors
+    assert field in response.context["adminform"].form.errors
     auth.refresh_from_db()
     assert auth.status == AuthStatus.SUBMITTED

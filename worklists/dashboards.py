@@ -47,9 +47,10 @@ from django.db.models import (
     Subquery,
 )
 from django.db.models.functions import Extract, TruncDate, TruncWeek
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
-from patients.models import Appointment, Coverage
+from patients.models import Appointment, primary_payer_on
 from payers.models import AuthStatus, DenialReason, Payer, RuleDefaults, ServiceCategory
 from worklists import scan
 from worklists.models import (
@@ -420,12 +421,8 @@ def order_department() -> Subquery:
     )
 
 
-def _primary_payer_is(payer_id: int, today: dt.date, patient_ref: str) -> Exists:
-    return Exists(
-        Coverage.objects.primary()
-        .active_on(today)
-        .filter(patient_id=OuterRef(patient_ref), payer_id=payer_id)
-    )
+def _primary_payer_is(payer_id: int, today: dt.date, patient_ref: str) -> Exact:
+    return Exact(primary_payer_on(today, patient_ref), payer_id)
 
 
 def open_items(f: Filters, today: dt.date) -> QuerySet[WorkItem]:
@@ -933,12 +930,8 @@ AND (
 # appointments of their orders, with the patient's primary coverage on the day.
 _AT_RISK_SNAPSHOT = """
 INSERT INTO worklists_atriskvisit (appointment_id, start, department, service_category, payer_id)
-SELECT ap.id, ap.start, ap.department, o.service_category, (
-    SELECT c.payer_id FROM patients_coverage c
-    WHERE c.patient_id = o.patient_id AND c.rank = 1
-      AND c.start <= %(today)s AND (c."end" IS NULL OR c."end" >= %(today)s)
-    ORDER BY c.start, c.id LIMIT 1
-)
+SELECT ap.id, ap.start, ap.department, o.service_category,
+       patients_primary_payer(o.patient_id, %(today)s)
 FROM patients_appointment ap
 JOIN patients_order o ON o.id = ap.order_id
 WHERE ap.status = 'booked' AND ap.start >= %(start)s AND ap.start < %(end)s

@@ -9,10 +9,11 @@ from typing import Any
 from django import forms
 from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef
+from django.db.models.lookups import Exact
 from django.forms.utils import flatatt
 from django.utils.safestring import mark_safe
 
-from patients.models import Appointment, Coverage
+from patients.models import Appointment, primary_payer_on
 from payers.models import ServiceCategory
 from worklists.models import ItemKind, Queue, WorkItemQuerySet
 
@@ -102,13 +103,9 @@ class QueueFilterForm(forms.Form):
         if data.get("kind"):
             items = items.filter(kind=data["kind"])
         if data.get("payer"):
-            # The patient's primary coverage active today is with this payer.
+            # The patient's primary coverage today is with this payer.
             items = items.filter(
-                Exists(
-                    Coverage.objects.primary()
-                    .active_on(today)
-                    .filter(patient_id=OuterRef("order__patient_id"), payer_id=data["payer"])
-                )
+                Exact(primary_payer_on(today, "order__patient_id"), int(data["payer"]))
             )
         if data.get("category"):
             items = items.filter(order__service_category=data["category"])

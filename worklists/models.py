@@ -44,6 +44,39 @@ class ItemStatus(models.TextChoices):
 # Every state a person still has to act on; "open" in filters means all of these.
 ACTIVE_STATUSES = (ItemStatus.OPEN, ItemStatus.IN_PROGRESS, ItemStatus.WAITING_ON_PAYER)
 
+# Which action moves a work item from which status to which (the services in
+# worklists/services.py change status only through this table). A status an action does
+# not list is one it cannot be done in; a status listed onto itself is kept. The scan
+# makes items open (an INSERT) and never reopens a closed one: a gap found again opens a
+# new item.
+ITEM_TRANSITIONS: dict[str, dict[str, str]] = {
+    # A person takes the item (claim, claim next, the first action on an unclaimed one).
+    "claim": {
+        ItemStatus.OPEN: ItemStatus.IN_PROGRESS,
+        ItemStatus.IN_PROGRESS: ItemStatus.IN_PROGRESS,
+        ItemStatus.WAITING_ON_PAYER: ItemStatus.WAITING_ON_PAYER,
+    },
+    # The assignee, a manager or the lapsed lease gives it back to the queue.
+    "release": {
+        ItemStatus.OPEN: ItemStatus.OPEN,
+        ItemStatus.IN_PROGRESS: ItemStatus.OPEN,
+        ItemStatus.WAITING_ON_PAYER: ItemStatus.WAITING_ON_PAYER,
+    },
+    # A request went to the payer.
+    "submit": dict.fromkeys(ACTIVE_STATUSES, ItemStatus.WAITING_ON_PAYER),
+    # The payer answered (a pended answer moves nothing).
+    "decide": dict.fromkeys(ACTIVE_STATUSES, ItemStatus.IN_PROGRESS),
+    # A person decided the item needs no work.
+    "dismiss": dict.fromkeys(ACTIVE_STATUSES, ItemStatus.DISMISSED),
+    # The scan no longer finds the gap.
+    "resolve": dict.fromkeys(ACTIVE_STATUSES, ItemStatus.RESOLVED),
+}
+
+
+def status_after(action: str, status: str) -> str | None:
+    """The status `action` gives an item in `status`; None when it cannot be done then."""
+    return ITEM_TRANSITIONS[action].get(status)
+
 
 class Resolution(models.TextChoices):
     GAP_CLOSED = "gap_closed", "Resolved by the scan: the gap is no longer found"
@@ -60,6 +93,21 @@ class DismissalReason(models.TextChoices):
 
 
 class WorkItemQuerySet(models.QuerySet["WorkItem"]):
+    def move(self, action: str, **fields: object) -> int:
+        """Apply `action` to these items by ITEM_TRANSITIONS in one conditional UPDATE
+        (with `fields`), skipping those it cannot apply to or would leave as they are;
+        returns how many moved."""
+        moves = {old: new for old, new in ITEM_TRANSITIONS[action].items() if old != new}
+        if not moves:
+            return 0
+        targets = set(moves.values())
+        status: Any = (
+            Value(targets.pop())
+            if len(targets) == 1
+            else Case(*(When(status=old, then=Value(new)) for old, new in moves.items()))
+        )
+        return self.filter(status__in=list(moves)).update(status=status, **fields)
+
     def open(self) -> WorkItemQuerySet:
         """Items a person still has to act on (open, in progress, waiting on payer).
 
@@ -275,6 +323,9 @@ def due_standing(due_date: dt.date, found_on: dt.date, today: dt.date) -> str:
 
 
 class EventKind(models.TextChoices):
+    """Every kind of work-item event, with the label pages show (event_label). The values
+    are what WorkItemEvent.kind stores: never change one."""
+
     OPENED = "opened", "Opened by the scan"
     UPDATED = "updated", "Updated by the scan"
     RESOLVED = "resolved", "Resolved by the scan"
@@ -291,6 +342,20 @@ class EventKind(models.TextChoices):
     NOTIFICATION_FAILED = "notification_failed", "Patient email failed"
     NOTIFICATION_RESENT = "notification_resent", "Patient email queued again"
     DISMISSED = "dismissed", "Dismissed"
+    CLAIMED = "claimed", "Claimed"
+    RELEASED = "released", "Released"
+    ASSIGNED = "assigned", "Assigned"
+    AUTH_REQUESTED = "auth_requested", "Authorization requested (scheduler)"
+    PEER_REVIEW_OUTCOME = "peer_review_outcome", "Peer-to-peer outcome recorded"
+    APPEAL_OUTCOME = "appeal_outcome", "Appeal outcome recorded"
+
+
+def event_label(kind: str) -> str:
+    """An event kind as pages show it (a kind no longer known: its words)."""
+    try:
+        return str(EventKind(kind).label)
+    except ValueError:
+        return kind.replace("_", " ").capitalize()
 
 
 class WorkItemEvent(models.Model):

@@ -28,6 +28,7 @@ from patients.models import (
     USED_STATUSES,
     AppointmentStatus,
     Order,
+    primary_among,
 )
 from payers.models import (
     APPROVED_STATUSES,
@@ -292,12 +293,8 @@ class _Walk:
 
 
 def primary_coverage(order: OrderFacts, day: dt.date) -> CoverageFacts | None:
-    """Rank-1 coverage containing `day`; several: the latest start (then highest id)."""
-    best: CoverageFacts | None = None
-    for cov in order.coverages:
-        if cov.contains(day) and (best is None or (cov.start, cov.id) > (best.start, best.id)):
-            best = cov
-    return best
+    """The patient's primary coverage on `day` (patients' one rule, primary_among)."""
+    return primary_among(order.coverages, day)
 
 
 def rule_for(order: OrderFacts, day: dt.date, rules: RuleBook) -> PayerRule | None:

@@ -46,6 +46,7 @@ from worklists.models import (
     WorkItemEvent,
     WorkItemNote,
     WorkItemQuerySet,
+    status_after,
 )
 
 log = logging.getLogger(__name__)
@@ -126,9 +127,7 @@ def _dismissal_key(
     return (order_id, kind, first, due if first is None else None)
 
 
-def _apply_findings(
-    order_ids: Sequence[int], as_of: dt.date, rules: scan.RuleBook, actor_id: int | None = None
-) -> ChunkResult:
+def _apply_findings(order_ids: Sequence[int], as_of: dt.date, rules: scan.RuleBook) -> ChunkResult:
     """Evaluate a chunk of orders and bring their active work items in line, atomically.
 
     The orders' rows are locked (no-key, so appointments and authorizations can still
@@ -206,26 +205,21 @@ def _apply_findings(
                     result.updated += 1
                 events.append(
                     WorkItemEvent(
-                        work_item_id=item_id, kind=kind_of_event, actor_id=actor_id, data=data
+                        work_item_id=item_id, kind=kind_of_event, actor_id=None, data=data
                     )
                 )
 
         found = {(f.order_id, f.kind) for f in findings}
         gone = [item_id for key, (item_id, _) in existing.items() if key not in found]
         if gone:
-            result.resolved = WorkItem.objects.filter(
-                id__in=gone, status__in=ACTIVE_STATUSES
-            ).update(
-                status=ItemStatus.RESOLVED,
-                resolution=Resolution.GAP_CLOSED,
-                resolved_at=now,
-                updated_at=now,
+            result.resolved = WorkItem.objects.filter(id__in=gone).move(
+                "resolve", resolution=Resolution.GAP_CLOSED, resolved_at=now, updated_at=now
             )
             events.extend(
                 WorkItemEvent(
                     work_item_id=item_id,
                     kind=EventKind.RESOLVED,
-                    actor_id=actor_id,
+                    actor_id=None,
                     data={"as_of": as_of.isoformat(), "resolution": Resolution.GAP_CLOSED},
                 )
                 for item_id in gone
@@ -235,13 +229,15 @@ def _apply_findings(
     return result
 
 
-def reevaluate_order(
-    order: Order | int, *, as_of: dt.date | None = None, by: object = None
-) -> ChunkResult:
-    """Re-run the scan for one order now, so its items change without waiting for beat."""
+def reevaluate_order(order: Order | int, *, as_of: dt.date | None = None) -> ChunkResult:
+    """Re-run the scan for one order now, so its items change without waiting for beat.
+
+    The events it writes (opened, updated, resolved) are the scan's, with no actor, even
+    when a person's action set it off: that action is the person's one event
+    (docs/domain.md), so productivity counts it once.
+    """
     order_id = order if isinstance(order, int) else order.pk
-    actor_id = getattr(by, "pk", None)
-    return _apply_findings([order_id], as_of or scan.today(), scan.RuleBook.load(), actor_id)
+    return _apply_findings([order_id], as_of or scan.today(), scan.RuleBook.load())
 
 
 def reevaluate_orders(order_ids: Sequence[int], *, as_of: dt.date | None = None) -> ChunkResult:
@@ -611,10 +607,6 @@ def park_task(
 # These change who works an item, not the records the scan reads, so they do not
 # re-evaluate the order.
 
-CLAIMED = "claimed"
-RELEASED = "released"
-ASSIGNED = "assigned"
-
 
 class ClaimError(Exception):
     """A claim, release or assignment that cannot happen; the message is safe to show."""
@@ -672,10 +664,10 @@ def _event(item: WorkItem, kind: str, by: object, **data: object) -> None:
 
 
 def _take(item: WorkItem, user: object) -> None:
+    """Make an active item the user's (callers check it is active)."""
     item.assignee_id = user.pk  # type: ignore[attr-defined]
     item.claim_active_at = timezone.now()
-    if item.status == ItemStatus.OPEN:
-        item.status = ItemStatus.IN_PROGRESS
+    item.status = status_after("claim", item.status) or item.status
     item.save(update_fields=["assignee", "claim_active_at", "status", "updated_at"])
 
 
@@ -702,7 +694,7 @@ def claim_next(user: object, *, queue: str | None = None) -> WorkItem | None:
         if item is None:
             return None
         _take(item, user)
-        _event(item, CLAIMED, user, queue=item.queue, next=True)
+        _event(item, EventKind.CLAIMED, user, queue=item.queue, next=True)
     return item
 
 
@@ -722,7 +714,7 @@ def claim(item: WorkItem | int, *, by: object) -> WorkItem:
         if item.assignee_id is not None:
             raise ClaimError("Someone else has already claimed this item.")
         _take(item, by)
-        _event(item, CLAIMED, by, queue=item.queue)
+        _event(item, EventKind.CLAIMED, by, queue=item.queue)
     return item
 
 
@@ -739,10 +731,9 @@ def release(item: WorkItem | int, *, by: object) -> WorkItem:
             raise NotYourItem("Only the person working this item or a manager can release it.")
         previous = item.assignee_id
         item.assignee = None
-        if item.status == ItemStatus.IN_PROGRESS:
-            item.status = ItemStatus.OPEN
+        item.status = status_after("release", item.status) or item.status
         item.save(update_fields=["assignee", "status", "updated_at"])
-        _event(item, RELEASED, by, previous_assignee=previous)
+        _event(item, EventKind.RELEASED, by, previous_assignee=previous)
     return item
 
 
@@ -767,10 +758,9 @@ def release_lapsed_claims(*, now: dt.datetime | None = None, batch: int = 500) -
             for item in items:
                 previous = item.assignee_id
                 item.assignee = None
-                if item.status == ItemStatus.IN_PROGRESS:
-                    item.status = ItemStatus.OPEN
+                item.status = status_after("release", item.status) or item.status
                 item.save(update_fields=["assignee", "status", "updated_at"])
-                _event(item, RELEASED, None, previous_assignee=previous, lease=True)
+                _event(item, EventKind.RELEASED, None, previous_assignee=previous, lease=True)
         released += len(items)
         if len(items) < batch:
             break
@@ -803,13 +793,11 @@ def assign(item: WorkItem | int, *, to: User, by: object) -> WorkItem:
             )
         previous = item.assignee_id
         _take(item, to)
-        _event(item, ASSIGNED, by, previous_assignee=previous, assignee=to.pk)
+        _event(item, EventKind.ASSIGNED, by, previous_assignee=previous, assignee=to.pk)
     return item
 
 
 # The scheduler's request for an authorization.
-
-AUTH_REQUESTED = "auth_requested"
 
 
 def can_request_authorization(user: object) -> bool:
@@ -836,7 +824,7 @@ def request_authorization(order: Order | int, *, by: object) -> WorkItem:
         locked = Order.objects.select_for_update(no_key=True).get(pk=order_id)
         locked.auth_requested_at = timezone.now()
         locked.save(update_fields=["auth_requested_at", "updated_at"])
-        reevaluate_order(locked, by=by)
+        reevaluate_order(locked)
         item = (
             WorkItem.objects.open()
             .filter(order_id=order_id, queue=Queue.STAT)
@@ -847,7 +835,7 @@ def request_authorization(order: Order | int, *, by: object) -> WorkItem:
             # Only a dismissed request of the same day can leave no active item.
             item = WorkItem.objects.filter(order_id=order_id).order_by("-updated_at", "-id").first()
             assert item is not None
-        _event(item, AUTH_REQUESTED, by, order=order_id)
+        _event(item, EventKind.AUTH_REQUESTED, by, order=order_id)
     log.info(
         "authorization requested order=%s by=%s item=%s", order_id, getattr(by, "pk", None), item.pk
     )
@@ -872,15 +860,15 @@ def _claim_lapsed(item: WorkItem, by: object) -> bool:
     last = (
         WorkItemEvent.objects.filter(work_item=item)
         .filter(
-            Q(kind=CLAIMED, actor_id=pk)
-            | Q(kind=ASSIGNED, data__assignee=pk)
-            | Q(kind=RELEASED, data__lease=True, data__previous_assignee=pk)
+            Q(kind=EventKind.CLAIMED, actor_id=pk)
+            | Q(kind=EventKind.ASSIGNED, data__assignee=pk)
+            | Q(kind=EventKind.RELEASED, data__lease=True, data__previous_assignee=pk)
         )
         .order_by("-id")
         .values_list("kind", flat=True)
         .first()
     )
-    return last == RELEASED
+    return last == EventKind.RELEASED
 
 
 def _claim_if_unclaimed(item: WorkItem, by: object) -> None:
@@ -903,7 +891,7 @@ def _claim_if_unclaimed(item: WorkItem, by: object) -> None:
     if locked.assignee_id is not None or not locked.is_active:
         return
     _take(locked, by)
-    _event(locked, CLAIMED, by, queue=locked.queue, acting=True)
+    _event(locked, EventKind.CLAIMED, by, queue=locked.queue, acting=True)
     item.assignee_id, item.status = locked.assignee_id, locked.status
 
 
@@ -911,14 +899,13 @@ def _worked(item: WorkItem, kind: str, by: object, data: dict[str, object]) -> N
     WorkItemEvent.objects.create(
         work_item_id=item.pk, kind=kind, actor_id=getattr(by, "pk", None), data=data
     )
-    reevaluate_order(item.order_id, by=by)
+    reevaluate_order(item.order_id)
 
 
-def _set_status(item: WorkItem, status: str) -> None:
-    """Move an item that is still active (the re-evaluation may have resolved it)."""
-    WorkItem.objects.filter(pk=item.pk, status__in=ACTIVE_STATUSES).exclude(status=status).update(
-        status=status, updated_at=timezone.now()
-    )
+def _set_status(item: WorkItem, action: str) -> None:
+    """Apply `action` to an item that is still active (the re-evaluation may have
+    resolved it), by ITEM_TRANSITIONS."""
+    WorkItem.objects.filter(pk=item.pk).move(action, updated_at=timezone.now())
 
 
 def verify_item_benefits(
@@ -936,7 +923,7 @@ def submit_for_item(item: WorkItem, *, by: User, **request: Any) -> Authorizatio
     with transaction.atomic():
         _claim_if_unclaimed(item, by)
         auth = payer_services.record_submission(item.order, by=by, **request)
-        _set_status(item, ItemStatus.WAITING_ON_PAYER)
+        _set_status(item, "submit")
         _worked(
             item,
             EventKind.SUBMITTED,
@@ -971,7 +958,7 @@ def decide_for_item(
         else:
             auth = payer_services.record_decision(authorization, payer=payer, **decision)
         if decision["outcome"] != "pended":
-            _set_status(item, ItemStatus.IN_PROGRESS)
+            _set_status(item, "decide")
         _worked(
             item,
             EventKind.DECIDED,
@@ -1068,9 +1055,9 @@ def set_item_review_outcome(
     if review.authorization.order_id != item.order_id:
         raise ActionRefused("That review is not on this item's order.")
     kind, key = (
-        ("peer_review_outcome", "peer_review")
+        (EventKind.PEER_REVIEW_OUTCOME, "peer_review")
         if isinstance(review, PeerToPeerReview)
-        else ("appeal_outcome", "appeal")
+        else (EventKind.APPEAL_OUTCOME, "appeal")
     )
     with transaction.atomic():
         _claim_if_unclaimed(item, by)
@@ -1344,9 +1331,10 @@ def dismiss_item(item: WorkItem, *, by: User, reason: str, note: str = "") -> Wo
     with transaction.atomic():
         _claim_if_unclaimed(item, by)
         item = WorkItem.objects.select_for_update(of=("self",)).get(pk=item.pk)
-        if not item.is_active:
+        dismissed = status_after("dismiss", item.status)
+        if dismissed is None:
             raise ActionRefused(f"This item is already {item.get_status_display().lower()}.")
-        item.status = ItemStatus.DISMISSED
+        item.status = dismissed
         item.resolution = Resolution.DISMISSED
         item.resolved_at = timezone.now()
         item.dismissal_reason = reason

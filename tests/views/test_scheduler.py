@@ -15,7 +15,7 @@ from patients.models import AccessEvent, Order
 from tests import factories as f
 from tests.views.conftest import HTMX
 from worklists import scan, services
-from worklists.models import ItemKind, Queue, WorkItem, WorkItemEvent
+from worklists.models import EventKind, ItemKind, Queue, WorkItem, WorkItemEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -167,7 +167,7 @@ def test_ask_for_an_authorization_puts_a_stat_item_in_the_queue(
     assert response.status_code == 302
     (item,) = WorkItem.objects.open().filter(order=order)
     assert (item.kind, item.queue) == (ItemKind.MISSING_AUTH, Queue.STAT)
-    event = WorkItemEvent.objects.get(work_item=item, kind=services.AUTH_REQUESTED)
+    event = WorkItemEvent.objects.get(work_item=item, kind=EventKind.AUTH_REQUESTED)
     assert event.actor == scheduler
     queue = specialist_web.get(reverse("worklists:queue"), {"queue": "stat"})
     assert order.external_id in queue.text

@@ -64,13 +64,13 @@ from worklists.forms_item import (
 )
 from worklists.models import (
     ACTIVE_STATUSES,
-    EventKind,
     ItemKind,
     NotificationChannel,
     NotificationStatus,
     PatientNotification,
     WorkItem,
     WorkItemNote,
+    event_label,
 )
 from worklists.views.queue import back_to_queue
 
@@ -267,23 +267,12 @@ def _diagnoses(codes: list[str]) -> list[tuple[str, str]]:
 
 
 def _event_rows(events: list[Any], notes: list[WorkItemNote]) -> list[dict[str, Any]]:
-    labels = dict(EventKind.choices)
-    labels.update(
-        {
-            "claimed": "Claimed",
-            "released": "Released",
-            "assigned": "Assigned",
-            "auth_requested": "Authorization requested",
-            "peer_review_outcome": "Peer-to-peer outcome recorded",
-            "appeal_outcome": "Appeal outcome recorded",
-        }
-    )
     # Names instead of ids: a query per kind of record named (the page's notes are loaded).
     words = EventWords(events, notes=notes)
     return [
         {
             "at": e.at,
-            "label": labels.get(e.kind, e.kind.replace("_", " ")),
+            "label": event_label(e.kind),
             "kind": e.kind,
             "actor": e.actor.username if e.actor else "scan",
             "data": ", ".join(f"{k}: {v}" for k, v in words.pairs(e)),
@@ -606,11 +595,9 @@ def benefits(request: HttpRequest, pk: int, coverage_pk: int) -> HttpResponse:
 def submit(request: HttpRequest, pk: int) -> HttpResponse:
     def perform(item: WorkItem, data: dict[str, Any]) -> str:
         coverage = (
-            Coverage.objects.primary()
-            .active_on(scan.today())
+            Coverage.objects.primary_on(scan.today())
             .filter(patient_id=item.order.patient_id)
             .select_related("payer")
-            .order_by("-start", "-id")
             .first()
         )
         services.submit_for_item(
@@ -642,11 +629,9 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
         payer = data.pop("payer")
         if auth is None and payer is None:
             coverage = (
-                Coverage.objects.primary()
-                .active_on(scan.today())
+                Coverage.objects.primary_on(scan.today())
                 .filter(patient_id=item.order.patient_id)
                 .select_related("payer")
-                .order_by("-start", "-id")
                 .first()
             )
             payer = coverage.payer if coverage else None

@@ -151,10 +151,9 @@ def explain(check: scan.VisitCheck, day: dt.date) -> Answer:
 def _order_context(order: Order, day: dt.date | None) -> dict[str, object]:
     today = scan.today()
     coverage = (
-        Coverage.objects.filter(patient_id=order.patient_id)
-        .active_on(today)
+        Coverage.objects.primary_on(today)
+        .filter(patient_id=order.patient_id)
         .select_related("payer")
-        .order_by("rank", "-start")
         .first()
     )
     auths = Authorization.objects.counted().filter(order=order).order_by("-id")[:10]

@@ -22,18 +22,10 @@ from patients.models import AccessAction, AccessEvent, Order, Patient
 from payers.models import Authorization
 from worklists import scan
 from worklists.event_text import EventWords
-from worklists.models import EventKind, WorkItemEvent, WorkItemNote
+from worklists.models import WorkItemEvent, WorkItemNote, event_label
 
 AUDIT_PAGE_SIZE = 100
 AUDIT_PATIENTS_SHOWN = 12  # patients named per audit row; the rest are counted
-
-EVENT_LABELS = {
-    **dict(EventKind.choices),
-    "claimed": "Claimed",
-    "released": "Released",
-    "assigned": "Assigned",
-    "auth_requested": "Authorization asked for (scheduler)",
-}
 
 
 def can_view_trail(user: object) -> bool:
@@ -78,7 +70,7 @@ def timeline(order_ids: list[int], *, note_ids: list[int] | None = None) -> list
             Entry(
                 at=event.at,
                 who=event.actor.username if event.actor else "the scan",
-                what=EVENT_LABELS.get(event.kind, event.kind.replace("_", " ").capitalize()),
+                what=event_label(event.kind),
                 order=item.order.external_id,
                 subject=f"{item.get_kind_display()} item #{item.pk}",
                 details=words.pairs(event),
