@@ -276,6 +276,7 @@ def _queue_context(request: HttpRequest) -> dict[str, object]:
         "can_assign": can_assign,
         "PAGE_SIZE": PAGE_SIZE,
         "shown_token": shown_token,
+        "rows_html": markup.render(rows),
     }
 
 
