@@ -203,12 +203,14 @@ def _shows_again(request: HttpRequest, token: str) -> bool:
     return before == _shown_signer(request).unsign(token)
 
 
-def _queue_context(request: HttpRequest) -> dict[str, object]:
+def _queue_context(request: HttpRequest, params: QueryDict) -> dict[str, object]:
+    """The queue page for `params`, its filters and place: the page's own query string,
+    or, after a row action, the one the action was posted from (its return_query)."""
     today = scan.today()
-    wanted = request.GET.get
+    wanted = params.get
     assignee = wanted("assignee", "")
     form = QueueFilterForm(
-        request.GET or None,
+        params or None,
         workers=_cached_choices(
             # "Unassigned" is the form's own choice, never a colleague to look for.
             "worklists:queue:workers",
@@ -237,7 +239,7 @@ def _queue_context(request: HttpRequest) -> dict[str, object]:
             count = services.count_open(today, **counts_by)
         else:
             count = items.order_by().count()
-    query = request.GET.urlencode()
+    query = params.urlencode()
     can_work = services.can_work_items(request.user)
     can_assign = services.can_assign_items(request.user)
     markup = RowMarkup(
@@ -252,13 +254,13 @@ def _queue_context(request: HttpRequest) -> dict[str, object]:
         back=urlencode({"back": f"{reverse('worklists:queue')}?{query}"}) if query else "",
     )
     # The page's ids by the queue-order index (worklists/paging.py) and their rows.
-    page_query = paging.page_query(items, request.GET, count=count, size=PAGE_SIZE)
+    page_query = paging.page_query(items, params, count=count, size=PAGE_SIZE)
     page = _page(page_query, markup, today)
     rows = page.rows
     if rows:
-        paging.link_pages(page, request.GET, rows[0].key, rows[-1].key)
+        paging.link_pages(page, params, rows[0].key, rows[-1].key)
     elif page.has_previous:
-        page.previous_query = query_without(request.GET, "page", "after", "before")
+        page.previous_query = query_without(params, "page", "after", "before")
     # S25: the rows on the page name patients; one audit insert for the page, except for a
     # background refresh showing the very rows the page already recorded (_shown_token).
     shown_ids = [r.pk for r in rows]
@@ -286,7 +288,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     """The STAT and routine queues in queue order, filtered, paged, refreshing itself."""
     if not _can_view_queues(request.user):
         raise PermissionDenied
-    context = _queue_context(request)
+    context = _queue_context(request, request.GET)
     template = "worklists/queue.html#results" if request.htmx else "worklists/queue.html"
     return render(request, template, context)
 
@@ -308,8 +310,7 @@ def _conflict(request: HttpRequest, message: str) -> HttpResponse:
 
 def _refreshed(request: HttpRequest, message: str, *, ok: bool, status: int = 200) -> HttpResponse:
     """The list as it is now, with the filters it was posted from and a message."""
-    request.GET = QueryDict(request.POST.get("return_query", ""))
-    context = _queue_context(request)
+    context = _queue_context(request, QueryDict(request.POST.get("return_query", "")))
     context["flash"] = message
     context["flash_ok"] = ok
     return render(request, "worklists/queue.html#results", context, status=status)
