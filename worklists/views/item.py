@@ -72,9 +72,9 @@ from worklists.models import (
     WorkItem,
     WorkItemNote,
 )
+from worklists.views.access import scoped_item
 from worklists.views.queue import back_to_queue
 
-VIEW_PERM = "worklists.view_workitem"
 # Who may do what on the page. Managers read it all and change nothing here.
 ACTION_PERMS = {
     "benefits": ("patients.change_coverage", "worklists.change_workitem"),
@@ -93,16 +93,6 @@ ACTION_PERMS = {
     "dismiss": ("payers.change_authorization", "worklists.change_workitem"),
 }
 REFUSALS = (ActionRefused, TransitionNotAllowed, DuplicateKey)
-
-
-def scoped_item(user: Any, pk: int) -> WorkItem:
-    """The item pk, with its order and patient, for people who work or watch items.
-
-    No permission: 403. No such item: 404.
-    """
-    if not user.has_perm(VIEW_PERM):
-        raise PermissionDenied
-    return get_object_or_404(WorkItem.objects.select_related("order__patient", "assignee"), pk=pk)
 
 
 def _may(user: Any, action: str) -> bool:

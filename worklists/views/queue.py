@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.middleware.csrf import get_token
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
@@ -29,6 +29,7 @@ from payers.models import Payer
 from worklists import paging, scan, services
 from worklists.forms import UNASSIGNED, AssignForm, QueueFilterForm, query_without
 from worklists.models import ItemKind, Queue, WorkItem
+from worklists.views.access import can_view_items, scoped_item
 from worklists.views.queue_rows import ROWS_SQL, RowMarkup
 
 PAGE_SIZE = 50
@@ -86,17 +87,6 @@ def back_to_queue(request: HttpRequest) -> str:
         if parts.path == queue_path:
             return f"{queue_path}?{parts.query}" if parts.query else queue_path
     return queue_path
-
-
-def _can_view_queues(user: object) -> bool:
-    return user.has_perm("worklists.view_workitem")  # type: ignore[attr-defined]
-
-
-def scoped_item(user: object, pk: int) -> WorkItem:
-    """The work item pk if this person may see work items (403 otherwise, 404 if none)."""
-    if not _can_view_queues(user):
-        raise PermissionDenied
-    return get_object_or_404(WorkItem.objects.all(), pk=pk)
 
 
 CHOICES_TTL = 300  # seconds
@@ -286,7 +276,7 @@ def _queue_context(request: HttpRequest, params: QueryDict) -> dict[str, object]
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
     """The STAT and routine queues in queue order, filtered, paged, refreshing itself."""
-    if not _can_view_queues(request.user):
+    if not can_view_items(request.user):
         raise PermissionDenied
     context = _queue_context(request, request.GET)
     template = "worklists/queue.html#results" if request.htmx else "worklists/queue.html"
