@@ -171,3 +171,10 @@ def test_a_row_shows_its_fields(specialist_web: Client, specialist: User) -> Non
     assert body.cell(mine.pk, 9)["text"] == "you"
     assert "Release" in body.cell(mine.pk, 11)["text"]
     assert body.cell(mine.pk, 5)["text"] != "—"  # make_item gives a payer
+
+
+def test_rows_spell_escaped_quotes_as_the_rest_of_the_page(specialist_web: Client) -> None:
+    hostile_item()
+    html = specialist_web.get(QUEUE).content.decode()
+    assert "&#39;" not in html and "&#34;" not in html
+    assert "O&#x27;Brien &amp; &quot;Sons&quot;" in html
