@@ -72,9 +72,9 @@ from worklists.models import (
     WorkItemNote,
     event_label,
 )
+from worklists.views.access import scoped_item
 from worklists.views.queue import back_to_queue
 
-VIEW_PERM = "worklists.view_workitem"
 # Who may do what on the page. Managers read it all and change nothing here.
 ACTION_PERMS = {
     "benefits": ("patients.change_coverage", "worklists.change_workitem"),
@@ -93,16 +93,6 @@ ACTION_PERMS = {
     "dismiss": ("payers.change_authorization", "worklists.change_workitem"),
 }
 REFUSALS = (ActionRefused, TransitionNotAllowed, DuplicateKey)
-
-
-def scoped_item(user: Any, pk: int) -> WorkItem:
-    """The item pk, with its order and patient, for people who work or watch items.
-
-    No permission: 403. No such item: 404.
-    """
-    if not user.has_perm(VIEW_PERM):
-        raise PermissionDenied
-    return get_object_or_404(WorkItem.objects.select_related("order__patient", "assignee"), pk=pk)
 
 
 def _may(user: Any, action: str) -> bool:
@@ -317,11 +307,14 @@ def _page_context(
     bound: dict[str, Any] | None = None,
     *,
     order: Order | None = None,
+    flash: str = "",
+    open_panel: str = "",
 ) -> dict[str, Any]:
     """Everything the page shows, in a fixed number of queries whatever the order's size.
 
     Without an item (the order's workspace when nothing is open on it): the order's
-    records, with no item history and no actions.
+    records, with no item history and no actions. `flash`: the message after an action;
+    `open_panel`: the action whose panel stays open (a form in `bound` opens its own).
     """
     user = request.user
     order = item.order if item is not None else order
@@ -433,8 +426,6 @@ def _page_context(
         )
         for c in coverages
     }
-    # A notification's panel stays open after sending, to show what became of it.
-    open_panel = getattr(request, "_item_open", "")
     # A pending review's outcome form that came back with errors: (action, review id).
     outcome_error: tuple[str, int] | None = None
     refused = ""
@@ -486,7 +477,7 @@ def _page_context(
         "has_denied": denied,
         "directory": directory,
         "has_submitted": any(r.auth.status == AuthStatus.SUBMITTED for r in current),
-        "flash": getattr(request, "_item_flash", ""),
+        "flash": flash,
         "is_active": item is not None and item.status in ACTIVE_STATUSES,
         "back_url": back_to_queue(request),
         "due_standing": item.due_standing(today) if item is not None else None,
@@ -510,11 +501,14 @@ def _act(
     action: str,
     form: Callable[[WorkItem], Any],
     perform: Callable[[WorkItem, dict[str, Any]], str],
+    *,
+    open_after: str = "",
     **bound_extra: Any,
 ) -> HttpResponse:
     """Validate `form`, run `perform` (a service call returning the message to show),
     and answer: htmx gets the page body, a plain POST a redirect (or the page with errors).
-    A form posted from the order's workspace (back=order) goes back there."""
+    A form posted from the order's workspace (back=order) goes back there. `open_after`:
+    the panel the page body keeps open after a success."""
     work_item = scoped_item(request.user, pk)
     if not _may(request.user, action):
         raise PermissionDenied
@@ -543,8 +537,8 @@ def _act(
                 messages.success(request, message)
                 return redirect("worklists:item", pk=work_item.pk)
             work_item = scoped_item(request.user, pk)
-            request._item_flash = message  # type: ignore[attr-defined]
-            return render(request, "worklists/item.html#body", _page_context(request, work_item))
+            context = _page_context(request, work_item, flash=message, open_panel=open_after)
+            return render(request, "worklists/item.html#body", context)
     if to_order:
         from worklists.views import workspace  # it imports this module
 
@@ -864,11 +858,16 @@ def notify(request: HttpRequest, pk: int) -> HttpResponse:
     """Send (or record) the message previewed; its digest must still match the text."""
 
     def perform(item: WorkItem, data: dict[str, Any]) -> str:
-        request._item_open = "notify"  # type: ignore[attr-defined]
         return _notified(services.notify_patient(item, by=request.user, **data))
 
+    # The notification's panel stays open after sending, to show what became of it.
     return _act(
-        request, pk, "notify", lambda item: _notify_form(request, item, confirm=True), perform
+        request,
+        pk,
+        "notify",
+        lambda item: _notify_form(request, item, confirm=True),
+        perform,
+        open_after="notify",
     )
 
 
@@ -907,10 +906,11 @@ def notification_resend(request: HttpRequest, pk: int, notification_pk: int) -> 
 
     def perform(item: WorkItem, data: dict[str, Any]) -> str:
         services.resend_patient_email(notification, by=request.user)
-        request._item_open = "notify"  # type: ignore[attr-defined]
         return "Email queued again"
 
-    return _act(request, pk, "resend", lambda item: Form(request.POST), perform)
+    return _act(
+        request, pk, "resend", lambda item: Form(request.POST), perform, open_after="notify"
+    )
 
 
 @require_GET

@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.middleware.csrf import get_token
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
@@ -29,6 +29,7 @@ from payers.models import Payer
 from worklists import paging, scan, services
 from worklists.forms import UNASSIGNED, AssignForm, QueueFilterForm, query_without
 from worklists.models import ItemKind, Queue, WorkItem
+from worklists.views.access import can_view_items, scoped_item
 from worklists.views.queue_rows import ROWS_SQL, RowMarkup
 
 PAGE_SIZE = 50
@@ -86,17 +87,6 @@ def back_to_queue(request: HttpRequest) -> str:
         if parts.path == queue_path:
             return f"{queue_path}?{parts.query}" if parts.query else queue_path
     return queue_path
-
-
-def _can_view_queues(user: object) -> bool:
-    return user.has_perm("worklists.view_workitem")  # type: ignore[attr-defined]
-
-
-def scoped_item(user: object, pk: int) -> WorkItem:
-    """The work item pk if this person may see work items (403 otherwise, 404 if none)."""
-    if not _can_view_queues(user):
-        raise PermissionDenied
-    return get_object_or_404(WorkItem.objects.all(), pk=pk)
 
 
 CHOICES_TTL = 300  # seconds
@@ -203,12 +193,14 @@ def _shows_again(request: HttpRequest, token: str) -> bool:
     return before == _shown_signer(request).unsign(token)
 
 
-def _queue_context(request: HttpRequest) -> dict[str, object]:
+def _queue_context(request: HttpRequest, params: QueryDict) -> dict[str, object]:
+    """The queue page for `params`, its filters and place: the page's own query string,
+    or, after a row action, the one the action was posted from (its return_query)."""
     today = scan.today()
-    wanted = request.GET.get
+    wanted = params.get
     assignee = wanted("assignee", "")
     form = QueueFilterForm(
-        request.GET or None,
+        params or None,
         workers=_cached_choices(
             # "Unassigned" is the form's own choice, never a colleague to look for.
             "worklists:queue:workers",
@@ -237,7 +229,7 @@ def _queue_context(request: HttpRequest) -> dict[str, object]:
             count = services.count_open(today, **counts_by)
         else:
             count = items.order_by().count()
-    query = request.GET.urlencode()
+    query = params.urlencode()
     can_work = services.can_work_items(request.user)
     can_assign = services.can_assign_items(request.user)
     markup = RowMarkup(
@@ -252,13 +244,13 @@ def _queue_context(request: HttpRequest) -> dict[str, object]:
         back=urlencode({"back": f"{reverse('worklists:queue')}?{query}"}) if query else "",
     )
     # The page's ids by the queue-order index (worklists/paging.py) and their rows.
-    page_query = paging.page_query(items, request.GET, count=count, size=PAGE_SIZE)
+    page_query = paging.page_query(items, params, count=count, size=PAGE_SIZE)
     page = _page(page_query, markup, today)
     rows = page.rows
     if rows:
-        paging.link_pages(page, request.GET, rows[0].key, rows[-1].key)
+        paging.link_pages(page, params, rows[0].key, rows[-1].key)
     elif page.has_previous:
-        page.previous_query = query_without(request.GET, "page", "after", "before")
+        page.previous_query = query_without(params, "page", "after", "before")
     # S25: the rows on the page name patients; one audit insert for the page, except for a
     # background refresh showing the very rows the page already recorded (_shown_token).
     shown_ids = [r.pk for r in rows]
@@ -276,6 +268,7 @@ def _queue_context(request: HttpRequest) -> dict[str, object]:
         "can_assign": can_assign,
         "PAGE_SIZE": PAGE_SIZE,
         "shown_token": shown_token,
+        "rows_html": markup.render(rows),
     }
 
 
@@ -283,9 +276,9 @@ def _queue_context(request: HttpRequest) -> dict[str, object]:
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
     """The STAT and routine queues in queue order, filtered, paged, refreshing itself."""
-    if not _can_view_queues(request.user):
+    if not can_view_items(request.user):
         raise PermissionDenied
-    context = _queue_context(request)
+    context = _queue_context(request, request.GET)
     template = "worklists/queue.html#results" if request.htmx else "worklists/queue.html"
     return render(request, template, context)
 
@@ -307,8 +300,7 @@ def _conflict(request: HttpRequest, message: str) -> HttpResponse:
 
 def _refreshed(request: HttpRequest, message: str, *, ok: bool, status: int = 200) -> HttpResponse:
     """The list as it is now, with the filters it was posted from and a message."""
-    request.GET = QueryDict(request.POST.get("return_query", ""))
-    context = _queue_context(request)
+    context = _queue_context(request, QueryDict(request.POST.get("return_query", "")))
     context["flash"] = message
     context["flash_ok"] = ok
     return render(request, "worklists/queue.html#results", context, status=status)

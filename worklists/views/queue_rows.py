@@ -1,10 +1,12 @@
-"""The queue page's rows: one statement for a page's ids and rows, markup in Python.
+"""The queue page's rows: one statement for a page's ids and rows, one Jinja2 template.
 
-A page shows 50 rows of about 35 values each. Through the template language that was
-1,500 variable nodes, half of the page's server time (docs/performance.md); here each
-row goes from the database's tuple to its markup in one format string, without a dict
-in between. Every text from the database is escaped; labels are escaped once, at import.
-The rest of the page (filters, counts, pager) stays in worklists/queue.html.
+A page shows 50 rows of about 35 values each. Through Django's template language that was
+1,500 variable nodes, half of the page's server time (docs/performance.md). Here each row
+goes from the database's tuple to a small `QueueRow` of the values it shows, and the rows'
+markup is the template worklists/_queue_rows.jinja, rendered by a Jinja2 environment of
+its own (autoescaping; escaped quotes spelt as Django spells them, so the rows read as
+the rest of the page). The rest of the page (filters, counts, pager) stays in
+worklists/queue.html.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from html import escape
+from pathlib import Path
 from typing import Any
 
+import jinja2
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
@@ -58,27 +61,20 @@ LEFT JOIN auth_user u ON u.id = w.assignee_id
 ORDER BY page.n
 """
 
-
-def _escaped(choices: Sequence[tuple[str, Any]]) -> dict[str, str]:
-    return {value: escape(str(label)) for value, label in choices}
-
-
-QUEUE_LABELS = _escaped(Queue.choices)
-KIND_LABELS = _escaped(ItemKind.choices)
+QUEUE_LABELS = dict(Queue.choices)
+KIND_LABELS = dict(ItemKind.choices)
 # The Kind column's words: short enough to be read whole on a 1366-pixel screen (the full
 # label is the cell's title).
-KIND_SHORT = _escaped(
-    [
-        (ItemKind.NO_COVERAGE, "No coverage"),
-        (ItemKind.UNKNOWN_RULE, "Unknown rule"),
-        (ItemKind.MISSING_AUTH, "Missing auth"),
-        (ItemKind.AUTH_EXPIRING, "Auth expiring"),
-        (ItemKind.VISIT_LIMIT, "Visit limit"),
-        (ItemKind.DENIED, "Denied"),
-        (ItemKind.PENDING_FOLLOW_UP, "Follow-up due"),
-    ]
-)
-CATEGORY_LABELS = _escaped(ServiceCategory.choices)
+KIND_SHORT = {
+    ItemKind.NO_COVERAGE: "No coverage",
+    ItemKind.UNKNOWN_RULE: "Unknown rule",
+    ItemKind.MISSING_AUTH: "Missing auth",
+    ItemKind.AUTH_EXPIRING: "Auth expiring",
+    ItemKind.VISIT_LIMIT: "Visit limit",
+    ItemKind.DENIED: "Denied",
+    ItemKind.PENDING_FOLLOW_UP: "Follow-up due",
+}
+CATEGORY_LABELS = dict(ServiceCategory.choices)
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -94,69 +90,59 @@ def url_maker(name: str) -> Callable[[int], str]:
     return lambda pk: f"{head}{pk}{tail}"
 
 
+ROWS_TEMPLATE = "worklists/_queue_rows.jinja"
+_rows_environment = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+)
+# Jinja2 (markupsafe) writes an escaped ' and " as &#39; and &#34;; Django's escaping, the
+# rest of the page's, as &#x27; and &quot;. After escaping, "&#39;" or "&#34;" can only
+# stand for a ' or " a value held (a value's own "&" became "&amp;", and the template has
+# neither), so spelling them as Django does changes nothing else.
+_DJANGO_SPELLING = (("&#39;", "&#x27;"), ("&#34;", "&quot;"))
+
+
 @dataclass(frozen=True, slots=True)
 class QueueRow:
-    """What the rest of the page needs of a row: its place, its patient, its markup."""
+    """One row of the page: its place and patient (for paging and the audit), and the
+    values the template shows, as text (dates as the page prints them)."""
 
     pk: int
     key: QueueKey
     patient_id: int
-    html: SafeString
-
-
-_GROUP = '<tr class="group g-{}"><th colspan="12" scope="rowgroup">{}</th></tr>\n'
-
-_ROW = """<tr class="{classes}" data-item="{pk}" tabindex="0">
-  <td class="due"><span class="visually-hidden">{queue} </span>{due}{late}</td>
-  <td class="kind-cell" title="{kind_label}"><span class="kind k-{kind}">{kind_short}</span>{waiting}</td>
-  <td class="mono">{mrn}</td>
-  <td class="clip wide" title="{patient}"><a href="{url}" class="plink">{patient}</a></td>
-  <td class="mono" title="{category}">{order}</td>
-  <td class="clip" title="{payer}">{payer_text}</td>
-  <td>{first}</td>
-  <td class="num">{visits}</td>
-  <td class="clip narrow" title="{dept}">{dept_text}</td>
-  <td>{assignee}</td>
-  <td class="num">{age}d</td>
-  <td class="actions"><span class="slot">{actions}</span>{assign}</td>
-</tr>
-"""
-
-_LATE = (
-    ' <span class="badge overdue" title="Late: the day it had to be worked has passed">late</span>'
-)
-# Found after its due date (worklists.models.due_standing): the original due date on hover.
-_AT_ONCE = (
-    '<span class="at-once" title="Due {due}, before it was found on {found}">'
-    '<span class="visually-hidden">due </span>at once</span> <small class="since">since {found}</small>'
-)
-_WAITING = ' <span class="badge waiting" title="Waiting on the payer">waiting</span>'
-# Back from its follow-up date (a snoozed item is not on the page before that day).
-_FOLLOW_UP = (
-    ' <span class="badge followup" title="Back from its follow-up date, {0}: sorted by it">'
-    "follow-up {0}</span>"
-)
-_YOU = "<b>you</b>"
-_UNCLAIMED = '<span class="muted">unclaimed</span>'
-
-# A POST to an item action that refreshes the results in place (or, without htmx, posts).
-_ACTION = (
-    '<form method="post" action="{0}" hx-post="{0}" hx-target="#results" hx-swap="outerHTML"'
-    ' class="inline"><input type="hidden" name="csrfmiddlewaretoken" value="{1}">'
-    '<input type="hidden" name="return_query" value="{2}">'
-    '<button type="submit" class="{3}">{4}</button></form>'
-)
-
-# The colleagues are fetched when the menu opens: one list per page, not one per row.
-_ASSIGN = (
-    '<details class="assign" hx-get="{0}?{1}" hx-trigger="toggle once" hx-target="find .menu">'
-    '<summary class="small quiet" title="Assign to a colleague">Assign…</summary>'
-    '<div class="menu"><a href="{0}?{1}">choose a colleague…</a></div></details>'
-)
+    group_start: bool  # the first row of its queue on the page: a group header before it
+    queue: str
+    queue_label: str
+    kind: str
+    kind_label: str
+    kind_short: str
+    due: str
+    found: str  # the day the item was found (for an item due at once)
+    overdue: bool
+    at_once: bool
+    follow_up: str  # back from its follow-up date (a snoozed item is not on the page before)
+    waiting: bool
+    mine: bool
+    assignee: str  # a colleague's username; "" when unclaimed or mine
+    mrn: str
+    patient: str
+    url: str
+    category: str
+    order: str
+    payer: str
+    first: str
+    visits: int
+    dept: str
+    age: int
+    action: str  # "claim", "release" or ""
+    action_url: str
+    assign_url: str  # "" when this person may not assign the item
 
 
 class RowMarkup:
-    """Turns the statement's rows into QueueRows for one person's page."""
+    """Turns the statement's rows into QueueRows for one person's page, and renders them."""
 
     def __init__(
         self,
@@ -175,11 +161,9 @@ class RowMarkup:
         self.can_work, self.can_assign = can_work, can_assign
         # A colleague's claimed item may be released or reassigned only by a manager.
         self.can_reassign = can_reassign
-        # The same on every row: escaped once for the page.
-        self.csrf_token, self.query = escape(csrf_token), escape(query)
-        self.query_param = escape(query_param)
+        self.csrf_token, self.query, self.query_param = csrf_token, query, query_param
         # The item links carry the queue's filters, for the item page's "← Queues".
-        self.back = f"?{escape(back)}" if back else ""
+        self.back = f"?{back}" if back else ""
         self.item_url, self.claim_url, self.release_url, self.assign_url = (
             url_maker(f"worklists:{name}") for name in ("item", "claim", "release", "assign-menu")
         )
@@ -191,76 +175,62 @@ class RowMarkup:
             previous_queue = record[1]
         return out
 
+    def render(self, rows: Sequence[QueueRow]) -> SafeString:
+        """The rows' markup: the template, with what is the same on every row."""
+        html = _rows_environment.get_template(ROWS_TEMPLATE).render(
+            rows=rows,
+            csrf_token=self.csrf_token,
+            query=self.query,
+            assign_query=self.query_param,
+        )
+        for jinja, django in _DJANGO_SPELLING:
+            html = html.replace(jinja, django)
+        return mark_safe(html)  # noqa: S308 (autoescaped by the environment)
+
     def row(self, record: Sequence[Any], *, group_start: bool) -> QueueRow:
         (pk, queue, kind, status, due, first, visits, assignee_id, username, patient_id, mrn,
          last, first_name, external_id, code, category, payer, dept, age,
          follow_up) = record  # fmt: skip
         found = self.today - dt.timedelta(days=age)
         standing = due_standing(due, found, self.today)
-        overdue = standing in (LATE, AT_ONCE_LATE)
         mine = assignee_id is not None and assignee_id == self.me
         claimed = assignee_id is not None
-        classes = "row " + escape(queue)
-        if overdue:
-            classes += " overdue"
-        if standing in (DUE_AT_ONCE, AT_ONCE_LATE):
-            classes += " at-once"
-            due_text = _AT_ONCE.format(due=day_text(due), found=day_text(found))
-        else:
-            due_text = day_text(due)
-        if mine:
-            classes += " mine"
-        actions = ""
+        action, action_url = "", ""
         if self.can_work and not claimed:
-            actions = _ACTION.format(
-                self.claim_url(pk), self.csrf_token, self.query, "small", "Claim"
-            )
+            action, action_url = "claim", self.claim_url(pk)
         elif claimed and self.can_assign and (mine or self.can_reassign):
-            actions = _ACTION.format(
-                self.release_url(pk), self.csrf_token, self.query, "small quiet", "Release"
-            )
+            action, action_url = "release", self.release_url(pk)
         may_assign = self.can_assign and (not claimed or mine or self.can_reassign)
-        assign = _ASSIGN.format(self.assign_url(pk), self.query_param) if may_assign else ""
-        if mine:
-            assignee = _YOU
-        elif claimed:
-            assignee = escape(username)
-        else:
-            assignee = _UNCLAIMED
-        queue_label = QUEUE_LABELS.get(queue) or escape(queue)
-        kind_label = KIND_LABELS.get(kind) or escape(kind)
-        kind_short = KIND_SHORT.get(kind) or kind_label
-        patient = escape(f"{last}, {first_name}")
-        payer = escape(payer or "")
-        dept = escape(dept or "")
-        html = _ROW.format(
-            classes=classes,
+        kind_label = KIND_LABELS.get(kind) or kind
+        return QueueRow(
             pk=pk,
-            queue=queue_label,
-            due=due_text,
-            late=(_LATE if overdue else "")
-            + (_FOLLOW_UP.format(day_text(follow_up)) if follow_up else ""),
+            key=queue_key_of(queue, due, first, pk, follow_up),
+            patient_id=patient_id,
+            group_start=group_start,
+            queue=queue,
+            queue_label=QUEUE_LABELS.get(queue) or queue,
+            kind=kind,
             kind_label=kind_label,
-            kind_short=kind_short,
-            kind=escape(kind),
-            waiting=_WAITING if status == ItemStatus.WAITING_ON_PAYER else "",
-            mrn=escape(mrn),
-            patient=patient,
+            kind_short=KIND_SHORT.get(kind) or kind_label,
+            due=day_text(due),
+            found=day_text(found),
+            overdue=standing in (LATE, AT_ONCE_LATE),
+            at_once=standing in (DUE_AT_ONCE, AT_ONCE_LATE),
+            follow_up=day_text(follow_up) if follow_up else "",
+            waiting=status == ItemStatus.WAITING_ON_PAYER,
+            mine=mine,
+            assignee=username if claimed and not mine else "",
+            mrn=mrn,
+            patient=f"{last}, {first_name}",
             url=self.item_url(pk) + self.back,
-            category=CATEGORY_LABELS.get(category) or escape(category),
-            order=escape(f"{external_id} · {code}"),
-            payer=payer,
-            payer_text=payer or "—",
+            category=CATEGORY_LABELS.get(category) or category,
+            order=f"{external_id} · {code}",
+            payer=payer or "",
             first=day_text(first),
             visits=visits,
-            dept=dept,
-            dept_text=dept or "—",
-            assignee=assignee,
+            dept=dept or "",
             age=age,
-            actions=actions,
-            assign=assign,
+            action=action,
+            action_url=action_url,
+            assign_url=self.assign_url(pk) if may_assign else "",
         )
-        if group_start:
-            html = _GROUP.format(escape(queue), queue_label) + html
-        key = queue_key_of(queue, due, first, pk, follow_up)
-        return QueueRow(pk, key, patient_id, mark_safe(html))  # noqa: S308 (escaped above)

@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -25,23 +25,14 @@ from patients.models import Appointment, Coverage, Order, Patient
 from payers.models import Authorization
 from worklists import scan, services
 from worklists.models import ItemKind, Queue, WorkItem
+from worklists.views.access import can_use_scheduler, order_for_scheduling
 
 MAX_PATIENTS = 25
-
-
-def can_use_scheduler(user: object) -> bool:
-    return services.can_request_authorization(user)
 
 
 def _require(user: object) -> None:
     if not can_use_scheduler(user):
         raise PermissionDenied
-
-
-def scoped_order(user: object, pk: int) -> Order:
-    """The order pk if this person may use the scheduler's page (403 otherwise, 404 if none)."""
-    _require(user)
-    return get_object_or_404(Order.objects.select_related("patient"), pk=pk)
 
 
 def mask_member_id(member_id: str) -> str:
@@ -208,7 +199,7 @@ def scheduler(request: HttpRequest) -> HttpResponse:
 @login_required
 def scheduler_order(request: HttpRequest, pk: int) -> HttpResponse:
     """One order: would a visit on a date be covered, its authorizations, ask for one."""
-    order = scoped_order(request.user, pk)
+    order = order_for_scheduling(request.user, pk)
     day = None
     if "day" in request.GET:
         check_form = CheckForm(request.GET)
@@ -243,7 +234,7 @@ def scheduler_order(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def scheduler_request_auth(request: HttpRequest, pk: int) -> HttpResponse:
     """Ask the specialists for an authorization: the order's item goes to the STAT queue."""
-    order = scoped_order(request.user, pk)
+    order = order_for_scheduling(request.user, pk)
     item = services.request_authorization(order, by=request.user)
     text = f"Asked for an authorization: item #{item.pk} is in the STAT queue."
     if request.htmx:

@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -30,21 +30,12 @@ from worklists.models import (
     WorkItemNote,
 )
 from worklists.views import item as item_views
+from worklists.views.access import order_for_item_work
 from worklists.views.trail import can_view_trail, timeline
 
 TIMELINE_ENTRIES = 30
 MAX_NOTES = 200
 MAX_NOTIFICATIONS = 100
-
-
-def scoped_order(user: Any, pk: int) -> Order:
-    """The order pk, with its patient, for people who work or watch items.
-
-    No permission: 403 (schedulers have their own order page). No such order: 404.
-    """
-    if not user.has_perm(item_views.VIEW_PERM):
-        raise PermissionDenied
-    return get_object_or_404(Order.objects.select_related("patient"), pk=pk)
 
 
 def may_request_auth(user: Any) -> bool:
@@ -132,7 +123,7 @@ def render_workspace(
 @require_GET
 @login_required
 def order_workspace(request: HttpRequest, pk: int) -> HttpResponse:
-    order = scoped_order(request.user, pk)
+    order = order_for_item_work(request.user, pk)
     return render_workspace(request, order, _selected_pk(request))
 
 
@@ -140,7 +131,7 @@ def order_workspace(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def order_document(request: HttpRequest, pk: int, document_pk: int) -> FileResponse:
     """A document of the order, to people who may see documents only."""
-    order = scoped_order(request.user, pk)
+    order = order_for_item_work(request.user, pk)
     return item_views.send_document(request, order, document_pk)
 
 
@@ -148,7 +139,7 @@ def order_document(request: HttpRequest, pk: int, document_pk: int) -> FileRespo
 @login_required
 def request_auth(request: HttpRequest, pk: int) -> HttpResponse:
     """Ask for an authorization of an order with nothing open: its item goes to STAT."""
-    order = scoped_order(request.user, pk)
+    order = order_for_item_work(request.user, pk)
     if not may_request_auth(request.user):
         raise PermissionDenied
     work_item = services.request_authorization(order, by=request.user)
