@@ -22,7 +22,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils.crypto import get_random_string
 
-from tests.security.servers import ROOT, free_port, subprocess_env, wait_until_up
+from tests.security.servers import ROOT, free_port, subprocess_env
 
 WAIT_SECONDS = 60  # the bound of every wait; the tests pass in a few seconds
 
@@ -62,7 +62,9 @@ class WebServer:
         command = [
             sys.executable, "-m", "gunicorn", "-c", "python:authq.gunicorn_conf",
             "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
-            "--threads", str(threads), "--graceful-timeout", "5", "authq.wsgi",
+            "--threads", str(threads), "--graceful-timeout", "5",
+            # A worker's first request imports most of Django: slow on a busy machine.
+            "--timeout", "120", "authq.wsgi",
         ]  # fmt: skip
         environment = subprocess_env(DJANGO_DEBUG="1", DATABASE_CONN_MAX_AGE="0")
         environment.update(env)
@@ -70,11 +72,33 @@ class WebServer:
             command, cwd=ROOT, env=environment, stdout=log.open("wb"), stderr=subprocess.STDOUT
         )
         try:
-            wait_until_up(f"{self.url}/accounts/login/", self.proc, WAIT_SECONDS)
             wait_for(lambda: len(self.workers()) == workers, "every worker starts")
+            # Warm each worker up with a first request (several at once reach each one).
+            warm = [
+                threading.Thread(target=self._answers, args=("/accounts/login/",))
+                for _ in range(workers)
+            ]
+            for thread in warm:
+                thread.start()
+            for thread in warm:
+                thread.join(timeout=WAIT_SECONDS * 2)
+            assert self._answers("/accounts/login/"), self.output()
         except BaseException:
             self.stop()
             raise
+
+    def _answers(self, path: str) -> bool:
+        deadline = time.monotonic() + WAIT_SECONDS * 2
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=WAIT_SECONDS * 2)
+            try:
+                conn.request("GET", path)
+                return conn.getresponse().status == 200
+            except OSError:
+                time.sleep(0.2)
+            finally:
+                conn.close()
+        return False
 
     @property
     def url(self) -> str:
