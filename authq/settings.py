@@ -284,6 +284,12 @@ if not 1 < AUTHQ_MIN_YEAR <= AUTHQ_MAX_YEAR < 9999:
 AUTHQ_HORIZON_DAYS = env_int("AUTHQ_HORIZON_DAYS", 30)
 AUTHQ_STAT_WINDOW_DAYS = env_int("AUTHQ_STAT_WINDOW_DAYS", 2)
 AUTHQ_SCAN_INTERVAL_MINUTES = env_int("AUTHQ_SCAN_INTERVAL_MINUTES", 15)
+# The same in seconds, when set (the fault tests run beat with a scan every few seconds).
+AUTHQ_SCAN_INTERVAL_SECONDS = env_int(
+    "AUTHQ_SCAN_INTERVAL_SECONDS", AUTHQ_SCAN_INTERVAL_MINUTES * 60
+)
+if not 1 <= AUTHQ_SCAN_INTERVAL_SECONDS <= 24 * 3600:
+    raise ImproperlyConfigured("AUTHQ_SCAN_INTERVAL_SECONDS must be 1 to 86400")
 AUTHQ_SCAN_CHUNK_SIZE = env_int("AUTHQ_SCAN_CHUNK_SIZE", 500)
 # Processes sharing the chunks of an in-process scan (the command, `make run`'s first scan);
 # the beat's scan is shared among Celery workers instead.
@@ -354,6 +360,10 @@ if not 1 <= AUTHQ_EMAIL_MAX_ATTEMPTS <= 20:
     raise ImproperlyConfigured("AUTHQ_EMAIL_MAX_ATTEMPTS must be between 1 and 20")
 if not 1 <= AUTHQ_EMAIL_RETRY_SECONDS <= 3600:
     raise ImproperlyConfigured("AUTHQ_EMAIL_RETRY_SECONDS must be between 1 and 3600")
+# How often beat hands the task queue the emails it could not take when they were sent.
+AUTHQ_EMAIL_REQUEUE_SECONDS = env_int("AUTHQ_EMAIL_REQUEUE_SECONDS", 60)
+if not 1 <= AUTHQ_EMAIL_REQUEUE_SECONDS <= 3600:
+    raise ImproperlyConfigured("AUTHQ_EMAIL_REQUEUE_SECONDS must be between 1 and 3600")
 DEFAULT_FROM_EMAIL = env_str("AUTHQ_FROM_EMAIL", "authq@localhost")
 # Signs patient emails and letters.
 AUTHQ_PRACTICE_NAME = env_str("AUTHQ_PRACTICE_NAME", "Your care team")
@@ -423,12 +433,17 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "scan-authorizations": {
         "task": "worklists.tasks.scan_authorizations",
-        "schedule": timedelta(minutes=AUTHQ_SCAN_INTERVAL_MINUTES),
+        "schedule": timedelta(seconds=AUTHQ_SCAN_INTERVAL_SECONDS),
     },
     # The managers' dashboard reads facts this job brings up to date (incrementally).
     "refresh-dashboard": {
         "task": "worklists.tasks.refresh_dashboard",
         "schedule": timedelta(minutes=AUTHQ_DASHBOARD_REFRESH_MINUTES),
+    },
+    # Patient emails sent while the broker was down are handed to it once it is back.
+    "queue-waiting-emails": {
+        "task": "worklists.tasks.queue_waiting_emails",
+        "schedule": timedelta(seconds=AUTHQ_EMAIL_REQUEUE_SECONDS),
     },
     # Claims whose lease ran out go back to their queues.
     "release-lapsed-claims": {

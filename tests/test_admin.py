@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -88,13 +89,15 @@ def admin_url(model: type, view: str, *args: object) -> str:
 
 
 @pytest.fixture
-def practice(db: None) -> None:
+def practice(db: None, settings: Any) -> None:
     """A small seeded practice, with work items and the records of working them."""
     roles.ensure_roles()
+    settings.DEBUG = True  # the demo's sign-ins, as `make run` makes them
     call_command(
         "seed_demo", "--patients", "30", "--seed", "3", "--as-of", AS_OF.isoformat(),
         stdout=StringIO(), stderr=StringIO(),
     )  # fmt: skip
+    settings.DEBUG = False  # the pages as served
     ScanRun.objects.create(as_of=AS_OF, trigger="command", orders_scanned=10)
     ParkedTask.objects.create(
         task_name="worklists.tasks.scan_chunk", task_id="t-1", args=[1, 2, 3], attempts=5,

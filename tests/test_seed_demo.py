@@ -181,7 +181,8 @@ def test_seed_demo_gives_payers_a_directory_and_review_vendors(db):
     assert Payer.objects.exclude(pk__in=delegating).exists()
 
 
-def test_seed_demo_creates_a_user_per_role_with_the_demo_password(db, monkeypatch):
+def test_seed_demo_creates_a_user_per_role_with_the_demo_password(db, monkeypatch, settings):
+    settings.DEBUG = True  # as in `make run`
     monkeypatch.delenv("AUTHQ_DEMO_PASSWORD", raising=False)
     out = seed_demo()
 
@@ -204,13 +205,42 @@ def test_seed_demo_creates_a_user_per_role_with_the_demo_password(db, monkeypatc
     assert "authq-demo-2026" in out
 
 
-def test_seed_demo_takes_the_password_from_the_environment_without_printing_it(db, monkeypatch):
+def test_seed_demo_takes_the_password_from_the_environment_without_printing_it(
+    db, monkeypatch, settings
+):
+    settings.DEBUG = True
     monkeypatch.setenv("AUTHQ_DEMO_PASSWORD", "a-private-demo-secret")
     out = seed_demo(patients=3)
 
     assert User.objects.get(username="manager").check_password("a-private-demo-secret")
     assert "a-private-demo-secret" not in out
     assert "AUTHQ_DEMO_PASSWORD" in out
+
+
+def test_without_debug_the_practice_is_seeded_but_no_demo_sign_in(db, settings):
+    """The demo's shared sign-ins with a known password exist only with DJANGO_DEBUG on."""
+    settings.DEBUG = False
+    out = seed_demo(patients=10)
+
+    assert Patient.objects.count() == 10 and Authorization.objects.exists()
+    assert not User.objects.exists()
+    assert not Authorization.objects.exclude(created_by=None).exists()
+    assert "No demo sign-ins: DJANGO_DEBUG is off" in out
+    assert "authq-demo-2026" not in out
+
+
+def test_the_practice_is_the_same_with_or_without_the_demo_sign_ins(db, settings):
+    settings.DEBUG = False
+    seed_demo(patients=12, seed=5)
+    without = fingerprint()
+    empty_the_practice()
+    settings.DEBUG = True
+    seed_demo(patients=12, seed=5)
+    with_users = fingerprint()
+    # Only who made each authorization differs.
+    assert {k: v for k, v in with_users.items() if k != "authorizations"} == {
+        k: v for k, v in without.items() if k != "authorizations"
+    }
 
 
 def test_seed_demo_prints_counts_but_never_patient_names(db):

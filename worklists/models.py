@@ -500,6 +500,9 @@ class PatientNotification(models.Model):
     # reason is written by authq, never the mail server's text, which may hold the address).
     attempts = models.PositiveSmallIntegerField(default=0)
     failure_reason = models.CharField(max_length=300, blank=True, default="")
+    # When the task queue took the email. Empty while it waits for the queue (the broker
+    # could not be reached): the beat's queue_waiting_emails hands it over again.
+    handed_over_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     sent_by = models.ForeignKey(

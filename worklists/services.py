@@ -1217,20 +1217,37 @@ def notify_patient(
     return notification
 
 
-def _queue_patient_email(notification_id: int) -> None:
-    """Hand the email to the task queue; if the broker is down, say so on the row."""
+def _queue_patient_email(notification_id: int) -> bool:
+    """Hand the email to the task queue and note when it took it. If the broker cannot be
+    reached the email stays queued, not handed over: queue_waiting_emails tries again."""
     from worklists.tasks import send_patient_email
 
     try:
         send_patient_email.delay(notification_id)
-    except Exception as exc:  # noqa: BLE001 - any broker failure leaves the email unsent
-        log.warning("patient email %s not queued: %s", notification_id, type(exc).__name__)
-        PatientNotification.objects.filter(
-            pk=notification_id, status=NotificationStatus.QUEUED
-        ).update(
-            status=NotificationStatus.FAILED,
-            failure_reason="The task queue could not be reached; the email was not sent.",
+    except Exception as exc:  # noqa: BLE001 - any broker failure: handed over later
+        log.warning(
+            "patient email %s waits for the task queue: %s", notification_id, type(exc).__name__
         )
+        return False
+    PatientNotification.objects.filter(pk=notification_id).update(handed_over_at=timezone.now())
+    return True
+
+
+def queue_waiting_emails(*, batch: int = 500) -> int:
+    """Hand to the task queue the queued emails it never took (the broker was down when
+    they were sent); returns how many it took. One handed over twice is sent once: the
+    delivery locks the row and sends only a queued email."""
+    waiting = PatientNotification.objects.filter(
+        channel=NotificationChannel.EMAIL,
+        status=NotificationStatus.QUEUED,
+        handed_over_at__isnull=True,
+    ).order_by("pk")
+    taken = 0
+    for notification_id in waiting.values_list("pk", flat=True)[:batch]:
+        if not _queue_patient_email(notification_id):
+            break  # the broker is still away; the next run tries again
+        taken += 1
+    return taken
 
 
 def resend_patient_email(notification: PatientNotification, *, by: User) -> PatientNotification:
@@ -1243,7 +1260,8 @@ def resend_patient_email(notification: PatientNotification, *, by: User) -> Pati
             raise ActionRefused(f"This email is {notification.get_status_display().lower()}.")
         notification.status = NotificationStatus.QUEUED
         notification.attempts = 0
-        notification.save(update_fields=["status", "attempts"])
+        notification.handed_over_at = None
+        notification.save(update_fields=["status", "attempts", "handed_over_at"])
         transaction.on_commit(partial(_queue_patient_email, notification.pk))
         WorkItemEvent.objects.create(
             work_item_id=notification.work_item_id,

@@ -121,6 +121,12 @@ def send_patient_email(self: Any, notification_id: int) -> str | None:
     return delivery.status
 
 
+@shared_task(base=ParkingTask, name="worklists.tasks.queue_waiting_emails")
+def queue_waiting_emails() -> int:
+    """Patient emails the task queue could not take when sent go to it now."""
+    return services.queue_waiting_emails()
+
+
 @shared_task(base=ParkingTask, name="worklists.tasks.release_lapsed_claims")
 def release_lapsed_claims() -> int:
     """Claims whose lease ran out go back to their queues; returns how many."""

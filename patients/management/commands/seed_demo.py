@@ -33,7 +33,7 @@ def _positive(value: str) -> int:
 class Command(BaseCommand):
     help = (
         "Build a synthetic practice (payers, rules, patients, coverage, orders, appointments, "
-        "authorizations) and a user per role, into an empty database."
+        "authorizations) into an empty database, and with DJANGO_DEBUG on a sign-in per role."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -79,7 +79,14 @@ class Command(BaseCommand):
                 self.stderr.write(f"  {done:,} / {total:,} patients")
 
         try:
-            summary = demo.seed(patients=patients, seed=seed, as_of=as_of, progress=progress)
+            # The demo's shared sign-ins with a known password are for development only.
+            summary = demo.seed(
+                patients=patients,
+                seed=seed,
+                as_of=as_of,
+                progress=progress,
+                with_users=settings.DEBUG,
+            )
         except (RuntimeError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
         self._report(summary)
@@ -92,6 +99,12 @@ class Command(BaseCommand):
         out(f"  {s.appointments:,} appointments: " + _counts(s.appointment_status))
         out(f"  {s.authorizations:,} authorizations: " + _counts(s.auth_status))
         out("  orders by category: " + _counts(s.category))
+        if not s.users:
+            out(
+                "No demo sign-ins: DJANGO_DEBUG is off. Give each person an account of their "
+                "own (manage.py create_user)."
+            )
+            return
         source = (
             f"the value of {demo.PASSWORD_ENV}"
             if s.password_from_env
