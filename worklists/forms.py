@@ -12,8 +12,7 @@ from django.db.models import Exists, OuterRef
 from django.forms.utils import flatatt
 from django.utils.safestring import mark_safe
 
-from patients.models import Appointment, Coverage
-from payers.models import ServiceCategory
+from patients.models import Appointment, Coverage, ServiceCategory
 from worklists.models import ItemKind, Queue, WorkItemQuerySet
 
 UNASSIGNED = "none"

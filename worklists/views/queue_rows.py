@@ -18,7 +18,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
-from payers.models import ServiceCategory
+from patients.models import ServiceCategory
 from worklists.models import (
     AT_ONCE_LATE,
     DUE_AT_ONCE,
