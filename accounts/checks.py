@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core import checks
 from django.db import DatabaseError
 
-# Names that are guessed first, and the demo practice's sign-ins (patients/demo).
+# Names that are guessed first, and the demo practice's sign-ins (demo.build).
 DEFAULT_ACCOUNT_NAMES = frozenset(
     {
         "admin",

@@ -6,9 +6,7 @@ from allauth.mfa.base.forms import AuthenticateForm
 from django import forms
 from django.contrib.auth.models import User
 
-from worklists import roles
-
-from . import lockout
+from . import lockout, roles
 
 
 def is_api_only(user: User) -> bool:

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "patients",
     "payers",
     "worklists",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -368,6 +369,9 @@ DEFAULT_FROM_EMAIL = env_str("AUTHQ_FROM_EMAIL", "authq@localhost")
 # Signs patient emails and letters.
 AUTHQ_PRACTICE_NAME = env_str("AUTHQ_PRACTICE_NAME", "Your care team")
 
+# The API's read audit (S25): authq.lib.records.AuditedReadsMixin hands each response's
+# records to this function of the app that owns the audit.
+AUTHQ_API_READ_AUDIT = "patients.audit.record_api_reads"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -375,7 +379,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
-        "payers.permissions.RecordPermissions",
+        "authq.lib.permissions.RecordPermissions",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # ?limit= is capped at authq.lib.bounds.MAX_PAGE_SIZE; a bad ?offset= is a 400.
@@ -492,7 +496,7 @@ if not 1 <= AUTHQ_LOCKOUT_FAILURES <= 100 or not 1 <= AUTHQ_LOCKOUT_MINUTES <= 2
     raise ImproperlyConfigured(
         "AUTHQ_LOCKOUT_FAILURES must be 1 to 100 and AUTHQ_LOCKOUT_MINUTES 1 to 1440"
     )
-# Before the apps whose post_migrate (worklists.roles) grants its permissions.
+# Before the apps whose post_migrate (accounts.roles) grants its permissions.
 INSTALLED_APPS.insert(INSTALLED_APPS.index("accounts"), "axes")
 # Refuses a locked-out pair before the password is even checked.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", *AUTHENTICATION_BACKENDS]

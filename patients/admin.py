@@ -1,6 +1,6 @@
-"""Admin for patients, coverage, orders and appointments, and the bases of every admin.
+"""Admin for patients, coverage, orders and appointments, and the audited admin bases.
 
-Writes go through the apps' services, as the API's do (ServiceAdmin): the forms ask the
+Writes go through the apps' services, as the API's do (authq.lib.admin): the forms ask the
 services' own checks (allowed status moves, natural keys) so that a refusal is a form
 error, and inlines are read-only lists with links to the pages where rows are edited.
 
@@ -16,40 +16,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.apps import apps
 from django.contrib import admin
-from django.db import models
 from django.http import HttpRequest, HttpResponse
 
+from authq.lib.admin import ReadOnlyInline, ServiceAdmin, ViewOnlyAdmin
 from patients import services
 from patients.audit import record_view
 from patients.models import AccessEvent, Appointment, Coverage, Order, Patient
-from payers.models import Authorization
-
-
-class ServiceAdmin(admin.ModelAdmin):
-    """A ModelAdmin whose saves go through `create` and `update`, which call a service."""
-
-    def create(self, request: HttpRequest, fields: dict[str, Any]) -> models.Model:
-        raise NotImplementedError
-
-    def update(self, request: HttpRequest, obj: Any, changes: dict[str, Any]) -> models.Model:
-        raise NotImplementedError
-
-    def get_inlines(self, request: HttpRequest, obj: Any) -> Any:
-        # The inlines are read-only lists: nothing to list on an add page.
-        return self.inlines if obj is not None else ()
-
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        names = {f.name for f in obj._meta.concrete_fields}
-        if change:
-            changes = {n: form.cleaned_data[n] for n in form.changed_data if n in names}
-            saved = self.update(request, obj, changes) if changes else obj
-        else:
-            fields = {n: v for n, v in form.cleaned_data.items() if n in names}
-            saved = self.create(request, fields)
-        # The admin logs and redirects with the object it built from the form.
-        obj.pk = saved.pk
-        obj._state.adding = False
 
 
 class AuditedViews(admin.ModelAdmin):
@@ -93,42 +67,12 @@ class AuditedViews(admin.ModelAdmin):
         return response
 
 
-class ViewOnlyAdmin(admin.ModelAdmin):
-    """Records that other services write: viewable, never added, changed or deleted here."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 class AuditedAdmin(AuditedViews, ServiceAdmin):
     """Patient data edited through the services, with every view recorded."""
 
 
 class AuditedViewOnlyAdmin(AuditedViews, ViewOnlyAdmin):
     """Patient data written by other services (notes, documents), with every view recorded."""
-
-
-class ReadOnlyInline(admin.TabularInline):
-    """A list of related rows with links to their own pages, where they are edited."""
-
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class CoverageInline(ReadOnlyInline):
@@ -239,12 +183,6 @@ class AppointmentInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-class AuthorizationInline(ReadOnlyInline):
-    model = Authorization
-    fields = ("status", "payer", "auth_number", "start_date", "end_date", "approved_visits")
-    readonly_fields = fields
-
-
 @admin.register(Order)
 class OrderAdmin(AuditedAdmin):
     list_display = (
@@ -262,7 +200,8 @@ class OrderAdmin(AuditedAdmin):
     autocomplete_fields = ("patient",)
     show_full_result_count = False
     readonly_fields = ("created_at", "updated_at")
-    inlines = (AppointmentInline, AuthorizationInline)
+    # payers.admin adds the order's authorizations (AuthorizationInline).
+    inlines = (AppointmentInline,)
 
     def create(self, request: HttpRequest, fields: dict[str, Any]) -> Order:
         order, _ = services.upsert_order(**fields)
@@ -305,7 +244,7 @@ class AuditedModelFilter(admin.SimpleListFilter):
     parameter_name = "model"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        models_ = (Patient, Coverage, Order, Appointment, Authorization)
+        models_ = (Patient, Coverage, Order, Appointment, apps.get_model("payers", "Authorization"))
         return [(m._meta.label_lower, m._meta.verbose_name_plural) for m in models_]
 
     def queryset(self, request: HttpRequest, queryset: Any) -> Any:

@@ -1,4 +1,5 @@
-"""REST API for patients, coverages, orders and appointments (see payers.api for the contract)."""
+"""REST API for patients, coverages, orders and appointments (the contract and the bases:
+authq.lib.records)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,16 @@ from typing import Any
 from rest_framework import serializers
 
 from authq.lib.bounds import validate_key
+from authq.lib.records import (
+    KeyFilter,
+    KeyRelatedField,
+    RecordSerializer,
+    RecordViewSet,
+    record_schema,
+)
 from patients import services
 from patients.models import Appointment, Coverage, Order, Patient
 from patients.validators import is_icd10cm_code
-from payers.api import KeyFilter, KeyRelatedField, RecordSerializer, RecordViewSet, record_schema
-from payers.models import Payer
 
 # Patients
 
@@ -53,7 +59,11 @@ class CoverageSerializer(RecordSerializer):
     """A patient's coverage; POST with the same payer, member_id and start updates it."""
 
     patient = KeyRelatedField(slug_field="mrn", queryset=Patient.objects.all())
-    payer = KeyRelatedField(slug_field="code", queryset=Payer.objects.all())
+    # The payer model through the string foreign key: patients does not import payers.
+    payer = KeyRelatedField(
+        slug_field="code",
+        queryset=Coverage._meta.get_field("payer").related_model._default_manager.all(),
+    )
     benefits_verified_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     fixed_fields = ("patient",)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -18,7 +18,7 @@ from django.db import connection, models
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject, empty
 
-from authq.sql import id_array
+from authq.lib.sql import id_array
 from patients.models import AccessAction, AccessEvent
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -245,3 +245,40 @@ def record_views(
             event.pk, event.at = pk, at
             event._state.adding = False  # noqa: SLF001
     return events
+
+
+def shows_patient_data(model: type[models.Model]) -> bool:
+    """A patient, or a record of one (it has a patient or an order): its reads are audited."""
+    if model._meta.label_lower == "patients.patient":
+        return True
+    names = {f.name for f in model._meta.get_fields()}
+    return "patient" in names or "order" in names
+
+
+def _cached_patient_id(record: models.Model) -> int | None:
+    """The record's patient id when it is at hand without a query, else None."""
+    if record._meta.label_lower == "patients.patient":
+        return record.pk
+    patient_id = getattr(record, "patient_id", None)
+    if patient_id is not None:
+        return patient_id
+    order_field = next((f for f in record._meta.concrete_fields if f.name == "order"), None)
+    if order_field is not None and order_field.is_cached(record):
+        return getattr(record.order, "patient_id", None)  # type: ignore[attr-defined]
+    return None
+
+
+def record_api_reads(request: HttpRequest, records: Sequence[models.Model]) -> None:
+    """The REST API's reads (settings.AUTHQ_API_READ_AUDIT, called by
+    authq.lib.records.AuditedReadsMixin): one AccessEvent for the records a response
+    returns; models that hold no patient data record nothing."""
+    model = type(records[0])
+    if not shows_patient_data(model):
+        return
+    patient_ids = [_cached_patient_id(r) for r in records]
+    record_view(
+        request,
+        list(records),
+        model,
+        patient_ids=None if None in patient_ids else [p for p in patient_ids if p],
+    )

@@ -24,7 +24,18 @@ from authq.lib.bounds import (
     validate_not_future,
 )
 from patients.validators import validate_icd10cm
-from payers.models import ServiceCategory
+
+
+class ServiceCategory(models.TextChoices):
+    PHYSICAL_THERAPY = "physical_therapy", "Physical therapy"
+    OCCUPATIONAL_THERAPY = "occupational_therapy", "Occupational therapy"
+    IMAGING = "imaging", "Imaging"
+    DIAGNOSTIC_TESTING = "diagnostic_testing", "Diagnostic testing"
+    INFUSION = "infusion", "Infusion"
+    SURGERY = "surgery", "Surgery"
+    MEDICATION = "medication", "Medication"
+    BEHAVIORAL_HEALTH = "behavioral_health", "Behavioral health"
+    SPECIALTY_CONSULT = "specialty_consult", "Specialty consult"
 
 
 class Patient(models.Model):

@@ -11,22 +11,19 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
+from authq.lib.exceptions import DuplicateKey
+from authq.lib.writes import checked, create_checked, save_changes, upsert_by_key
 from patients.models import Appointment, Coverage, Order, Patient
-from payers.models import Payer
-from payers.services import (
-    DuplicateKey,
-    checked,
-    create_checked,
-    save_changes,
-    upsert_by_key,
-)
-from payers.signals import announce_orders_changed
+from patients.signals import announce_orders_changed
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+
+# A coverage's payer is a payers.Payer; patients does not import payers (docs/architecture.md).
+PayerRecord = models.Model
 
 
 def upsert_patient(*, mrn: str, **fields: Any) -> tuple[Patient, bool]:
@@ -40,7 +37,7 @@ def update_patient(patient: Patient, **changes: Any) -> Patient:
 def find_coverage(
     patient: Patient,
     *,
-    payer: Payer,
+    payer: PayerRecord,
     member_id: str,
     start: dt.date,
     exclude_id: int | None = None,
@@ -54,7 +51,7 @@ def find_coverage(
 
 
 def upsert_coverage(
-    patient: Patient, *, payer: Payer, member_id: str, start: dt.date, **fields: Any
+    patient: Patient, *, payer: PayerRecord, member_id: str, start: dt.date, **fields: Any
 ) -> tuple[Coverage, bool]:
     """Create a coverage, or update the patient's one from the same card and start date."""
     key = {"payer": payer, "member_id": member_id, "start": start}

@@ -1,8 +1,9 @@
 """Admin for payers, their rules, authorizations, and the work on denials.
 
 Saves go through payers.services and views of authorizations are audited, with the
-bases in patients.admin (ServiceAdmin, AuditedAdmin). Peer-to-peer reviews, appeals and
-documents are recorded by the work-item page's services, so they are view-only here.
+bases in authq.lib.admin (ServiceAdmin) and patients.admin (AuditedAdmin). Peer-to-peer
+reviews, appeals and documents are recorded by the work-item page's services, so they are
+view-only here.
 """
 
 from __future__ import annotations
@@ -15,13 +16,8 @@ from django.contrib.postgres.forms import SimpleArrayField
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
-from patients.admin import (
-    AuditedAdmin,
-    AuditedViewOnlyAdmin,
-    ReadOnlyInline,
-    ServiceAdmin,
-    ViewOnlyAdmin,
-)
+from authq.lib.admin import ReadOnlyInline, ServiceAdmin, ViewOnlyAdmin
+from patients.admin import AuditedAdmin, AuditedViewOnlyAdmin, OrderAdmin
 from payers import services
 from payers.models import (
     Appeal,
@@ -261,6 +257,17 @@ class AuthorizationForm(forms.ModelForm):
         for name, message in errors.items():
             if name not in self.errors:
                 self.add_error(name, message)
+
+
+class AuthorizationInline(ReadOnlyInline):
+    model = Authorization
+    fields = ("status", "payer", "auth_number", "start_date", "end_date", "approved_visits")
+    readonly_fields = fields
+
+
+# An order's page lists its authorizations after its appointments: patients.admin cannot
+# import payers, so the inline joins the order's admin from here.
+OrderAdmin.inlines = (*OrderAdmin.inlines, AuthorizationInline)
 
 
 @admin.register(Authorization)

@@ -19,6 +19,7 @@ from authq.lib.bounds import (
     validate_date_in_window,
     validate_key,
 )
+from patients.models import Coverage, ServiceCategory
 
 WINDOW = [validate_date_in_window]
 
@@ -31,18 +32,6 @@ def validate_procedure_code(code: str) -> None:
             code="invalid_procedure_code",
             params={"code": code},
         )
-
-
-class ServiceCategory(models.TextChoices):
-    PHYSICAL_THERAPY = "physical_therapy", "Physical therapy"
-    OCCUPATIONAL_THERAPY = "occupational_therapy", "Occupational therapy"
-    IMAGING = "imaging", "Imaging"
-    DIAGNOSTIC_TESTING = "diagnostic_testing", "Diagnostic testing"
-    INFUSION = "infusion", "Infusion"
-    SURGERY = "surgery", "Surgery"
-    MEDICATION = "medication", "Medication"
-    BEHAVIORAL_HEALTH = "behavioral_health", "Behavioral health"
-    SPECIALTY_CONSULT = "specialty_consult", "Specialty consult"
 
 
 class PayerKind(models.TextChoices):
@@ -506,8 +495,6 @@ class Authorization(models.Model):
         primary coverage on the day it was submitted (else on its start date, else today),
         the spec's "primary coverage on date d"."""
         from django.utils import timezone
-
-        from patients.models import Coverage  # patients imports this module
 
         if self.submitted_at is not None:
             day = timezone.localdate(self.submitted_at)

@@ -17,9 +17,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 
+from authq.lib.exceptions import ActionRefused, DuplicateKey, TransitionNotAllowed
+from authq.lib.writes import checked, create_checked, save_changes, upsert_by_key
+from patients.signals import announce_orders_changed
 from payers.models import (
     AUTH_TRANSITIONS,
     STATUS_DETERMINATIONS,
@@ -34,7 +37,6 @@ from payers.models import (
     PeerToPeerReview,
     ReviewVendor,
 )
-from payers.signals import announce_orders_changed
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -42,111 +44,12 @@ if TYPE_CHECKING:
     from patients.models import Order
 
 
-class TransitionNotAllowed(Exception):
-    """An authorization cannot move from its status to the one asked for."""
-
-    def __init__(self, current: str, wanted: str) -> None:
-        self.current = current
-        self.wanted = wanted
-        allowed = ", ".join(sorted(AUTH_TRANSITIONS[current])) or "none"
-        super().__init__(
-            f"An authorization cannot go from {current} to {wanted} (allowed from {current}: {allowed})."
-        )
-
-
-class ActionRefused(Exception):
-    """A person's action cannot be done in the record's present state; the message says why.
-
-    `field` names the input at fault, when one is.
-    """
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        self.field = field
-        super().__init__(message)
-
-
-class DuplicateKey(Exception):
-    """Another record already has the natural key a change would give this one."""
-
-    def __init__(self, field: str, message: str) -> None:
-        self.field = field
-        super().__init__(message)
-
-
 def check_transition(current: str, wanted: str) -> None:
     """Raise TransitionNotAllowed unless `wanted` is `current` or an allowed move from it."""
     if wanted != current and wanted not in AUTH_TRANSITIONS[current]:
-        raise TransitionNotAllowed(current, wanted)
-
-
-def checked[M: models.Model](record: M) -> M:
-    """The record, if its fields' validators (bounds, date window, keys) and its model's
-    clean() accept it; else a ValidationError naming each field. Every write of these
-    services passes here, so the page, the API and the admin share one set of rules.
-    Relations are not re-read (their ids come from rows already loaded)."""
-    relations = [f.name for f in record._meta.concrete_fields if f.is_relation]
-    errors: dict[str, Any] = {}
-    try:
-        record.clean_fields(exclude=relations)
-    except ValidationError as exc:
-        errors = exc.update_error_dict(errors)
-    try:
-        record.clean()
-    except ValidationError as exc:
-        errors = exc.update_error_dict(errors)
-    if errors:
-        raise ValidationError(errors)
-    return record
-
-
-def create_checked[M: models.Model](model: type[M], **fields: Any) -> M:
-    record = checked(model(**fields))
-    record.save(force_insert=True)
-    return record
-
-
-def save_changes[M: models.Model](record: M, changes: dict[str, Any]) -> M:
-    """Apply `changes` to a row re-read under lock, check it, and save only those fields."""
-    with transaction.atomic():
-        fresh = type(record)._default_manager.select_for_update().get(pk=record.pk)
-        for name, value in changes.items():
-            setattr(fresh, name, value)
-        before = {f.attname: getattr(fresh, f.attname) for f in fresh._meta.concrete_fields}
-        checked(fresh)
-        # clean() may fill a value in (an approval's payer): save that too.
-        fields = set(changes) | {
-            f.name
-            for f in fresh._meta.concrete_fields
-            if getattr(fresh, f.attname) != before[f.attname]
-        }
-        if any(f.name == "updated_at" for f in fresh._meta.concrete_fields):
-            fields.add("updated_at")
-        fresh.save(update_fields=fields)
-    return fresh
-
-
-def upsert_by_key[M: models.Model](
-    model: type[M], key: dict[str, Any], fields: dict[str, Any]
-) -> tuple[M, bool]:
-    """Update the row with this unique key, or create it; both checked (see `checked`).
-
-    Two requests creating the same key at once: the loser updates the winner's row.
-    """
-    manager = model._default_manager
-    with transaction.atomic():
-        existing = manager.select_for_update().filter(**key).first()
-        if existing is not None:
-            return save_changes(existing, fields), False
-        record = checked(model(**key, **fields))
-        try:
-            with transaction.atomic():
-                record.save(force_insert=True)
-        except IntegrityError:
-            existing = manager.select_for_update().filter(**key).first()
-            if existing is None:
-                raise
-            return save_changes(existing, fields), False
-        return record, True
+        raise TransitionNotAllowed(
+            current, wanted, AUTH_TRANSITIONS[current], record="An authorization"
+        )
 
 
 def _lock[M: models.Model](record: M) -> None:

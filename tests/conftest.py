@@ -10,8 +10,8 @@ import pytest
 from django.contrib.auth.models import Group, User
 from rest_framework.test import APIClient
 
+from accounts import roles
 from tests import mfa
-from worklists import roles
 
 
 @pytest.fixture(autouse=True)

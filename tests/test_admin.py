@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import formats
 
+from accounts import roles
 from patients.models import AccessAction, AccessEvent, Appointment, Coverage, Order, Patient
 from payers.models import (
     Appeal,
@@ -24,7 +25,6 @@ from payers.models import (
     PeerToPeerReview,
 )
 from tests import mfa
-from worklists import roles
 from worklists.models import (
     EventKind,
     ParkedTask,

@@ -9,8 +9,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
+from accounts import roles
 from payers.models import Payer, ReviewVendor
-from worklists import roles
 
 pytestmark = pytest.mark.django_db
 

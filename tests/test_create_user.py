@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
-from worklists import roles
+from accounts import roles
 
 GOOD_PASSWORD = "violet-harbor-lantern-42"
 

@@ -13,7 +13,8 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
-from patients.models import Appointment, Coverage, Order, Patient
+from accounts import roles
+from patients.models import Appointment, Coverage, Order, Patient, ServiceCategory
 from patients.validators import is_icd10cm_code
 from payers.models import (
     Authorization,
@@ -22,10 +23,8 @@ from payers.models import (
     PayerKind,
     PayerRule,
     ReviewVendor,
-    ServiceCategory,
     SubmissionChannel,
 )
-from worklists import roles
 from worklists.models import ItemKind, WorkItem
 
 AS_OF = dt.date(2026, 3, 2)

@@ -1,4 +1,4 @@
-"""authq.sql.Literal: constants of the code written into the SQL, read back unchanged."""
+"""authq.lib.sql.Literal: constants of the code written into the SQL, read back unchanged."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.db.models import CharField, DateField, IntegerField
 
-from authq.sql import Literal
+from authq.lib.sql import Literal
 from tests import factories as f
 from worklists.models import WorkItem
 

@@ -12,7 +12,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from patients.admin import AuditedViewOnlyAdmin, ViewOnlyAdmin
+from authq.lib.admin import ViewOnlyAdmin
+from patients.admin import AuditedViewOnlyAdmin
 from worklists.models import (
     ParkedTask,
     PatientNotification,

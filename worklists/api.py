@@ -16,9 +16,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from authq.lib.bounds import validate_date_in_window
+from authq.lib.records import AuditedReadsMixin, ChoiceFilter, KeyFilter, QueryFilter, apply_filters
 from patients.audit import record_views
 from patients.models import Order, Patient
-from payers.api import AuditedReadsMixin, ChoiceFilter, KeyFilter, QueryFilter, apply_filters
 from payers.models import Authorization
 from worklists.models import ACTIVE_STATUSES, ItemKind, ItemStatus, Queue, WorkItem
 from worklists.scan import COVERED, NOT_REQUIRED, PENDING, check_date_error, check_visit

@@ -9,8 +9,8 @@ class WorklistsConfig(AppConfig):
     verbose_name = "Work items and the scan"
 
     def ready(self) -> None:
-        from payers.signals import orders_changed
-        from worklists.roles import ensure_roles
+        from accounts.roles import ensure_roles
+        from patients.signals import orders_changed
         from worklists.services import reevaluate_when_committed
 
         # Once every app's permissions exist: worklists migrates last.

@@ -50,8 +50,9 @@ from django.db.models.functions import Extract, TruncDate, TruncWeek
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
-from patients.models import Appointment, primary_payer_on
-from payers.models import AuthStatus, DenialReason, Payer, RuleDefaults, ServiceCategory
+from authq.lib.locks import try_advisory_lock
+from patients.models import Appointment, ServiceCategory, primary_payer_on
+from payers.models import AuthStatus, DenialReason, Payer, RuleDefaults
 from worklists import scan
 from worklists.models import (
     AtRiskVisit,
@@ -958,8 +959,7 @@ def refresh_request_facts(
     started = now or timezone.now()
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [REFRESH_LOCK])
-            if not cursor.fetchone()[0]:
+            if not try_advisory_lock(REFRESH_LOCK, transaction=True):
                 return None
             previous = DashboardRefresh.objects.filter(finished_at__isnull=False).first()
             full = full or previous is None

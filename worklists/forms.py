@@ -13,8 +13,7 @@ from django.db.models.lookups import Exact
 from django.forms.utils import flatatt
 from django.utils.safestring import mark_safe
 
-from patients.models import Appointment, primary_payer_on
-from payers.models import ServiceCategory
+from patients.models import Appointment, ServiceCategory, primary_payer_on
 from worklists.models import ItemKind, Queue, WorkItemQuerySet
 
 UNASSIGNED = "none"

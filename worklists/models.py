@@ -15,7 +15,7 @@ from django.db.models.lookups import GreaterThan, LessThan
 from django.utils import timezone
 
 from authq.lib.bounds import validate_date_in_window
-from authq.sql import Literal
+from authq.lib.sql import Literal
 
 
 class ItemKind(models.TextChoices):

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection
 
-from authq.sql import id_array
+from authq.lib.sql import id_array
 from patients.models import (
     EXPEDITED_PRIORITIES,
     USED_STATUSES,

@@ -21,12 +21,13 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
-from authq.sql import Literal
+from authq.lib.exceptions import ActionRefused
+from authq.lib.locks import advisory_unlock, try_advisory_lock
+from authq.lib.sql import Literal
 from patients import services as patient_services
 from patients.models import Coverage, Order
 from payers import services as payer_services
 from payers.models import Appeal, Authorization, Document, Payer, PeerToPeerReview
-from payers.services import ActionRefused
 from worklists import notices, scan, scan_process
 from worklists.models import (
     ACTIVE_STATUSES,
@@ -246,7 +247,7 @@ def reevaluate_orders(order_ids: Sequence[int], *, as_of: dt.date | None = None)
 
 
 def reevaluate_when_committed(sender: object, *, order_ids: Sequence[int], **_: object) -> None:
-    """payers.signals.orders_changed receiver: re-evaluate once the change has committed."""
+    """patients.signals.orders_changed receiver: re-evaluate once the change has committed."""
     ids = list(order_ids)
     transaction.on_commit(lambda: reevaluate_orders(ids))
 
@@ -280,9 +281,7 @@ def run_scan(
     as_of = as_of or scan.today()
     processes = processes or settings.AUTHQ_SCAN_PROCESSES
     chunk_size = settings.AUTHQ_SCAN_CHUNK_SIZE
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [SCAN_LOCK_KEY])
-        (acquired,) = cursor.fetchone()
+    acquired = try_advisory_lock(SCAN_LOCK_KEY)
     if not acquired:
         log.info("scan skipped: another scan is running")
         return None
@@ -319,8 +318,7 @@ def run_scan(
         )
         return run
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [SCAN_LOCK_KEY])
+        advisory_unlock(SCAN_LOCK_KEY)
 
 
 # --- The queue overview's counts (worklists.models.QueueCount). -------------------------
@@ -388,8 +386,7 @@ def compact_queue_counts() -> int | None:
     """Fold the count rows into one per key, dropping keys at zero; the rows left, or None
     when another compaction is running. Readers see the same sums before and after."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [COUNTS_LOCK_KEY])
-        if not cursor.fetchone()[0]:
+        if not try_advisory_lock(COUNTS_LOCK_KEY, transaction=True):
             return None
         cursor.execute(
             """
@@ -471,8 +468,7 @@ def plan_chunked_scan(
     chunk_size = chunk_size or settings.AUTHQ_SCAN_CHUNK_SIZE
     with transaction.atomic(), connection.cursor() as cursor:
         # Transaction-level: released at commit, once the run's row is visible to all.
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [SCAN_LOCK_KEY])
-        (acquired,) = cursor.fetchone()
+        acquired = try_advisory_lock(SCAN_LOCK_KEY, transaction=True)
         if not acquired or _chunked_run_in_flight():
             log.info("scan skipped: another scan is running")
             return None

@@ -66,7 +66,7 @@ def error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[st
 
 
 def _record_serializers() -> list[type]:
-    from payers.api import RecordSerializer  # the settings load this module first
+    from authq.lib.records import RecordSerializer  # the settings load this module first
 
     found, pending = [], [RecordSerializer]
     while pending:

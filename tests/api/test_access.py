@@ -9,9 +9,9 @@ from django.core.management import call_command
 from django.http import HttpRequest
 from rest_framework.test import APIClient
 
+from accounts import roles
 from patients.models import Patient
 from tests.api.conftest import patient_payload
-from worklists import roles
 
 pytestmark = pytest.mark.django_db
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from authq.lib import writes as payer_services
+from authq.lib.records import constraint_fields
 from patients.models import Appointment, Order
-from payers import services as payer_services
-from payers.api import AuthorizationSerializer, constraint_fields
+from payers.api import AuthorizationSerializer
 from payers.models import Authorization
 from tests.api.conftest import (
     appointment_payload,

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from accounts import roles
 from payers.models import PayerRule
 from tests import factories as f
 from tests.browser.conftest import shot
-from worklists import roles
 
 
 @pytest.fixture

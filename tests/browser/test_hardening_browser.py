@@ -12,9 +12,9 @@ from django.test import Client
 from playwright.sync_api import expect
 from rest_framework.test import APIClient
 
+from accounts import roles
 from tests import mfa
 from tests.browser.conftest import PASSWORD, shot
-from worklists import roles
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,9 +10,9 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
+from accounts import roles
 from tests import mfa
 from tests.browser.conftest import PASSWORD, shot
-from worklists import roles
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

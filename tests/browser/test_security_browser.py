@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
+from accounts import roles
 from tests.views.items import make_item
-from worklists import roles
 from worklists.models import Queue
 
 pytestmark = pytest.mark.django_db(transaction=True)

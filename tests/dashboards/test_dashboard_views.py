@@ -11,11 +11,11 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
+from accounts import roles
 from payers.models import Payer
 from tests import mfa
 from tests.dashboards.conftest import HOSTILE
 from tests.views.conftest import HTMX
-from worklists import roles
 
 PASSWORD = "correct-horse-battery"
 

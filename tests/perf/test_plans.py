@@ -274,7 +274,7 @@ def test_a_statement_run_often_is_prepared_once_per_connection():
 # plan) if it is about as good as a plan made for the values at hand. A generic plan sees
 # parameters, not values: the queue index's CASE WHEN queue = 'stat' and its condition on
 # the statuses must be literals in the SQL, or that plan cannot use the index and every
-# page is planned anew (authq.sql.Literal).
+# page is planned anew (authq.lib.sql.Literal).
 
 
 def _pg_type(value: object) -> str:

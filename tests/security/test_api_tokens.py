@@ -17,9 +17,8 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts import tokens
+from accounts import roles, tokens
 from accounts.models import APIToken
-from worklists import roles
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,8 @@ from django.core.management import call_command
 from django.db.models import F
 from django.test import Client
 
+from accounts import roles
 from tests import mfa
-from worklists import roles
 
 pytestmark = pytest.mark.django_db
 

@@ -17,9 +17,9 @@ from django.contrib.auth.models import User
 from django.core import mail
 from django.test import Client
 
+from accounts import roles
 from tests import mfa
 from tests.views.conftest import HTMX
-from worklists import roles
 
 pytestmark = pytest.mark.django_db
 

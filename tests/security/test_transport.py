@@ -13,12 +13,11 @@ from django.core import management
 from django.test import Client
 
 from accounts import checks as account_checks
-from accounts import tokens
+from accounts import roles, tokens
 from accounts.models import APIToken
 from tests import mfa
 from tests.security.servers import ROOT, subprocess_env
 from tests.views.items import make_item
-from worklists import roles
 from worklists.models import Queue
 
 pytestmark = pytest.mark.django_db

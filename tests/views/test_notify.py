@@ -12,10 +12,10 @@ from django.core.mail import EmailMessage
 from django.urls import reverse
 from django.utils import timezone
 
+from authq.lib.exceptions import ActionRefused
 from authq.mail import RedactedConsoleBackend
 from patients.models import AccessEvent
 from payers.models import Authorization, AuthStatus
-from payers.services import ActionRefused
 from tests.smtp_server import closed_port, smtp_mailers, smtp_server
 from tests.views.conftest import HTMX
 from tests.views.item_fixtures import missing_auth_item, soon

@@ -7,8 +7,8 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission, User
 from django.test import Client
 
+from accounts import roles
 from authq.backends import PermissionsBackend, role_names
-from worklists import roles
 
 pytestmark = pytest.mark.django_db
 

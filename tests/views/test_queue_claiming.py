@@ -253,7 +253,7 @@ def test_two_specialists_claiming_next_at_once_get_different_items(
 @pytest.mark.fault
 @pytest.mark.django_db(transaction=True)
 def test_ten_claims_at_once_on_five_items(make_user) -> None:  # type: ignore[no-untyped-def]
-    from worklists import roles
+    from accounts import roles
 
     people = [make_user(f"s{i}", roles.SPECIALIST) for i in range(10)]
     make_items(5, Queue.STAT)

@@ -14,9 +14,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from accounts import roles
 from patients.models import Order
 from tests.worklists.test_celery_wiring import ROOT, _test_database_url
-from worklists import roles, services
+from worklists import services
 from worklists.models import ScanRun, ScanRunChunk, WorkItem, WorkItemEvent
 from worklists.tasks import scan_authorizations
 

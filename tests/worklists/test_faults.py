@@ -24,9 +24,10 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 
+from accounts import roles
 from patients.models import Order
 from tests.worklists.test_celery_wiring import ROOT, _test_database_url
-from worklists import roles, services
+from worklists import services
 from worklists.models import ParkedTask, ScanRun, ScanRunChunk, WorkItem, WorkItemEvent
 from worklists.tasks import enqueue_chunks
 

@@ -128,7 +128,7 @@ def test_the_scan_leaves_the_counts_right_and_compacted() -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_counts_stay_right_when_many_claim_at_once(make_user) -> None:  # type: ignore[no-untyped-def]
-    from worklists import roles
+    from accounts import roles
 
     people = [make_user(f"c{i}", roles.SPECIALIST) for i in range(8)]
     make_items(6, Queue.STAT)

@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 from django.contrib.auth.models import User
 
+from authq.lib.exceptions import ActionRefused
 from payers.models import Appeal
-from payers.services import ActionRefused
 from tests import factories as f
 from tests.views.item_fixtures import missing_auth_item, order_of, soon
 from tests.views.items import make_item

@@ -1,4 +1,4 @@
-"""The queue-order index's terms are now written as literals (authq.sql.Literal).
+"""The queue-order index's terms are now written as literals (authq.lib.sql.Literal).
 
 The index in the database is the same (an index's expressions are stored with their
 constants either way): only the migration state changes, nothing is rebuilt.
@@ -9,7 +9,7 @@ import datetime
 import django.db.models.functions.comparison
 from django.db import migrations, models
 
-import authq.sql
+import authq.lib.sql
 
 
 class Migration(migrations.Migration):
@@ -25,12 +25,12 @@ class Migration(migrations.Migration):
                     model_name="workitem",
                     index=models.Index(
                         models.Case(
-                            models.When(queue=authq.sql.Literal("stat"), then=authq.sql.Literal(0)),
-                            default=authq.sql.Literal(1),
+                            models.When(queue=authq.lib.sql.Literal("stat"), then=authq.lib.sql.Literal(0)),
+                            default=authq.lib.sql.Literal(1),
                         ),
                         models.F("due_date"),
                         django.db.models.functions.comparison.Coalesce(
-                            "first_service_date", authq.sql.Literal(datetime.date(9999, 12, 31))
+                            "first_service_date", authq.lib.sql.Literal(datetime.date(9999, 12, 31))
                         ),
                         models.F("id"),
                         condition=models.Q(

@@ -7,7 +7,7 @@ worklists_queuecount_track() (migration 0007) is replaced by the same function k
 also on follow_up_on; the counts are rebuilt from the items.
 """
 
-import authq.sql
+import authq.lib.sql
 import datetime
 import django.db.models.functions.comparison
 from django.conf import settings
@@ -86,7 +86,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='workitem',
-            index=models.Index(models.Case(models.When(queue=authq.sql.Literal('stat'), then=authq.sql.Literal(0)), default=authq.sql.Literal(1)), django.db.models.functions.comparison.Least('due_date', 'follow_up_on'), django.db.models.functions.comparison.Coalesce('first_service_date', authq.sql.Literal(datetime.date(9999, 12, 31))), models.F('id'), condition=models.Q(('status__in', ('open', 'in_progress', 'waiting_on_payer'))), name='worklists_item_queue_rank'),
+            index=models.Index(models.Case(models.When(queue=authq.lib.sql.Literal('stat'), then=authq.lib.sql.Literal(0)), default=authq.lib.sql.Literal(1)), django.db.models.functions.comparison.Least('due_date', 'follow_up_on'), django.db.models.functions.comparison.Coalesce('first_service_date', authq.lib.sql.Literal(datetime.date(9999, 12, 31))), models.F('id'), condition=models.Q(('status__in', ('open', 'in_progress', 'waiting_on_payer'))), name='worklists_item_queue_rank'),
         ),
         migrations.RunSQL(
             track("queue, kind, due_date, claimed, follow_up_on"),

@@ -16,7 +16,8 @@ from django.views.decorators.http import require_GET
 
 from authq.lib.bounds import WindowDateField
 from authq.lib.throttling import export_throttled
-from payers.models import Payer, ServiceCategory
+from patients.models import ServiceCategory
+from payers.models import Payer
 from worklists import charts, dashboards, scan
 
 MAX_RANGE_DAYS = 731

@@ -27,6 +27,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from authq.lib.exceptions import ActionRefused, DuplicateKey, TransitionNotAllowed
 from patients.audit import record_view
 from patients.models import (
     USED_STATUSES,
@@ -46,7 +47,6 @@ from payers.models import (
     PeerToPeerReview,
     ReviewVendor,
 )
-from payers.services import ActionRefused, DuplicateKey, TransitionNotAllowed
 from worklists import notices, scan, services
 from worklists.event_text import EventWords
 from worklists.forms_item import (

@@ -21,7 +21,7 @@ import jinja2
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
-from payers.models import ServiceCategory
+from patients.models import ServiceCategory
 from worklists.models import (
     AT_ONCE_LATE,
     DUE_AT_ONCE,

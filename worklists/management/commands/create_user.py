@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from worklists import roles
+from accounts import roles
 
 PASSWORD_ENV = "AUTHQ_NEW_USER_PASSWORD"
 ROLES = tuple(roles.ROLE_PERMISSIONS)

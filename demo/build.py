@@ -24,7 +24,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import connection, transaction
 from django.utils import timezone
 
-from patients.demo.catalogue import (
+from demo.catalogue import (
     AREA_CODES,
     CATEGORY_WEIGHTS,
     CHANNELS,

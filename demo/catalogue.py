@@ -16,13 +16,12 @@ from typing import Any
 
 import simple_icd_10_cm as icd
 
-from patients.models import Priority
+from patients.models import Priority, ServiceCategory
 from patients.validators import is_icd10cm_code
 from payers.models import (
     DenialReason,
     PayerKind,
     RuleDefaults,
-    ServiceCategory,
     SubmissionChannel,
 )
 

@@ -1,7 +1,8 @@
 """The roles of authq, as Django groups with model permissions.
 
-Groups are (re)built after every migrate, so a permission added here reaches every
-existing user of the role. Views and the API check permissions, never group names.
+Groups are (re)built after every migrate (ensure_roles, connected by worklists.apps, whose
+permissions are made last), so a permission added here reaches every existing user of the
+role. Views and the API check permissions, never group names.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A synthetic practice for demos and benchmarks (`manage.py seed_demo`).
+"""A synthetic practice for demos and benchmarks (`manage.py seed_demo`, demo.build.seed).
 
 Every person is invented: patients and providers get made-up compound surnames
 ("Birch-Lark"), phone numbers in the fictional 555-01xx range and example.com
@@ -7,10 +7,6 @@ relative to as_of, so a fresh seed always has fresh gaps for the scan. The first
 patients are a fixed showcase (catalogue.SHOWCASE), one situation each; the rest are
 drawn from the catalogue's weights. 50,000 patients (about a million appointments)
 are written with COPY in well under a minute.
+
+An app of its own above the records: it writes every app's tables, and none imports it.
 """
-
-from __future__ import annotations
-
-from patients.demo.build import CHUNK_PATIENTS, DEFAULT_PASSWORD, PASSWORD_ENV, Summary, seed
-
-__all__ = ["CHUNK_PATIENTS", "DEFAULT_PASSWORD", "PASSWORD_ENV", "Summary", "seed"]

@@ -1,4 +1,4 @@
-"""A domain signal for records the scan reads.
+"""A domain signal about orders, which patients owns: their scan input changed.
 
 patients and payers may not import worklists, so their services announce which orders a
 change touched and worklists, which listens, re-evaluates them once the change commits.

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from patients import demo
+from demo import build as demo
 from patients.models import Patient
 from payers.models import Payer
 
