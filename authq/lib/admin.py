@@ -37,8 +37,8 @@ class ServiceAdmin(admin.ModelAdmin):
         obj._state.adding = False
 
 
-class ViewOnlyAdmin(admin.ModelAdmin):
-    """Records that other services write: viewable, never added, changed or deleted here."""
+class NoWrites:
+    """Nothing is added, changed or deleted here (an admin or an inline)."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -50,18 +50,13 @@ class ViewOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ViewOnlyAdmin(NoWrites, admin.ModelAdmin):
+    """Records that other services write: viewable, never added, changed or deleted here."""
+
+
+class ReadOnlyInline(NoWrites, admin.TabularInline):
     """A list of related rows with links to their own pages, where they are edited."""
 
     extra = 0
     can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
