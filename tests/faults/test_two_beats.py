@@ -10,8 +10,9 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Count
 
+from accounts import roles
 from tests.faults.live import RedisServer, celery, stop, wait_for
-from worklists import roles, services
+from worklists import services
 from worklists.models import ScanRun, WorkItem, WorkItemEvent
 
 pytestmark = [pytest.mark.fault, pytest.mark.django_db(transaction=True)]
