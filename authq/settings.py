@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "accounts",
     "patients",
     "payers",
+    # Before worklists: its roles, built after migrate, grant the import permissions.
+    "intake",
     "worklists",
 ]
 
@@ -288,6 +290,10 @@ AUTHQ_SCAN_CHUNK_SIZE = env_int("AUTHQ_SCAN_CHUNK_SIZE", 500)
 # Processes sharing the chunks of an in-process scan (the command, `make run`'s first scan);
 # the beat's scan is shared among Celery workers instead.
 AUTHQ_SCAN_PROCESSES = env_int("AUTHQ_SCAN_PROCESSES", 1)
+# Rows of an imported file applied per transaction (intake): memory is bounded by this.
+AUTHQ_IMPORT_CHUNK_ROWS = env_int("AUTHQ_IMPORT_CHUNK_ROWS", 2000)
+if not 1 <= AUTHQ_IMPORT_CHUNK_ROWS <= 50_000:
+    raise ImproperlyConfigured("AUTHQ_IMPORT_CHUNK_ROWS must be 1 to 50000")
 # A beat scan none of whose chunks has finished for this long lost them (a worker died
 # and the broker has not handed them on): the next scan marks it abandoned and starts.
 # A claimed item whose assignee has neither claimed nor acted on it for this long goes
