@@ -397,6 +397,11 @@ class ScheduleChunk(Chunk):
             for f, c in APPOINTMENT_FIELDS.items()
             if c in given or (f == "start" and {"date", "time"} <= given)
         ]
+        # A visit given as a date and a time is at fault in its date column.
+        self.appointment_columns = {
+            **APPOINTMENT_FIELDS,
+            "start": "start" if "start" in given else "date",
+        }
         self.slots = [(rank, cols) for rank, cols in COVERAGE_SLOTS if cols["payer"] in given]
         self.payers = dict(Payer.objects.values_list("code", "pk"))
 
@@ -488,7 +493,7 @@ class ScheduleChunk(Chunk):
         checks = [
             (Patient, patient, PATIENT_FIELDS, mrn in existing.patients),
             (Order, order, ORDER_FIELDS, v.get("order_id") in existing.orders),
-            (Appointment, appointment, APPOINTMENT_FIELDS,
+            (Appointment, appointment, self.appointment_columns,
              v.get("appointment_id") in existing.appointments),
         ]  # fmt: skip
         for cov in v["coverages"]:
