@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from authq.lib.bounds import MAX_DAYS, bounded, validate_key
 from patients.models import AppointmentStatus
@@ -242,6 +245,25 @@ class ImportRun(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (RunStatus.DONE, RunStatus.FAILED)
+
+    def rate(self, now: dt.datetime | None = None) -> float | None:
+        """Rows applied per second so far, or None before the first chunk."""
+        if not self.started_at or not self.rows_done:
+            return None
+        end = self.finished_at or now or timezone.now()
+        seconds = (end - self.started_at).total_seconds()
+        return self.rows_done / seconds if seconds > 0 else None
+
+    def seconds_left(self, now: dt.datetime | None = None) -> int | None:
+        rate = self.rate(now)
+        if rate is None or self.finished:
+            return None
+        return round((self.rows_total - self.rows_done) / rate)
+
+    def percent(self) -> int:
+        if self.finished and self.status == RunStatus.DONE:
+            return 100
+        return (100 * self.rows_done // self.rows_total) if self.rows_total else 0
 
     def count(self, record_type: str, name: str) -> int:
         return int(self.counts.get(record_type, {}).get(name, 0))

@@ -41,6 +41,7 @@ from intake.readers import FileRefused, Layout, Table, cell_text, file_digest, l
 from intake.rows import APPOINTMENT_STATUSES, CellError, Fault, Reader, Row, model_faults
 from patients.models import Appointment, Coverage, Order, Patient
 from payers.models import Payer
+from payers.services import save_changes, upsert_by_key
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -51,6 +52,17 @@ log = logging.getLogger(__name__)
 RUN_LOCK_KEY = 0x696E74  # "int"
 
 type Progress = Callable[[ImportRun], None]
+
+
+# Profiles
+
+
+def upsert_profile(*, name: str, **fields: Any) -> tuple[ImportProfile, bool]:
+    return upsert_by_key(ImportProfile, {"name": name}, fields)
+
+
+def update_profile(profile: ImportProfile, **changes: Any) -> ImportProfile:
+    return save_changes(profile, changes)
 
 
 # Starting a run
