@@ -273,6 +273,18 @@ class ImportRun(models.Model):
             return self.rows_rejected
         return sum(int(c.get(name, 0)) for c in self.counts.values())
 
+    @property
+    def created_total(self) -> int:
+        return self.total("created")
+
+    @property
+    def updated_total(self) -> int:
+        return self.total("updated")
+
+    @property
+    def unchanged_total(self) -> int:
+        return self.total("unchanged")
+
     def report(self) -> list[dict[str, object]]:
         """Rows of the report: each record type the run touched with its counts."""
         return [

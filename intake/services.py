@@ -96,7 +96,8 @@ def enqueue(run: ImportRun) -> None:
     """Hand the run to a Celery worker once the run is committed."""
     from intake.tasks import import_file
 
-    transaction.on_commit(lambda: import_file.delay(run.pk))
+    queue = settings.AUTHQ_IMPORT_QUEUE or None
+    transaction.on_commit(lambda: import_file.apply_async((run.pk,), queue=queue))
 
 
 # Applying a run
