@@ -635,7 +635,7 @@ class ScheduleChunk(Chunk):
             existing=sorted(existing.patients & keys["patients"]),
             now=now,
         )
-        _count(tally, "patients", len(keys["patients"]), made, changed)
+        self.count(cursor, tally, "patients", "patients_patient", "mrn", keys, made, changed)
         # Coverages, after their patients; a change touches every order of the patient.
         if self.slots:
             covered = self.coverages(cursor, now, tally)
@@ -677,7 +677,7 @@ class ScheduleChunk(Chunk):
             existing=sorted(set(existing.orders) & keys["orders"]),
             now=now,
         )
-        _count(tally, "orders", len(keys["orders"]), made, changed)
+        self.count(cursor, tally, "orders", "patients_order", "external_id", keys, made, changed)
         touched |= {i for i, _ in made} | {i for i, _ in changed}
         # Appointments, after their orders
         made, changed = _upsert(
@@ -702,13 +702,39 @@ class ScheduleChunk(Chunk):
             existing=sorted(set(existing.appointments) & keys["appointments"]),
             now=now,
         )
-        _count(tally, "appointments", len(keys["appointments"]), made, changed)
+        self.count(
+            cursor, tally, "appointments", "patients_appointment", "external_id", keys, made,
+            changed,
+        )  # fmt: skip
         touched |= {o for _i, o in made} | {o for _i, o in changed}
         # An appointment moved off an order changes that order too.
         if changed:
             moved = {a for a in keys["appointments"] if a in existing.appointments}
             touched |= {existing.appointments[a][0] for a in moved}
         return touched
+
+    def count(
+        self,
+        cursor: Any,
+        tally: Tally,
+        record_type: str,
+        table: str,
+        key: str,
+        keys: dict[str, set[str]],
+        made: list[Any],
+        changed: list[Any],
+    ) -> None:
+        """Created and updated as returned; unchanged: the chunk's other records that this
+        run has not written before (a record repeated in later chunks counts once)."""
+        tally.add(record_type, "created", len(made))
+        tally.add(record_type, "updated", len(changed))
+        written = [pk for pk, _extra in (*made, *changed)]
+        cursor.execute(
+            f"SELECT count(*) FROM {table} WHERE {key} = ANY(%s::text[]) "
+            "AND NOT (id = ANY(%s::bigint[])) AND updated_at < %s",
+            [sorted(keys[record_type]), id_array(written), self.run.started_at],
+        )
+        tally.add(record_type, "unchanged", cursor.fetchone()[0])
 
     def coverages(self, cursor: Any, now: dt.datetime, tally: Tally) -> set[int]:
         """Upsert the staged coverages by their key; the ids of patients whose changed."""
@@ -733,21 +759,30 @@ class ScheduleChunk(Chunk):
             SET {", ".join(sets)}, updated_at = EXCLUDED.updated_at
             WHERE ({", ".join("patients_coverage." + c for c in compared)})
                 IS DISTINCT FROM ({", ".join("EXCLUDED." + c for c in compared)})
-            RETURNING patient_id, (xmax = 0)
+            RETURNING id, patient_id, (xmax = 0)
             """,
             {"now": now},
         )
         returned = cursor.fetchall()
         cursor.execute(
-            "SELECT count(DISTINCT (mrn, payer_id, member_id, start)) FROM intake_stage_coverage"
+            """
+            SELECT count(*) FROM patients_coverage c
+            JOIN (SELECT DISTINCT p.id, s.payer_id, s.member_id, s.start
+                  FROM intake_stage_coverage s JOIN patients_patient p ON p.mrn = s.mrn)
+                 AS k (patient_id, payer_id, member_id, start)
+              ON (c.patient_id, c.payer_id, c.member_id, c.start)
+               = (k.patient_id, k.payer_id, k.member_id, k.start)
+            WHERE NOT (c.id = ANY(%s::bigint[])) AND c.updated_at < %s
+            """,
+            [id_array(pk for pk, _p, _i in returned), self.run.started_at],
         )
-        (distinct,) = cursor.fetchone()
-        made = sum(1 for _p, inserted in returned if inserted)
+        (unchanged,) = cursor.fetchone()
+        made = sum(1 for _pk, _p, inserted in returned if inserted)
         tally.seen("coverages")
         tally.add("coverages", "created", made)
         tally.add("coverages", "updated", len(returned) - made)
-        tally.add("coverages", "unchanged", distinct - len(returned))
-        return {p for p, _i in returned}
+        tally.add("coverages", "unchanged", unchanged)
+        return {p for _pk, p, _i in returned}
 
     def mark_seen(self, cursor: Any, rows: list[Row]) -> None:
         """Snapshot mode: every appointment this file lists (rejected rows' too: a row
@@ -775,14 +810,6 @@ def _appointment_cell(chunk: Chunk, row: Row) -> str:
 
 def _hashable(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
-
-
-def _count(
-    tally: Tally, record_type: str, distinct: int, made: list[Any], changed: list[Any]
-) -> None:
-    tally.add(record_type, "created", len(made))
-    tally.add(record_type, "updated", len(changed))
-    tally.add(record_type, "unchanged", distinct - len(made) - len(changed))
 
 
 def _upsert(

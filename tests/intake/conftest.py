@@ -50,6 +50,12 @@ def csv_bytes(
     return out.getvalue().encode(encoding)
 
 
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings: Any, tmp_path: Path) -> None:
+    """Uploaded files go to this test's own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def payer_bcx(db: None) -> Any:
     return f.payer("BCX", name="Blue Cross X")
