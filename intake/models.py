@@ -87,6 +87,11 @@ def validate_strftime(value: str) -> None:
         raise ValidationError("Give a strftime pattern such as %m/%d/%Y.")
 
 
+class ImportProfileManager(models.Manager["ImportProfile"]):
+    def get_by_natural_key(self, name: str) -> ImportProfile:
+        return self.get(name=name)
+
+
 class ImportProfile(models.Model):
     """How one source system's export reads: its headers, date formats, words and ids."""
 
@@ -130,6 +135,9 @@ class ImportProfile(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # A fixture loaded again updates its profiles by name.
+    objects = ImportProfileManager()
+
     class Meta:
         ordering = ["name"]
         constraints = [
@@ -144,6 +152,9 @@ class ImportProfile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def natural_key(self) -> tuple[str]:
+        return (self.name,)
 
     def clean(self) -> None:
         errors: dict[str, str] = {}

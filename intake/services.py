@@ -429,7 +429,9 @@ class ScheduleChunk(Chunk):
                 if name in cells:
                     values[name] = r.text(cells[name])
             if "service_category" in cells:
-                values["service_category"] = r.text(cells["service_category"]).lower()
+                # "Physical Therapy" reads as physical_therapy.
+                words = r.text(cells["service_category"]).lower().split()
+                values["service_category"] = "_".join(words)
             if "priority" in cells:
                 values["priority"] = r.text(cells["priority"]).lower() or "routine"
             if "birth_date" in cells:
