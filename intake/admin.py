@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from intake import services
-from intake.models import ImportProfile, ImportRun, RejectedRow
+from intake.models import ImportProfile, ImportRun, RejectedRow, SnapshotCancellation
 from patients.admin import ReadOnlyInline, ServiceAdmin, ViewOnlyAdmin
 
 
@@ -44,3 +44,12 @@ class ImportRunAdmin(ViewOnlyAdmin):
     search_fields = ["file_name", "sha256"]
     exclude = ["header"]
     inlines = [RejectedRowInline]
+
+
+@admin.register(SnapshotCancellation)
+class SnapshotCancellationAdmin(ViewOnlyAdmin):
+    """Booked visits cancelled because a snapshot file no longer listed them."""
+
+    list_display = ["appointment", "run", "at"]
+    list_select_related = ["appointment", "run"]
+    search_fields = ["appointment__external_id", "run__file_name"]

@@ -59,9 +59,27 @@ class Reader:
         self.zone = ZoneInfo(settings.TIME_ZONE)
         self.statuses = {k.strip().lower(): v for k, v in profile.statuses.items()}
         self.payer_ids = {k.strip().lower(): v for k, v in profile.payers.items()}
+        self.memo: dict[tuple[str, str], tuple[Any, str | None]] = {}
 
     def text(self, cell: Cell) -> str:
         return cell_text(cell).strip()
+
+    def remembered(self, kind: str, column: str, text: str, parse: Any) -> Any:
+        """parse(text), remembered per kind of value: an export repeats its dates."""
+        key = (kind, text)
+        found = self.memo.get(key)
+        if found is None:
+            try:
+                found = (parse(text), None)
+            except CellError as exc:
+                found = (None, str(exc))
+            if len(self.memo) > 100_000:
+                self.memo.clear()
+            self.memo[key] = found
+        value, message = found
+        if message is not None:
+            raise CellError(column, message)
+        return value
 
     def date(self, column: str, cell: Cell) -> dt.date | None:
         if isinstance(cell, dt.datetime):
@@ -71,6 +89,9 @@ class Reader:
         text = self.text(cell)
         if not text:
             return None
+        return self.remembered("date", column, text, self._date)
+
+    def _date(self, text: str) -> dt.date:
         for attempt in (
             lambda: dt.datetime.strptime(text, self.profile.date_format).date(),  # noqa: DTZ007
             lambda: dt.date.fromisoformat(text),
@@ -80,7 +101,7 @@ class Reader:
             except ValueError:
                 continue
         example = _SAMPLE_DAY.strftime(self.profile.date_format)
-        raise CellError(column, f"'{text}' is not a date like {example}.")
+        raise CellError("", f"'{text}' is not a date like {example}.")
 
     def time(self, column: str, cell: Cell) -> dt.time | None:
         if isinstance(cell, dt.datetime):
@@ -90,6 +111,9 @@ class Reader:
         text = self.text(cell)
         if not text:
             return None
+        return self.remembered("time", column, text, self._time)
+
+    def _time(self, text: str) -> dt.time:
         for attempt in (
             lambda: dt.datetime.strptime(text, self.profile.time_format).time(),  # noqa: DTZ007
             lambda: dt.time.fromisoformat(text),
@@ -99,7 +123,7 @@ class Reader:
             except ValueError:
                 continue
         example = _SAMPLE_DAY.strftime(self.profile.time_format)
-        raise CellError(column, f"'{text}' is not a time like {example}.")
+        raise CellError("", f"'{text}' is not a time like {example}.")
 
     def datetime(self, column: str, cell: Cell) -> dt.datetime | None:
         """A date-time; one without an offset is in the practice's time zone."""
@@ -168,30 +192,67 @@ class Reader:
 APPOINTMENT_STATUSES = list(AppointmentStatus.values)
 
 
-def model_faults(
-    instance: models.Model, columns: dict[str, str], fields: set[str] | None
-) -> list[Fault]:
-    """The model's field validators and clean() on `instance`, as faults on columns.
+# Field checks remembered per run: an export repeats its dates, codes and words.
+_MEMORY_LIMIT = 100_000
 
-    `columns` maps model fields to the row's canonical columns. `fields`: the fields the
-    row gives (an update changes only those; None: a new record, every field checked).
-    Relations are not read again (as in payers.services.checked).
-    """
-    opts = instance._meta
-    exclude = {f.name for f in opts.concrete_fields if f.is_relation}
-    if fields is not None:
-        exclude |= {f.name for f in opts.concrete_fields if f.name not in fields}
-    errors: dict[str, Any] = {}
-    try:
-        instance.clean_fields(exclude=exclude)
-    except ValidationError as exc:
-        errors = exc.update_error_dict(errors)
-    try:
-        instance.clean()
-    except ValidationError as exc:
-        errors = exc.update_error_dict(errors)
-    faults = []
-    for name, messages in errors.items():
-        text = " ".join(m for e in messages for m in ValidationError(e).messages)
-        faults.append(Fault(columns.get(name, ""), text))
-    return faults
+
+class ModelChecker:
+    """The models' own validation for rows: each field's validators (Field.clean, as
+    Model.clean_fields runs them: bounds, date window, keys, choices, ICD-10-CM), then the
+    model's clean() on the record. A field's verdict on a value is remembered, so a value
+    repeated down the file is checked once."""
+
+    def __init__(self) -> None:
+        self.verdicts: dict[tuple[Any, ...], list[str] | None] = {}
+
+    def field_messages(self, model: type[models.Model], name: str, value: Any) -> list[str] | None:
+        key = (model, name, value if not isinstance(value, list) else tuple(value))
+        if key in self.verdicts:
+            return self.verdicts[key]
+        field = model._meta.get_field(name)
+        verdict = None
+        if not (field.blank and value in field.empty_values):
+            try:
+                field.clean(value, None)
+            except ValidationError as exc:
+                verdict = list(exc.messages)
+        if len(self.verdicts) > _MEMORY_LIMIT:
+            self.verdicts.clear()
+        self.verdicts[key] = verdict
+        return verdict
+
+    def faults(
+        self,
+        model: type[models.Model],
+        values: dict[str, Any],
+        columns: dict[str, str],
+        *,
+        new: bool,
+    ) -> list[Fault]:
+        """Faults of a record given `values`, on the row's canonical columns (`columns`
+        maps model fields to them). An update checks only the fields the row gives; a new
+        record every field, with its default where the row gives none. Relations are not
+        read again (as in payers.services.checked)."""
+        errors: dict[str, list[str]] = {}
+        for each in model._meta.concrete_fields:
+            if each.is_relation or each.primary_key or (not new and each.name not in values):
+                continue
+            if each.name in values:
+                value = values[each.name]
+            elif getattr(each, "auto_now", False) or getattr(each, "auto_now_add", False):
+                continue
+            else:
+                value = each.get_default()
+            messages = self.field_messages(model, each.name, value)
+            if messages:
+                errors[each.name] = messages
+        if not errors:
+            try:
+                model(**values).clean()
+            except ValidationError as exc:
+                errors = {k: list(v) for k, v in exc.update_error_dict({}).items()}
+        faults = []
+        for name, messages in errors.items():
+            text = " ".join(m for e in messages for m in ValidationError(e).messages)
+            faults.append(Fault(columns.get(name, ""), text))
+        return faults

@@ -38,7 +38,7 @@ from intake.models import (
     TouchedOrder,
 )
 from intake.readers import FileRefused, Layout, Table, cell_text, file_digest, layout
-from intake.rows import APPOINTMENT_STATUSES, CellError, Fault, Reader, Row, model_faults
+from intake.rows import APPOINTMENT_STATUSES, CellError, Fault, ModelChecker, Reader, Row
 from patients.models import Appointment, Coverage, Order, Patient
 from payers.models import Payer
 from payers.services import save_changes, upsert_by_key
@@ -417,6 +417,7 @@ class ScheduleChunk(Chunk):
         }
         self.slots = [(rank, cols) for rank, cols in COVERAGE_SLOTS if cols["payer"] in given]
         self.payers = dict(Payer.objects.values_list("code", "pk"))
+        self.checker = ModelChecker()
 
     # Parsing
 
@@ -522,7 +523,7 @@ class ScheduleChunk(Chunk):
             key = (model, known, tuple(sorted((k, _hashable(x)) for k, x in fields.items())))
             faults = cache.get(key)
             if faults is None:
-                faults = model_faults(model(**fields), columns, set(fields) if known else None)
+                faults = self.checker.faults(model, fields, columns, new=not known)
                 cache[key] = faults
             row.faults.extend(faults)
 
