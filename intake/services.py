@@ -23,7 +23,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files.base import File
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from authq.sql import id_array
@@ -152,11 +152,20 @@ def _run(run_id: int, progress: Progress | None) -> ImportRun:
         run, found
     )
     size = settings.AUTHQ_IMPORT_CHUNK_ROWS
-    for rows in _chunks(table.rows(skip=run.rows_done), size):
-        run = applier.apply(rows)
-        if progress:
-            progress(run)
-    return finish(run)
+    try:
+        for rows in _chunks(table.rows(skip=run.rows_done), size):
+            run = applier.apply(rows)
+            if progress:
+                progress(run)
+        return finish(run)
+    except (OperationalError, InterfaceError):
+        raise  # the database went away: the task runs again and resumes
+    except FileRefused as exc:  # a row the CSV reader cannot read past
+        return _fail(ImportRun.objects.get(pk=run_id), str(exc))
+    except Exception:
+        # A fault of authq's: the run says so (the task is parked with the details).
+        _fail(ImportRun.objects.get(pk=run_id), "The import stopped on an internal error.")
+        raise
 
 
 def _chunks(rows: Iterator[tuple[int, list[Any]]], size: int) -> Iterator[list[Any]]:
