@@ -204,6 +204,8 @@ def _xlsx_records(path: Path) -> Iterator[tuple[int, list[Cell]]]:
 
 def cell_text(cell: Cell) -> str:
     """A cell as the text a person sees (kept as the raw row)."""
+    if type(cell) is str:  # every cell of a CSV file
+        return cell
     if cell is None:
         return ""
     if isinstance(cell, dt.datetime):

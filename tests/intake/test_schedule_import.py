@@ -76,3 +76,18 @@ def test_header_names_are_matched_ignoring_case_and_spacing(profile, import_file
     header = [h.upper().replace(" ", "_") for h in HEADER]
     run = import_file(profile, csv_bytes([row(0)], header=header))
     assert run.status == "done" and Appointment.objects.count() == 1
+
+
+def test_canonical_headers_need_no_mapping_and_the_models_clean_rules_apply(profile, import_file):
+    header = ["mrn", "last_name", "first_name", "birth_date", "payer_code", "member_id",
+              "coverage_start", "coverage_end", "order_id", "service_category", "code",
+              "appointment_id", "start"]  # fmt: skip
+    base = ["M1", "Doe", "Jo", "1980-02-29", "BCX", "W1", "2026-01-01", "", "O1",
+            "Imaging", "72148", "A1", "2026-12-10T09:30:00-05:00"]  # fmt: skip
+    ended_early = [*base[:6], "2026-06-01", "2026-05-01", "O2", *base[9:11], "A2", base[12]]
+    run = import_file(profile, csv_bytes([base, ended_early], header=header))
+    (rejected,) = RejectedRow.objects.filter(run=run)
+    assert rejected.row == 3 and rejected.column == "coverage_end"
+    assert rejected.message == "Must be on or after start (2026-06-01)."
+    assert Order.objects.get().service_category == "imaging"
+    assert Coverage.objects.get().end is None
