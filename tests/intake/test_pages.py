@@ -121,3 +121,21 @@ def test_the_run_page_costs_the_same_queries_for_1_or_30_rejected_rows(
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = web.get(f"/imports/{large.pk}/").content.decode()
     assert 'id="rejected-count">30<' in page
+
+
+def test_an_export_larger_than_a_document_may_be_uploaded(manager, profile, settings):
+    settings.AUTHQ_MAX_DOCUMENT_BYTES = 1024
+    settings.AUTHQ_MAX_IMPORT_BYTES = 8 * 1024 * 1024
+    data = csv_bytes([row(n) for n in range(25_000)])
+    # Above what any other form takes (Django's 2.5 MB), below the import limit.
+    assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE < len(data) < 8 * 1024 * 1024
+    web = _web(manager)
+    answer = web.post(
+        "/imports/", {"profile": profile.name, "file": SimpleUploadedFile("big.csv", data)}
+    )
+    assert answer.status_code == 302 and ImportRun.objects.get().size == len(data)
+    settings.AUTHQ_MAX_IMPORT_BYTES = 1024
+    again = web.post(
+        "/imports/", {"profile": profile.name, "file": SimpleUploadedFile("big.csv", data)}
+    )
+    assert again.status_code == 413 and ImportRun.objects.count() == 1
