@@ -3,9 +3,6 @@ Celery worker imports it, the progress bar moves, and the report and rejected ro
 
 from __future__ import annotations
 
-import os
-import time
-
 import pytest
 import requests
 from django.db import transaction
@@ -19,33 +16,15 @@ from tests.browser.conftest import shot
 from tests.intake.conftest import (  # noqa: F401
     _media_in_tmp,
     csv_bytes,
+    import_workers,
     payer_bcx,
     profile,
     row,
+    wait_for,
 )
-from tests.worklists.test_faults import Workers, _waiting_backend
+from tests.worklists.test_faults import _waiting_backend
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.celery_wiring]
-
-
-@pytest.fixture
-def workers(settings):
-    pool = Workers()
-    settings.AUTHQ_IMPORT_QUEUE = pool.queue
-    os.environ["AUTHQ_MEDIA_ROOT"] = str(settings.MEDIA_ROOT)
-    os.environ["AUTHQ_IMPORT_CHUNK_ROWS"] = "5"
-    try:
-        yield pool
-    finally:
-        pool.stop()
-        del os.environ["AUTHQ_MEDIA_ROOT"], os.environ["AUTHQ_IMPORT_CHUNK_ROWS"]
-
-
-def _wait(condition, what: str, workers: Workers) -> None:
-    deadline = time.monotonic() + 40
-    while not condition():
-        assert time.monotonic() < deadline, f"not within 40 s: {what}\n{workers.output()}"
-        time.sleep(0.1)
 
 
 def test_a_manager_drops_a_file_and_watches_it_import(
@@ -53,7 +32,7 @@ def test_a_manager_drops_a_file_and_watches_it_import(
     live_url,
     manager,
     profile,  # noqa: F811
-    workers,
+    import_workers,  # noqa: F811
 ):
     rows = [row(n) for n in range(30)]
     rows[7] = row(7, Dx="=1+2")
@@ -62,7 +41,7 @@ def test_a_manager_drops_a_file_and_watches_it_import(
     held = Patient.objects.create(
         mrn="M00004", first_name="Old", last_name="Name", birth_date="1970-04-15"
     )
-    workers.start()
+    import_workers.start()
     # The server's first page loads the ICD-10-CM list (seconds on a busy machine).
     assert requests.get(f"{live_url}/accounts/login/", timeout=120).status_code == 200
     page = signed_in_page(manager)
@@ -84,14 +63,14 @@ def test_a_manager_drops_a_file_and_watches_it_import(
         Patient.objects.select_for_update().get(pk=held.pk)
         page.click("button:has-text('Import')")
         page.wait_for_url("**/imports/*/")
-        _wait(lambda: _waiting_backend() is not None, "the third chunk waits", workers)
+        wait_for(lambda: _waiting_backend() is not None, "the third chunk waits", import_workers)
         # The bar moved to 10 of 30 rows without reloading the page.
-        expect(page.locator("#rows-done")).to_have_text("10", timeout=15_000)
+        expect(page.locator("#rows-done")).to_have_text("10", timeout=60_000)
         expect(page.locator("#rows-total")).to_have_text("30")
         expect(page.locator("#import-bar")).to_have_attribute("value", "10")
         expect(page.locator("#rate")).to_be_visible()
         shot(page, "import-running")
-    expect(page.locator(".status-word")).to_have_text("Done", timeout=30_000)
+    expect(page.locator(".status-word")).to_have_text("Done", timeout=120_000)
     expect(page.locator("#rejected-count")).to_have_text("1")
     expect(page.locator("#rejected tbody tr")).to_have_count(1)
     expect(page.locator("#rejected tbody td").nth(1)).to_have_text("Dx")

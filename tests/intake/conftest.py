@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Sequence
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +94,37 @@ def profile(db: None, payer_bcx: Any) -> ImportProfile:
         },  # fmt: skip
         payers={},
     )
+
+
+@pytest.fixture
+def import_workers(settings: Any) -> Iterator[Any]:
+    """Real Celery workers on a queue of the test's own, taking the imports: they read the
+    uploaded files where the test stores them, 5 rows a chunk."""
+    from tests.worklists.test_faults import Workers
+
+    pool = Workers()
+    settings.AUTHQ_IMPORT_QUEUE = pool.queue
+    os.environ["AUTHQ_MEDIA_ROOT"] = str(settings.MEDIA_ROOT)
+    os.environ["AUTHQ_IMPORT_CHUNK_ROWS"] = "5"
+    try:
+        yield pool
+    finally:
+        pool.stop()
+        del os.environ["AUTHQ_MEDIA_ROOT"], os.environ["AUTHQ_IMPORT_CHUNK_ROWS"]
+
+
+# The bound of every wait on a worker: starting one loads Django and the ICD-10-CM list,
+# which takes minutes on a machine busy with other work; the tests pass in seconds.
+WORKER_WAIT_SECONDS = 300
+
+
+def wait_for(condition: Callable[[], object], what: str, workers: Any) -> None:
+    deadline = time.monotonic() + WORKER_WAIT_SECONDS
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {WORKER_WAIT_SECONDS} s: {what}\n" + (
+            workers.output()
+        )
+        time.sleep(0.1)
 
 
 ImportFile = Callable[..., ImportRun]

@@ -14,29 +14,15 @@ from intake import services
 from intake.models import ImportRun, RejectedRow
 from intake.tasks import import_file
 from patients.models import Appointment, Order, Patient
-from tests.intake.conftest import csv_bytes, row
-from tests.worklists.test_faults import Workers, _children, _wait_for, _waiting_backend
+from tests.intake.conftest import csv_bytes, row, wait_for
+from tests.worklists.test_faults import _children, _waiting_backend
 
 pytestmark = [pytest.mark.fault, pytest.mark.celery_wiring]
 
 
-@pytest.fixture
-def workers(settings) -> Workers:
-    pool = Workers()
-    settings.AUTHQ_IMPORT_QUEUE = pool.queue
-    # The worker reads the uploaded file where this test stored it, 5 rows a chunk.
-    os.environ["AUTHQ_MEDIA_ROOT"] = str(settings.MEDIA_ROOT)
-    os.environ["AUTHQ_IMPORT_CHUNK_ROWS"] = "5"
-    try:
-        yield pool
-    finally:
-        pool.stop()
-        del os.environ["AUTHQ_MEDIA_ROOT"], os.environ["AUTHQ_IMPORT_CHUNK_ROWS"]
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_process_killed_mid_import_resumes_and_duplicates_nothing(
-    workers, profile, manager
+    import_workers, profile, manager
 ):
     # Rows 10..14 (the third chunk) belong to a patient already stored under another name:
     # the test holds that row locked, so the third chunk waits there to be killed.
@@ -45,15 +31,15 @@ def test_a_worker_process_killed_mid_import_resumes_and_duplicates_nothing(
     held = Patient.objects.create(
         mrn="M00004", first_name="Old", last_name="Name", birth_date="1970-04-15"
     )
-    worker = workers.start(pool="prefork")
-    _wait_for(lambda: _children(worker.pid), "the worker starts its pool process", workers)
+    worker = import_workers.start(pool="prefork")
+    wait_for(lambda: _children(worker.pid), "the worker starts its pool process", import_workers)
     upload = SimpleUploadedFile("big.csv", csv_bytes(rows))
     run = services.start_run(profile, upload=upload, name="big.csv", by=manager)
     with transaction.atomic():
         Patient.objects.select_for_update().get(pk=held.pk)
         # As services.enqueue sends it once committed (the run is committed already).
-        import_file.apply_async((run.pk,), queue=workers.queue)
-        _wait_for(lambda: _waiting_backend() is not None, "the third chunk waits", workers)
+        import_file.apply_async((run.pk,), queue=import_workers.queue)
+        wait_for(lambda: _waiting_backend() is not None, "the third chunk waits", import_workers)
         run.refresh_from_db()
         assert run.rows_done == 10 and run.status == "running"
         (child,) = _children(worker.pid)
@@ -62,7 +48,7 @@ def test_a_worker_process_killed_mid_import_resumes_and_duplicates_nothing(
     def finished() -> bool:
         return ImportRun.objects.filter(pk=run.pk, status="done").exists()
 
-    _wait_for(finished, "the import finishes after the kill", workers)
+    wait_for(finished, "the import finishes after the kill", import_workers)
     run.refresh_from_db()
     assert worker.poll() is None  # the same worker, with a new pool process
     assert (run.rows_total, run.rows_done, run.rows_rejected) == (30, 30, 1)
