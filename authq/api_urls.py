@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from intake.api import ImportProfileViewSet, ImportViewSet
 from patients.api import AppointmentViewSet, CoverageViewSet, OrderViewSet, PatientViewSet
 from payers.api import (
     AuthorizationViewSet,
@@ -32,6 +33,8 @@ router.register("orders", OrderViewSet, basename="order")
 router.register("appointments", AppointmentViewSet, basename="appointment")
 router.register("authorizations", AuthorizationViewSet, basename="authorization")
 router.register("work-items", WorkItemViewSet, basename="work-item")
+router.register("import-profiles", ImportProfileViewSet, basename="import-profile")
+router.register("imports", ImportViewSet, basename="import")
 
 urlpatterns = [
     path("auth-check/", AuthCheckView.as_view(), name="auth-check"),

@@ -154,4 +154,17 @@ def body_too_large(request: HttpRequest) -> bool:
         return False
     if request.content_type == "multipart/form-data":
         limit = max(limit, settings.AUTHQ_MAX_DOCUMENT_BYTES + 1024 * 1024)
+        if _uploads_an_import(request):
+            limit = max(limit, settings.AUTHQ_MAX_IMPORT_BYTES + 1024 * 1024)
     return length > limit
+
+
+# The pages that take an export file to import (a schedule is larger than a document).
+IMPORT_UPLOADS = frozenset({"intake:imports", "api:import-list"})
+
+
+def _uploads_an_import(request: HttpRequest) -> bool:
+    try:
+        return resolve(request.path_info).view_name in IMPORT_UPLOADS
+    except Resolver404:
+        return False

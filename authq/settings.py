@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "accounts",
     "patients",
     "payers",
+    # Before worklists: its roles, built after migrate, grant the import permissions.
+    "intake",
     "worklists",
     "demo",
 ]
@@ -295,6 +297,14 @@ AUTHQ_SCAN_CHUNK_SIZE = env_int("AUTHQ_SCAN_CHUNK_SIZE", 500)
 # Processes sharing the chunks of an in-process scan (the command, `make run`'s first scan);
 # the beat's scan is shared among Celery workers instead.
 AUTHQ_SCAN_PROCESSES = env_int("AUTHQ_SCAN_PROCESSES", 1)
+# Rows of an imported file applied per transaction (intake): memory is bounded by this.
+AUTHQ_IMPORT_CHUNK_ROWS = env_int("AUTHQ_IMPORT_CHUNK_ROWS", 2000)
+if not 1 <= AUTHQ_IMPORT_CHUNK_ROWS <= 50_000:
+    raise ImproperlyConfigured("AUTHQ_IMPORT_CHUNK_ROWS must be 1 to 50000")
+# Largest export file the Imports page and POST /api/v1/imports/ take (the command: any).
+AUTHQ_MAX_IMPORT_BYTES = env_int("AUTHQ_MAX_IMPORT_BYTES", 256 * 1024 * 1024)
+# The Celery queue imports go to (empty: the default queue), for a worker of their own.
+AUTHQ_IMPORT_QUEUE = env_str("AUTHQ_IMPORT_QUEUE", "")
 # A beat scan none of whose chunks has finished for this long lost them (a worker died
 # and the broker has not handed them on): the next scan marks it abandoned and starts.
 # A claimed item whose assignee has neither claimed nor acted on it for this long goes

@@ -289,6 +289,136 @@ def bench_reevaluate(count: int) -> dict[str, Any]:
     return {"reevaluate": summary(times), "floor": summary(floors)}
 
 
+# The bench practice's schedule as an export file, under keys of its own (IMPORT_PREFIX):
+# records authq has not seen, imported into the same tables as the practice's.
+IMPORT_PREFIX = "BI-"
+_EXPORT_SQL = """
+SELECT %(p)s || pt.mrn, pt.last_name, pt.first_name, pt.birth_date, pt.phone, pt.email,
+       py.code, c.member_id, c.plan, c.start, c."end",
+       %(p)s || o.external_id, o.service_category, o.code,
+       array_to_string(o.diagnosis_codes, ';'), o.priority, o.visits_ordered,
+       o.ordering_provider, %(p)s || a.external_id, a.start, a.status, a.department
+FROM (SELECT * FROM patients_appointment ORDER BY id LIMIT %(rows)s) a
+JOIN patients_order o ON o.id = a.order_id
+JOIN patients_patient pt ON pt.id = o.patient_id
+LEFT JOIN LATERAL (SELECT * FROM patients_coverage c WHERE c.patient_id = pt.id AND c.rank = 1
+                   ORDER BY c.start DESC LIMIT 1) c ON true
+LEFT JOIN payers_payer py ON py.id = c.payer_id
+ORDER BY a.id
+"""
+_EXPORT_HEADER = [
+    "mrn", "last_name", "first_name", "birth_date", "phone", "email", "payer_code",
+    "member_id", "plan", "coverage_start", "coverage_end", "order_id", "service_category",
+    "code", "diagnosis_codes", "priority", "visits_ordered", "ordering_provider",
+    "appointment_id", "start", "status", "department",
+]  # fmt: skip
+
+
+def _forget_imported() -> None:
+    """Remove what an earlier import bench created (and its runs)."""
+    from intake.models import ImportRun
+    from patients.models import Patient
+
+    ImportRun.objects.filter(profile__name="bench-import").delete()
+    Patient.objects.filter(mrn__startswith=IMPORT_PREFIX).delete()
+
+
+def _copy_floor(path: Path) -> float:
+    """COPY of the file's records into the same tables (indexes, audit triggers), rolled
+    back: what writing these rows costs the database at the least."""
+    import csv
+
+    from django.db import connection, transaction
+
+    patients, orders, appointments = {}, {}, []
+    with path.open(newline="", encoding="utf-8") as handle:
+        for r in csv.DictReader(handle):
+            patients[r["mrn"]] = r
+            orders[r["order_id"]] = r
+            appointments.append(r)
+    started = time.perf_counter()
+    now = dt.datetime.now(dt.UTC)
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            raw = cursor.cursor
+            with raw.copy("COPY patients_patient (mrn, last_name, first_name, birth_date, phone,"
+                          " email, created_at, updated_at) FROM STDIN") as copy:  # fmt: skip
+                for r in patients.values():
+                    copy.write_row((r["mrn"], r["last_name"], r["first_name"], r["birth_date"],
+                                    r["phone"], r["email"], now, now))  # fmt: skip
+            cursor.execute("CREATE TEMP TABLE bench_keys (mrn text, order_id text) ON COMMIT DROP")
+            with raw.copy("COPY bench_keys FROM STDIN") as copy:
+                for r in orders.values():
+                    copy.write_row((r["mrn"], r["order_id"]))
+            cursor.execute(
+                "INSERT INTO patients_order (external_id, patient_id, service_category, code,"
+                " diagnosis_codes, priority, ordering_provider, created_at, updated_at)"
+                " SELECT k.order_id, p.id, 'physical_therapy', '97110', '{}', 'routine', '',"
+                " now(), now() FROM bench_keys k JOIN patients_patient p ON p.mrn = k.mrn"
+            )
+            cursor.execute("CREATE TEMP TABLE bench_appts (id text, order_id text,"
+                           " start timestamptz, status text) ON COMMIT DROP")  # fmt: skip
+            with raw.copy("COPY bench_appts FROM STDIN") as copy:
+                for r in appointments:
+                    copy.write_row((r["appointment_id"], r["order_id"], r["start"], r["status"]))
+            cursor.execute(
+                "INSERT INTO patients_appointment (external_id, order_id, start, status,"
+                " department, created_at, updated_at) SELECT a.id, o.id, a.start, a.status, '',"
+                " now(), now() FROM bench_appts a JOIN patients_order o"
+                " ON o.external_id = a.order_id"
+            )
+            raise _RolledBack
+    except _RolledBack:
+        pass
+    return time.perf_counter() - started
+
+
+class _RolledBack(Exception):
+    pass
+
+
+def bench_import(rows: int) -> dict[str, Any]:
+    """The practice's schedule as an export file imported into records authq has not seen,
+    then the same file again (nothing to write), each beside the floor (COPY)."""
+    import csv
+
+    from django.core.files import File
+
+    from intake import services as intake
+    from intake.models import ImportProfile
+
+    _forget_imported()
+    path = ROOT / "var" / "bench-schedule-export.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(_EXPORT_HEADER)
+        writer.writerows(sql(_EXPORT_SQL, {"p": IMPORT_PREFIX, "rows": rows}))
+    size_mb = round(path.stat().st_size / 2**20, 1)
+    profile, _ = ImportProfile.objects.get_or_create(name="bench-import", kind="schedule")
+    floor = _copy_floor(path)
+    say(f"import floor (COPY of {rows:,} rows): {floor:.1f} s")
+    figures: dict[str, Any] = {"rows": rows, "file_mb": size_mb, "floor_s": round(floor, 1)}
+    for label in ("first", "again"):
+        with path.open("rb") as handle:
+            run = intake.start_run(profile, upload=File(handle), name=path.name, by=None)
+        with PeakRss() as rss:
+            started = time.perf_counter()
+            run = intake.run_import(run.pk)
+            seconds = time.perf_counter() - started
+        say(f"import ({label}): {seconds:.1f} s, {rows / seconds:,.0f} rows/s")
+        figures[label] = {
+            "seconds": round(seconds, 1),
+            "rows_per_s": round(rows / seconds),
+            "ratio": round(seconds / floor, 1),
+            "created": run.total("created"),
+            "updated": run.total("updated"),
+            "rejected": run.rows_rejected,
+            "peak_rss_delta_mb": rss.delta_mb,
+        }
+    _forget_imported()
+    return figures
+
+
 def fill_items(target: int) -> int:
     """Open items up to `target` with one INSERT ... SELECT: orders lacking an active
     item of a kind get one. They are marked to be removed by the next run."""
@@ -725,6 +855,18 @@ def table(r: dict[str, Any]) -> str:
             row(label, a["server"], w["trivial_api_post"]["server"], "records/s",
                 f"**{a['records_per_s']} records/s** (trivial POST, 1 client: "
                 f"{w['trivial_api_post']['records_per_s']}/s); queries {a['queries']}")  # fmt: skip
+    if "import" in r:
+        i = r["import"]
+        for key, label, target in (("first", "first", "< 60 s, ≤ 3× floor"),
+                                   ("again", "again, unchanged", "≤ 2× floor")):  # fmt: skip
+            f = i[key]
+            rows.append(
+                f"| import {i['rows']:,} schedule rows ({label}) | {f['seconds']:,} s | — "
+                f"| {i['floor_s']:,} s | — | {target} | **{f['rows_per_s']:,} rows/s, "
+                f"{f['ratio']}× floor**; created {f['created']:,}, updated {f['updated']:,}, "
+                f"rejected {f['rejected']}; peak RSS +{f['peak_rss_delta_mb']} MB; "
+                f"file {i['file_mb']} MB |"
+            )
     if "workers" in r:
         k = r["workers"]
         for key, fig in k.items():
@@ -751,7 +893,7 @@ def write_doc(text: str) -> None:
 
 # --- main ---------------------------------------------------------------------------
 
-STEPS = ("scan", "reevaluate", "web", "workers")
+STEPS = ("scan", "reevaluate", "web", "workers", "import")
 
 
 def main() -> int:
@@ -760,6 +902,9 @@ def main() -> int:
     parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE", "authq_bench"))
     parser.add_argument("--only", default=",".join(STEPS), help=f"some of {','.join(STEPS)}")
     parser.add_argument("--no-docs", action="store_true", help="do not touch docs/performance.md")
+    parser.add_argument(
+        "--import-rows", type=int, default=100_000, help="schedule rows of the import step"
+    )
     args = parser.parse_args()
     steps = set(args.only.split(","))
     (ROOT / "var").mkdir(exist_ok=True)
@@ -816,6 +961,8 @@ def main() -> int:
                 results["web"]["open_items"] = open_items
             finally:
                 stop(server)
+        if "import" in steps:
+            results["import"] = bench_import(args.import_rows)
         if "workers" in steps:
             clean_previous_runs()  # the scan must not resolve 80,000 bench items here
             results["workers"] = bench_workers(env, (1, 2), runs=2)

@@ -25,6 +25,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from intake.models import ImportProfile, ImportRun
 from patients.models import Coverage, Order, Patient
 from payers.models import Authorization, ReviewVendor
 from tests import factories as f
@@ -161,6 +162,15 @@ EXPECTED: dict[str, Row] = {
     "api:authorization-detail": Row("GET", ("auth",), api(SCHEDULING)),
     "api:work-item-list": Row("GET", (), api(QUEUE_READERS + (I,))),
     "api:work-item-detail": Row("GET", ("item",), api(QUEUE_READERS + (I,))),
+    # Imports from files: managers (and admins) only, on the page and through the API.
+    "intake:imports": Row("GET", (), html((M,))),
+    "intake:run": Row("GET", ("import_run",), html((M,))),
+    "intake:rejected-csv": Row("GET", ("import_run",), html((M,))),
+    "api:import-profile-list": Row("GET", (), api((M,))),
+    "api:import-profile-detail": Row("GET", ("profile_name",), api((M,))),
+    "api:import-list": Row("GET", (), api((M,))),
+    "api:import-detail": Row("GET", ("import_run",), api((M,))),
+    "api:import-rejected": Row("GET", ("import_run",), api((M,))),
     "schema": Row("GET", (), api(PERSONAS[1:])),
     "schema-ui": Row("GET", (), api(PERSONAS[1:])),
 }
@@ -248,6 +258,8 @@ def world(make_user: Any) -> dict[str, Any]:
     appointment = f.visit(order, f.d("2026-12-20"))
     auth = f.auth(order, auth_number="W-1", start_date="2026-11-01", end_date="2026-12-31")
     vendor = ReviewVendor.objects.create(payer=payer, service_category="imaging", vendor="V")
+    profile = ImportProfile.objects.create(name="WORLD-PM", kind="schedule")
+    run = ImportRun.objects.create(profile=profile, file_name="w.csv", sha256="0" * 64)
     item = WorkItem.objects.create(
         order=order,
         kind=ItemKind.MISSING_AUTH,
@@ -264,6 +276,8 @@ def world(make_user: Any) -> dict[str, Any]:
         "rule": payer.rules.get().pk,
         "vendor": vendor.pk,
         "payer_code": payer.code,
+        "import_run": run.pk,
+        "profile_name": profile.name,
         "mrn": patient.mrn,
         "order_key": order.external_id,
         "appointment_key": appointment.external_id,
@@ -292,6 +306,8 @@ MISSING = {
     "rule": 987654,
     "vendor": 987654,
     "payer_code": "NOPE",
+    "import_run": 987654,
+    "profile_name": "NOPE",
     "mrn": "NOPE",
     "order_key": "NOPE",
     "appointment_key": "NOPE",

@@ -5,6 +5,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
@@ -90,6 +91,12 @@ class Command(BaseCommand):
         except (RuntimeError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
         self._report(summary)
+        # The import profiles of the demo's PM system, when the imports app is installed.
+        try:
+            call_command("loaddata", "demo_import_profiles", verbosity=0)
+        except CommandError:
+            return
+        self.stdout.write("Import profiles for the Imports page: nextgen, auth-log.")
 
     def _report(self, s: demo.Summary) -> None:
         out = self.stdout.write

@@ -1,0 +1,222 @@
+"""REST API for import profiles and file imports (../shared/spec/interop.md section 5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpResponse
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import DjangoModelPermissions, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from authq.lib.bounds import validate_key
+from authq.lib.records import KeyRelatedField, RecordSerializer, RecordViewSet, record_schema
+from intake import reports, services
+from intake.models import ImportProfile, ImportRun
+from intake.readers import FileRefused
+
+# The rejected rows a run's JSON lists; the CSV has them all.
+MAX_ERRORS_SHOWN = 1000
+
+
+def _mapping(help_text: str) -> serializers.DictField:
+    return serializers.DictField(
+        child=serializers.CharField(max_length=200), required=False, help_text=help_text
+    )
+
+
+class ImportProfileSerializer(RecordSerializer):
+    """How one source system's export reads; keyed by name: a POST with a known name
+    updates that profile."""
+
+    columns = _mapping("Canonical column -> the source's header.")
+    statuses = _mapping(
+        "The source's status word -> FHIR appointment status (authorization status for "
+        "an authorization log)."
+    )
+    payers = _mapping("The source's payer id -> authq payer code.")
+    fixed_fields = ("name",)
+
+    class Meta:
+        model = ImportProfile
+        fields = [
+            "name",
+            "kind",
+            "columns",
+            "date_format",
+            "datetime_format",
+            "time_format",
+            "statuses",
+            "payers",
+            "snapshot_days",
+        ]
+        extra_kwargs = {"name": {"validators": [validate_key]}}
+
+    def upsert(self, data: dict[str, Any]) -> tuple[ImportProfile, bool]:
+        return services.upsert_profile(**data)
+
+    def change(self, record: ImportProfile, data: dict[str, Any]) -> ImportProfile:
+        return services.update_profile(record, **data)
+
+
+@record_schema(ImportProfileSerializer, key="name")
+class ImportProfileViewSet(RecordViewSet):
+    """Import profiles, keyed by name (managers and administrators)."""
+
+    queryset = ImportProfile.objects.all()
+    serializer_class = ImportProfileSerializer
+    lookup_field = "name"
+
+
+class ImportPermissions(DjangoModelPermissions):
+    """Reading imports needs the view permission, starting one the add permission."""
+
+    perms_map = {
+        **DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+        "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
+    }
+
+
+class RejectedRowSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="Row number as a spreadsheet shows it (header: 1).")
+    column = serializers.CharField(help_text="The column at fault, as the file names it.")
+    message = serializers.CharField()
+
+
+class CountsSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+
+
+class ImportRunSerializer(serializers.ModelSerializer):
+    """A file import: its progress, counts and rejected rows."""
+
+    url = serializers.SerializerMethodField()
+    profile = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created = serializers.SerializerMethodField()
+    updated = serializers.SerializerMethodField()
+    unchanged = serializers.SerializerMethodField()
+    rejected = serializers.IntegerField(source="rows_rejected", read_only=True)
+    by_type = serializers.SerializerMethodField()
+    errors = serializers.SerializerMethodField()
+    rejected_csv = serializers.SerializerMethodField()
+    rows_per_second = serializers.SerializerMethodField()
+    seconds_left = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ImportRun
+        fields = [
+            "id", "url", "profile", "file_name", "sha256", "size", "status", "error",
+            "rows_total", "rows_done", "created", "updated", "unchanged", "rejected",
+            "by_type", "snapshot_cancelled", "errors", "rejected_csv", "rows_per_second",
+            "seconds_left", "created_by", "created_at", "started_at", "finished_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def _absolute(self, url: str) -> str:
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
+
+    def get_url(self, run: ImportRun) -> str:
+        return self._absolute(reverse("api:import-detail", args=[run.pk]))
+
+    def get_rejected_csv(self, run: ImportRun) -> str:
+        return self._absolute(reverse("api:import-rejected", args=[run.pk]))
+
+    def get_created(self, run: ImportRun) -> int:
+        return run.total("created")
+
+    def get_updated(self, run: ImportRun) -> int:
+        return run.total("updated")
+
+    def get_unchanged(self, run: ImportRun) -> int:
+        return run.total("unchanged")
+
+    @extend_schema_field(serializers.DictField(child=CountsSerializer()))
+    def get_by_type(self, run: ImportRun) -> dict[str, dict[str, int]]:
+        return {
+            line["type"]: {k: v for k, v in line.items() if k != "type"} for line in run.report()
+        }
+
+    @extend_schema_field(RejectedRowSerializer(many=True))
+    def get_errors(self, run: ImportRun) -> list[dict[str, Any]]:
+        rows = run.rejected_rows.order_by("row").values("row", "column", "message")
+        return list(rows[:MAX_ERRORS_SHOWN])
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_rows_per_second(self, run: ImportRun) -> float | None:
+        rate = run.rate()
+        return round(rate, 1) if rate else None
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_seconds_left(self, run: ImportRun) -> int | None:
+        return run.seconds_left()
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="The export: .csv (UTF-8 or Windows-1252) or .xlsx.")
+    profile = KeyRelatedField(
+        slug_field="name", queryset=ImportProfile.objects.all(), help_text="The profile's name."
+    )
+
+
+class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """File imports: POST a file with its profile (202 and the URL to poll), GET its
+    progress and report, GET its rejected rows as CSV."""
+
+    queryset = ImportRun.objects.select_related("profile", "created_by").newest_first()
+    serializer_class = ImportRunSerializer
+    permission_classes = [IsAuthenticated, ImportPermissions]
+    # The upload is multipart (a file); every other answer is JSON or CSV.
+    parser_classes = [MultiPartParser]
+    lookup_value_regex = "[0-9]+"
+
+    @extend_schema(
+        request={"multipart/form-data": ImportUploadSerializer},
+        responses={202: ImportRunSerializer},
+        description="Upload a file to import with a profile; answers 202 with the import "
+        "and its `url` to poll. A file that cannot be read, is empty, has no header row "
+        "or lacks a required column is refused with a 400 naming what is wrong.",
+    )
+    def create(self, request: Request) -> Response:
+        upload = ImportUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        data = upload.validated_data
+        try:
+            with transaction.atomic():
+                run = services.start_run(
+                    data["profile"], upload=data["file"], name=data["file"].name, by=request.user
+                )
+                services.enqueue(run)
+        except FileRefused as exc:
+            raise ValidationError({"file": [str(exc)]}) from exc
+        body = ImportRunSerializer(run, context={"request": request}).data
+        return Response(body, status=202, headers={"Location": body["url"]})
+
+    @extend_schema(
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="The rejected rows as the file had them, with an added `error` "
+                "column (cells a spreadsheet would read as formulas get a leading quote).",
+            )
+        }
+    )
+    @action(detail=True, methods=["get"], url_path="rejected-rows", url_name="rejected")
+    def rejected(self, request: Request, pk: str | None = None) -> HttpResponse:
+        run = self.get_object()
+        response = HttpResponse(reports.rejected_csv(run), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{reports.csv_name(run)}"'
+        return response
