@@ -13,6 +13,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from authq.lib.http import SignedInRequest
+
 from . import lockout
 
 PAGE_SIZE = 200
@@ -37,7 +39,7 @@ def lockouts(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def unlock(request: HttpRequest, pk: int) -> HttpResponse:
+def unlock(request: SignedInRequest, pk: int) -> HttpResponse:
     if not _can_unlock(request.user):
         raise PermissionDenied
     attempt = AccessAttempt.objects.filter(pk=pk).first()

@@ -50,7 +50,8 @@ class BenefitsForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         deductible, met = data.get("deductible"), data.get("deductible_met")
         if deductible is not None and met is not None and met > deductible:
             self.add_error("deductible_met", "More than the deductible.")
@@ -80,7 +81,8 @@ class SubmissionForm(forms.Form):
         )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("requested_start_date"), data.get("requested_end_date")
         if start and end and end < start:
             self.add_error("requested_end_date", "Before the start date.")
@@ -148,7 +150,8 @@ class DecisionForm(forms.Form):
             self.initial.setdefault("authorization", submitted[-1].pk)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         outcome = data.get("outcome")
         code = data.get("determination_code")
         if outcome and code and code not in OUTCOME_CODES[outcome]:
@@ -196,7 +199,8 @@ class PeerReviewForm(forms.Form):
         )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("window_start"), data.get("window_end")
         if start and end and end < start:
             self.add_error("window_end", "Before the start of the window.")
@@ -303,7 +307,8 @@ class NotifyForm(forms.Form):
             self.fields["digest"].error_messages["required"] = "Preview the message first."
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("channel") == NotificationChannel.PHONE:
             if not data.get("phone_outcome"):
                 self.add_error("phone_outcome", "Say how the call went.")
@@ -320,7 +325,8 @@ class DismissForm(forms.Form):
     note = forms.CharField(max_length=500, required=False)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("reason") == DismissalReason.OTHER and not data.get("note", "").strip():
             self.add_error("note", "Say why.")
         return data

@@ -12,7 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any, ClassVar
 
 from django.apps import apps
@@ -67,6 +68,8 @@ class KeyRelatedField(serializers.SlugRelatedField):
 
     def to_internal_value(self, data: Any) -> models.Model:
         queryset = self.get_queryset()
+        # Only read-only related fields lack a queryset, and DRF never parses input for those.
+        assert queryset is not None
         if isinstance(data, bool) or not isinstance(data, str | int) or "\x00" in str(data):
             self.fail("invalid")
         try:
@@ -103,7 +106,8 @@ def constraint_fields(constraint: models.BaseConstraint) -> set[str]:
             lookup, value = node
             names.add(lookup.split("__")[0])
             if isinstance(value, F):
-                names.add(value.name.split("__")[0])
+                # django-stubs' F does not declare the `name` that Django's F sets.
+                names.add(value.name.split("__")[0])  # type: ignore[attr-defined]
     return names
 
 
@@ -139,6 +143,11 @@ class RecordSerializer(serializers.ModelSerializer):
         self.created = False
         self.existing: models.Model | None = None
 
+    def record_model(self) -> type[models.Model]:
+        """The model of Meta (the stubs cannot type Meta.model of an unparameterised class)."""
+        model: type[models.Model] = self.Meta.model
+        return model
+
     def find_existing(self, attrs: dict[str, Any]) -> models.Model | None:
         return None
 
@@ -157,11 +166,13 @@ class RecordSerializer(serializers.ModelSerializer):
             return attrs[name]
         if self.existing is not None:
             return getattr(self.existing, name)
-        return self.Meta.model._meta.get_field(name).get_default()
+        model_field = self.record_model()._meta.get_field(name)
+        assert isinstance(model_field, models.Field)  # a column of the record, not a reverse
+        return model_field.get_default()
 
     def model_errors(self, attrs: dict[str, Any]) -> dict[str, list[str]]:
         """The model's clean() on the record as it would be once this write is saved."""
-        model = self.Meta.model
+        model = self.record_model()
         names = {f.name for f in model._meta.concrete_fields}
         record = model()
         if self.existing is not None:
@@ -239,7 +250,7 @@ class KeyFilter:
     def apply(self, queryset: QuerySet[Any], raw: str) -> QuerySet[Any]:
         try:
             target = self.model._default_manager.only("pk").get(**{self.key: raw})
-        except self.model.DoesNotExist as exc:
+        except ObjectDoesNotExist as exc:
             name = self.model._meta.verbose_name
             raise ValueError(f"No {name} with {self.key} '{raw}'.") from exc
         return queryset.filter(**{self.field: target})
@@ -256,7 +267,7 @@ class ChoiceFilter:
     param: str
     field: str
     choices: Sequence[str]
-    groups: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    groups: Mapping[str, Sequence[str]] = dataclass_field(default_factory=dict)
     description: str = ""
 
     def apply(self, queryset: QuerySet[Any], raw: str) -> QuerySet[Any]:
@@ -345,6 +356,7 @@ class RecordViewSet(
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
+        assert isinstance(serializer, RecordSerializer)  # each viewset's serializer_class is one
         serializer.is_valid(raise_exception=True)
         serializer.save()
         return Response(serializer.data, status=201 if serializer.created else 200)

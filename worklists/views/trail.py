@@ -108,7 +108,7 @@ def timeline(order_ids: list[int], *, note_ids: list[int] | None = None) -> list
                 )
             )
         if auth.decided_at:
-            details = [("status", auth.status)]
+            details: list[tuple[str, Any]] = [("status", auth.status)]
             if auth.determination_code:
                 details.append(("determination", auth.determination_code))
             if auth.approved_visits is not None:
@@ -165,6 +165,16 @@ def patient_timeline(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "worklists/timeline.html", context)
 
 
+@dataclass(slots=True)
+class AuditRow:
+    """An access event as the audit page shows it: its patients by MRN, the rest counted."""
+
+    event: AccessEvent
+    model_label: str
+    mrns: list[str]
+    more_patients: int
+
+
 class AuditFilterForm(forms.Form):
     user = forms.CharField(label="User", required=False, max_length=150)
     mrn = forms.CharField(label="Patient MRN", required=False, max_length=32)
@@ -216,13 +226,18 @@ def audit(request: HttpRequest) -> HttpResponse:
     # The patients by MRN: one query for the page, and that read is audited like any other.
     patient_ids = {pid for row in rows_shown for pid in row.patient_ids[:AUDIT_PATIENTS_SHOWN]}
     mrns = dict(Patient.objects.filter(pk__in=patient_ids).values_list("pk", "mrn"))
-    for row in rows_shown:
-        row.model_label = _model_label(row.model)
-        row.mrns = [mrns.get(pid, f"#{pid}") for pid in row.patient_ids[:AUDIT_PATIENTS_SHOWN]]
-        row.more_patients = max(0, len(row.patient_ids) - AUDIT_PATIENTS_SHOWN)
+    audit_rows = [
+        AuditRow(
+            event=row,
+            model_label=_model_label(row.model),
+            mrns=[mrns.get(pid, f"#{pid}") for pid in row.patient_ids[:AUDIT_PATIENTS_SHOWN]],
+            more_patients=max(0, len(row.patient_ids) - AUDIT_PATIENTS_SHOWN),
+        )
+        for row in rows_shown
+    ]
     if mrns:
         record_view(request, list(mrns), Patient, patient_ids=list(mrns))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode()}
+    context = {"form": form, "page": page, "rows": audit_rows, "query": query.urlencode()}
     return render(request, "worklists/audit.html", context)
