@@ -8,6 +8,7 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,8 +21,8 @@ from . import lockout
 PAGE_SIZE = 200
 
 
-def _can_unlock(user: object) -> bool:
-    return user.has_perm("axes.delete_accessattempt")  # type: ignore[attr-defined]
+def _can_unlock(user: User | AnonymousUser) -> bool:
+    return user.has_perm("axes.delete_accessattempt")
 
 
 @require_GET

@@ -13,6 +13,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.models import User
 from django.contrib.postgres.forms import SimpleArrayField
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
@@ -330,7 +331,8 @@ class AuthorizationAdmin(AuditedAdmin):
 
     def create(self, request: HttpRequest, fields: dict[str, Any]) -> Authorization:
         order = fields.pop("order")
-        auth, _ = services.upsert_authorization(order, by=request.user, **fields)  # type: ignore[arg-type]
+        assert isinstance(request.user, User)  # the admin serves signed-in staff only
+        auth, _ = services.upsert_authorization(order, by=request.user, **fields)
         return auth
 
     def update(

@@ -20,6 +20,20 @@ from worklists.models import ItemKind, Queue, WorkItemQuerySet
 UNASSIGNED = "none"
 
 
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """The form's choice field `name`, for setting its choices per request."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    return field
+
+
+def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
+    """The form's model choice field `name`, for setting its queryset per request."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ModelChoiceField)
+    return field
+
+
 class PlainSelect(forms.Select):
     """A single <select> rendered in Python: the same markup as forms.Select, without a
     template per option (the queue's filters list every colleague, department and payer
@@ -96,9 +110,7 @@ class QueueFilterForm(forms.Form):
             ("department", [("", "Any department"), *departments]),
             ("payer", [("", "Any payer"), *payers]),
         ):
-            field = self.fields[name]
-            assert isinstance(field, forms.ChoiceField)
-            field.choices = choices
+            choice_field(self, name).choices = choices
 
     def filter(self, items: WorkItemQuerySet, *, user: User, today: dt.date) -> WorkItemQuerySet:
         """Narrow open items to the valid filters (call after is_valid())."""
@@ -167,9 +179,7 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args: Any, workers: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
-        to = self.fields["to"]
-        assert isinstance(to, forms.ModelChoiceField)
-        to.queryset = workers
+        model_choice_field(self, "to").queryset = workers
 
 
 def query_without(data: Any, *names: str) -> str:

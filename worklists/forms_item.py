@@ -20,6 +20,7 @@ from payers.models import (
     SubmissionChannel,
 )
 from payers.services import OUTCOME_CODES, max_document_bytes
+from worklists.forms import choice_field, model_choice_field
 from worklists.models import (
     DismissalReason,
     NotificationChannel,
@@ -76,7 +77,7 @@ class SubmissionForm(forms.Form):
 
     def __init__(self, *args: Any, authorizations: QuerySet[Authorization], **kw: Any) -> None:
         super().__init__(*args, **kw)
-        self.fields["draft"].queryset = authorizations.filter(  # type: ignore[attr-defined]
+        model_choice_field(self, "draft").queryset = authorizations.filter(
             status__in=(AuthStatus.DRAFT, AuthStatus.DENIED)
         )
 
@@ -144,7 +145,7 @@ class DecisionForm(forms.Form):
     def __init__(self, *args: Any, authorizations: QuerySet[Authorization], **kw: Any) -> None:
         super().__init__(*args, **kw)
         open_ = authorizations.exclude(status__in=(AuthStatus.DRAFT, AuthStatus.CANCELLED))
-        self.fields["authorization"].queryset = open_  # type: ignore[attr-defined]
+        model_choice_field(self, "authorization").queryset = open_
         submitted = [a for a in open_ if a.status == AuthStatus.SUBMITTED]
         if submitted and not self.is_bound:
             self.initial.setdefault("authorization", submitted[-1].pk)
@@ -194,7 +195,7 @@ class PeerReviewForm(forms.Form):
 
     def __init__(self, *args: Any, authorizations: QuerySet[Authorization], **kw: Any) -> None:
         super().__init__(*args, **kw)
-        self.fields["authorization"].queryset = authorizations.filter(  # type: ignore[attr-defined]
+        model_choice_field(self, "authorization").queryset = authorizations.filter(
             status=AuthStatus.DENIED
         )
 
@@ -216,7 +217,7 @@ class AppealForm(forms.Form):
 
     def __init__(self, *args: Any, authorizations: QuerySet[Authorization], **kw: Any) -> None:
         super().__init__(*args, **kw)
-        self.fields["authorization"].queryset = authorizations.filter(  # type: ignore[attr-defined]
+        model_choice_field(self, "authorization").queryset = authorizations.filter(
             status=AuthStatus.DENIED
         )
 
@@ -242,7 +243,7 @@ class DocumentForm(forms.Form):
 
     def __init__(self, *args: Any, authorizations: QuerySet[Authorization], **kw: Any) -> None:
         super().__init__(*args, **kw)
-        self.fields["authorization"].queryset = authorizations  # type: ignore[attr-defined]
+        model_choice_field(self, "authorization").queryset = authorizations
         self.fields["file"].widget.attrs["accept"] = ".pdf,.png,.jpg,.jpeg,.tif,.tiff"
 
     def clean_file(self) -> Any:
@@ -292,9 +293,9 @@ class NotifyForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kw)
         labels = dict(NotificationTemplate.choices)
-        self.fields["template"].choices = [(t, labels[t]) for t in allowed]  # type: ignore[attr-defined]
+        choice_field(self, "template").choices = [(t, labels[t]) for t in allowed]
         channels = [c for c in NotificationChannel.choices if has_email or c[0] != "email"]
-        self.fields["channel"].choices = channels  # type: ignore[attr-defined]
+        choice_field(self, "channel").choices = channels
         self.fields["template"].error_messages["invalid_choice"] = (
             "That message does not match this item now; choose one of those offered."
         )

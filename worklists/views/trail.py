@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.apps import apps
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -28,12 +28,12 @@ AUDIT_PAGE_SIZE = 100
 AUDIT_PATIENTS_SHOWN = 12  # patients named per audit row; the rest are counted
 
 
-def can_view_trail(user: object) -> bool:
-    return bool(user.has_perm("worklists.view_workitemevent"))  # type: ignore[attr-defined]
+def can_view_trail(user: User | AnonymousUser) -> bool:
+    return bool(user.has_perm("worklists.view_workitemevent"))
 
 
-def can_search_audit(user: object) -> bool:
-    return bool(user.has_perm("patients.view_accessevent"))  # type: ignore[attr-defined]
+def can_search_audit(user: User | AnonymousUser) -> bool:
+    return bool(user.has_perm("patients.view_accessevent"))
 
 
 @dataclass(slots=True)
@@ -129,7 +129,7 @@ def timeline(order_ids: list[int], *, note_ids: list[int] | None = None) -> list
     return entries
 
 
-def _require_trail(user: object) -> None:
+def _require_trail(user: User | AnonymousUser) -> None:
     if not can_view_trail(user):
         raise PermissionDenied
 
