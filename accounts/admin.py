@@ -13,6 +13,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from authq.lib.http import SignedInRequest
+
 from . import tokens
 from .models import APIToken
 
@@ -54,7 +56,7 @@ class APITokenAdmin(admin.ModelAdmin):
         )
 
     @admin.action(description="Revoke the selected tokens", permissions=["revoke"])
-    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[APIToken]) -> None:
+    def revoke_selected(self, request: SignedInRequest, queryset: QuerySet[APIToken]) -> None:
         revoked = [t for t in queryset if t.revoked is None]
         for token in revoked:
             tokens.revoke_token(token, by=request.user)
@@ -65,7 +67,7 @@ class APITokenAdmin(admin.ModelAdmin):
         permissions=["issue"],
     )
     def replace_selected(
-        self, request: HttpRequest, queryset: QuerySet[APIToken]
+        self, request: SignedInRequest, queryset: QuerySet[APIToken]
     ) -> HttpResponse | None:
         issued = []
         for token in queryset.select_related("user"):
@@ -86,6 +88,7 @@ class APITokenAdmin(admin.ModelAdmin):
             raise PermissionDenied
         form = IssueTokenForm(request.POST or None, initial={"days": settings.AUTHQ_API_TOKEN_DAYS})
         if request.method == "POST" and form.is_valid():
+            assert isinstance(request.user, User)  # the admin serves signed-in staff only
             issued = tokens.issue_token(
                 form.cleaned_data["user"], days=form.cleaned_data["days"], by=request.user
             )

@@ -8,18 +8,21 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
+
+from authq.lib.http import SignedInRequest
 
 from . import lockout
 
 PAGE_SIZE = 200
 
 
-def _can_unlock(user: object) -> bool:
-    return user.has_perm("axes.delete_accessattempt")  # type: ignore[attr-defined]
+def _can_unlock(user: User | AnonymousUser) -> bool:
+    return user.has_perm("axes.delete_accessattempt")
 
 
 @require_GET
@@ -37,7 +40,7 @@ def lockouts(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def unlock(request: HttpRequest, pk: int) -> HttpResponse:
+def unlock(request: SignedInRequest, pk: int) -> HttpResponse:
     if not _can_unlock(request.user):
         raise PermissionDenied
     attempt = AccessAttempt.objects.filter(pk=pk).first()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
@@ -210,7 +211,7 @@ MFA_TOTP_ISSUER = "authq"
 MFA_TOTP_TOLERANCE = 1
 # Used TOTP codes (S17) and allauth's rate limits live in the cache: a shared one (Redis), so
 # a code used on one web worker is refused on every other.
-CACHES = {
+CACHES: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
@@ -352,6 +353,9 @@ if AUTHQ_EMAIL_BACKEND == SMTP_BACKEND:
     _port = env_int("AUTHQ_EMAIL_PORT", 465 if _ssl else 587)
     if not 0 < _port < 65536:
         raise ImproperlyConfigured(f"AUTHQ_EMAIL_PORT must be a TCP port, got {_port}")
+    _timeout = env_int("AUTHQ_EMAIL_TIMEOUT", 20)
+    if not 1 <= _timeout <= 300:
+        raise ImproperlyConfigured("AUTHQ_EMAIL_TIMEOUT must be between 1 and 300 seconds")
     MAILERS["default"]["OPTIONS"] = {
         "host": env_str("AUTHQ_EMAIL_HOST"),
         "port": _port,
@@ -359,10 +363,8 @@ if AUTHQ_EMAIL_BACKEND == SMTP_BACKEND:
         "password": env_str("AUTHQ_EMAIL_PASSWORD", ""),
         "use_tls": _tls and not _ssl,
         "use_ssl": _ssl,
-        "timeout": env_int("AUTHQ_EMAIL_TIMEOUT", 20),
+        "timeout": _timeout,
     }
-    if not 1 <= MAILERS["default"]["OPTIONS"]["timeout"] <= 300:  # type: ignore[index,operator]
-        raise ImproperlyConfigured("AUTHQ_EMAIL_TIMEOUT must be between 1 and 300 seconds")
 # Attempts at one patient email before it is marked failed; the task waits
 # AUTHQ_EMAIL_RETRY_SECONDS, then twice that, and so on, between them.
 AUTHQ_EMAIL_MAX_ATTEMPTS = env_int("AUTHQ_EMAIL_MAX_ATTEMPTS", 5)
@@ -471,7 +473,7 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},

@@ -348,6 +348,7 @@ class _Builder:
         else:
             service = self.pick_service[self.pick_category()]()
         visits = case.visits if case is not None and case.visits else rng.randint(*service.visits)
+        weekdays: tuple[int, ...]
         if service.pattern == "series":
             per_week = rng.choice((2, 3, 3))
             weekdays = (0, 2, 4) if per_week == 3 else rng.choice(((1, 3), (0, 3), (1, 4)))
@@ -628,7 +629,7 @@ class _Builder:
         decided = self._decided(submitted)
         if scenario == "partial":
             granted = max(1, auth.requested - rng.randint(2, 4)) if auth.requested > 1 else 1
-            code = Determination.A2 if rng.random() < 0.6 else Determination.A6
+            code: str = Determination.A2 if rng.random() < 0.6 else Determination.A6
             if case is not None and case.determination is not None:
                 code = case.determination
             self._emit(oid, auth, AuthStatus.PARTIAL, submitted=submitted, decided=decided,

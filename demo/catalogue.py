@@ -12,7 +12,7 @@ import itertools
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import simple_icd_10_cm as icd
 
@@ -126,14 +126,22 @@ _check_diagnoses()
 # Payers and their rules.
 
 
+class TherapyTerms(TypedDict, total=False):
+    """The terms a payer's therapy rules share (keyword arguments of RuleSpec)."""
+
+    lead_time_days: int
+    visit_threshold: int
+    renewal_window_days: int
+
+
 @dataclass(frozen=True)
 class RuleSpec:
     auth_required: bool
     service_category: str = ""
     codes: tuple[str, ...] = ()
     plan: str = ""
-    # Always set by _rules_for; the default only keeps the positional fields first.
-    effective_from: dt.date | None = None
+    # Keyword-only, so it needs no default to follow the positional fields.
+    effective_from: dt.date = field(kw_only=True)
     effective_to: dt.date | None = None
     lead_time_days: int = RuleDefaults.lead_time_days
     renewal_window_days: int = RuleDefaults.renewal_window_days
@@ -281,7 +289,7 @@ def _rules_for(payer: PayerSpec, rng: random.Random, as_of: dt.date) -> list[Rul
     since = dt.date(as_of.year - 2, 1, 1)
     this_year = dt.date(as_of.year, 1, 1)
     lead = rng.choice((3, 5, 7))
-    therapy = dict(
+    therapy = TherapyTerms(
         lead_time_days=rng.choice((2, 3, 5)),
         visit_threshold=rng.choice((2, 2, 3)),
         renewal_window_days=rng.choice((10, 14, 14, 21)),

@@ -13,7 +13,7 @@ recorded in the access audit (AuditedAdmin); changes are recorded by the databas
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.apps import apps
@@ -117,11 +117,20 @@ class CoverageForm(forms.ModelForm):
     """Adds the service's key check: one coverage per card and start date."""
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        key = {name: data.get(name) for name in ("patient", "payer", "member_id", "start")}
-        if all(value is not None for value in key.values()):
-            patient = key.pop("patient")
-            if services.find_coverage(patient, exclude_id=self.instance.pk, **key) is not None:
+        super().clean()
+        data = self.cleaned_data
+        patient, payer = data.get("patient"), data.get("payer")
+        member_id, start = data.get("member_id"), data.get("start")
+        if (
+            patient is not None
+            and payer is not None
+            and member_id is not None
+            and start is not None
+        ):
+            found = services.find_coverage(
+                patient, payer=payer, member_id=member_id, start=start, exclude_id=self.instance.pk
+            )
+            if found is not None:
                 self.add_error(
                     "member_id",
                     "The patient already has this payer's coverage for this member id from this date.",
@@ -201,7 +210,9 @@ class OrderAdmin(AuditedAdmin):
     show_full_result_count = False
     readonly_fields = ("created_at", "updated_at")
     # payers.admin adds the order's authorizations (AuthorizationInline).
-    inlines = (AppointmentInline,)
+    inlines: ClassVar[tuple[type[admin.options.InlineModelAdmin[Any, Any]], ...]] = (
+        AppointmentInline,
+    )
 
     def create(self, request: HttpRequest, fields: dict[str, Any]) -> Order:
         order, _ = services.upsert_order(**fields)
@@ -245,7 +256,7 @@ class AuditedModelFilter(admin.SimpleListFilter):
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         models_ = (Patient, Coverage, Order, Appointment, apps.get_model("payers", "Authorization"))
-        return [(m._meta.label_lower, m._meta.verbose_name_plural) for m in models_]
+        return [(m._meta.label_lower, str(m._meta.verbose_name_plural)) for m in models_]
 
     def queryset(self, request: HttpRequest, queryset: Any) -> Any:
         return queryset.filter(model=self.value()) if self.value() else queryset

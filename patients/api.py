@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth.models import User
 from rest_framework import serializers
 
 from authq.lib.bounds import validate_key
@@ -64,7 +65,9 @@ class CoverageSerializer(RecordSerializer):
         slug_field="code",
         queryset=Coverage._meta.get_field("payer").related_model._default_manager.all(),
     )
-    benefits_verified_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    benefits_verified_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
     fixed_fields = ("patient",)
 
     class Meta:

@@ -234,7 +234,7 @@ def record_views(
     ]
     if not events:
         return []
-    params: list[object] = []
+    params: list[int | str | None] = []
     for e in events:
         params += [e.user_id, e.remote_addr, e.request_id, e.action, e.model]
         params += [id_array(e.object_ids), id_array(e.patient_ids)]
@@ -262,9 +262,16 @@ def _cached_patient_id(record: models.Model) -> int | None:
     patient_id = getattr(record, "patient_id", None)
     if patient_id is not None:
         return patient_id
-    order_field = next((f for f in record._meta.concrete_fields if f.name == "order"), None)
+    order_field = next(
+        (
+            f
+            for f in record._meta.concrete_fields
+            if f.name == "order" and isinstance(f, models.ForeignKey)
+        ),
+        None,
+    )
     if order_field is not None and order_field.is_cached(record):
-        return getattr(record.order, "patient_id", None)  # type: ignore[attr-defined]
+        return getattr(order_field.get_cached_value(record), "patient_id", None)
     return None
 
 

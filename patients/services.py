@@ -42,8 +42,9 @@ def find_coverage(
     start: dt.date,
     exclude_id: int | None = None,
 ) -> Coverage | None:
+    # By id: patients cannot name payers' model, so the checker knows `payer` as a Model.
     found = Coverage.objects.filter(
-        patient=patient, payer=payer, member_id=member_id, start=start
+        patient=patient, payer_id=payer.pk, member_id=member_id, start=start
     ).order_by("id")
     if exclude_id is not None:
         found = found.exclude(pk=exclude_id)
@@ -57,7 +58,7 @@ def upsert_coverage(
     key = {"payer": payer, "member_id": member_id, "start": start}
     with transaction.atomic():
         Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk").get()
-        coverage = find_coverage(patient, **key)
+        coverage = find_coverage(patient, payer=payer, member_id=member_id, start=start)
         if coverage is not None:
             result = save_changes(coverage, fields), False
         else:

@@ -8,10 +8,12 @@ view-only here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.models import User
 from django.contrib.postgres.forms import SimpleArrayField
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
@@ -113,7 +115,8 @@ class PayerAdmin(ServiceAdmin):
 class CodeListField(SimpleArrayField):
     """CPT/HCPCS codes typed with commas, spaces or new lines between them."""
 
-    def to_python(self, value: Any) -> list[str]:
+    # As SimpleArrayField's stub, which narrows CharField's str to a sequence.
+    def to_python(self, value: Any) -> Sequence[str]:  # type: ignore[override]
         if isinstance(value, str):
             value = ",".join(dict.fromkeys(value.replace(",", " ").split()))
         return super().to_python(value)
@@ -129,7 +132,8 @@ class PayerRuleForm(forms.ModelForm):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         payer, start = data.get("payer"), data.get("effective_from")
         if payer is not None and start is not None:
             same = services.find_rule(
@@ -227,7 +231,8 @@ class AuthorizationForm(forms.ModelForm):
     previous_status: str | None = None
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         status = data.get("status")
         if self.instance.pk is not None and status:
             current = Authorization.objects.values_list("status", flat=True).get(
@@ -250,7 +255,7 @@ class AuthorizationForm(forms.ModelForm):
         # After the model's clean() (which fills an approval's payer from the coverage):
         # what a person recording the payer's answer must also give, and on a change of
         # status the rules of a decision, as on the work-item page and in the API.
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]  # the stubs leave out this private hook
         errors = self.instance.answer_errors()
         if self.previous_status is not None:
             errors |= self.instance.decision_errors(self.previous_status)
@@ -326,7 +331,8 @@ class AuthorizationAdmin(AuditedAdmin):
 
     def create(self, request: HttpRequest, fields: dict[str, Any]) -> Authorization:
         order = fields.pop("order")
-        auth, _ = services.upsert_authorization(order, by=request.user, **fields)  # type: ignore[arg-type]
+        assert isinstance(request.user, User)  # the admin serves signed-in staff only
+        auth, _ = services.upsert_authorization(order, by=request.user, **fields)
         return auth
 
     def update(

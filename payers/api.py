@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.validators import URLValidator
 from rest_framework import serializers
 
@@ -202,7 +203,9 @@ class AuthorizationSerializer(RecordSerializer):
     payer = KeyRelatedField(
         slug_field="code", queryset=Payer.objects.all(), required=False, allow_null=True
     )
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
     fixed_fields = ("order",)
 
     class Meta:

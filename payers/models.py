@@ -515,7 +515,7 @@ class Authorization(models.Model):
         coverage when none is named, see primary_payer); a submitted one its
         submission time; a decided one its decision time.
         """
-        errors: dict[str, str] = {}
+        errors: dict[str, str | list[str]] = {}
         status = self.status
         if status in APPROVED_STATUSES:
             if self.payer_id is None:

@@ -153,7 +153,13 @@ def upsert_rule(
     scope = {"plan": plan, "service_category": service_category, "codes": list(codes)}
     with transaction.atomic():
         _lock(payer)
-        rule = find_rule(payer, effective_from=effective_from, **scope)
+        rule = find_rule(
+            payer,
+            effective_from=effective_from,
+            plan=plan,
+            service_category=service_category,
+            codes=codes,
+        )
         if rule is not None:
             return save_changes(rule, fields), False
         return create_checked(
@@ -266,7 +272,7 @@ def record_submission(
 
     A denied authorization may be re-submitted the same way (pass it as `draft`).
     """
-    values = {
+    values: dict[str, object] = {
         "status": AuthStatus.SUBMITTED,
         "submission_channel": channel,
         "payer_reference": payer_reference,

@@ -20,6 +20,7 @@ from payers.models import (
     SubmissionChannel,
 )
 from payers.services import OUTCOME_CODES, max_document_bytes
+from worklists.forms import choice_field, model_choice_field
 from worklists.models import (
     DismissalReason,
     NotificationChannel,
@@ -50,7 +51,8 @@ class BenefitsForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         deductible, met = data.get("deductible"), data.get("deductible_met")
         if deductible is not None and met is not None and met > deductible:
             self.add_error("deductible_met", "More than the deductible.")
@@ -75,12 +77,13 @@ class SubmissionForm(forms.Form):
 
     def __init__(self, *args: Any, authorizations: QuerySet[Authorization], **kw: Any) -> None:
         super().__init__(*args, **kw)
-        self.fields["draft"].queryset = authorizations.filter(  # type: ignore[attr-defined]
+        model_choice_field(self, "draft").queryset = authorizations.filter(
             status__in=(AuthStatus.DRAFT, AuthStatus.DENIED)
         )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("requested_start_date"), data.get("requested_end_date")
         if start and end and end < start:
             self.add_error("requested_end_date", "Before the start date.")
@@ -142,13 +145,14 @@ class DecisionForm(forms.Form):
     def __init__(self, *args: Any, authorizations: QuerySet[Authorization], **kw: Any) -> None:
         super().__init__(*args, **kw)
         open_ = authorizations.exclude(status__in=(AuthStatus.DRAFT, AuthStatus.CANCELLED))
-        self.fields["authorization"].queryset = open_  # type: ignore[attr-defined]
+        model_choice_field(self, "authorization").queryset = open_
         submitted = [a for a in open_ if a.status == AuthStatus.SUBMITTED]
         if submitted and not self.is_bound:
             self.initial.setdefault("authorization", submitted[-1].pk)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         outcome = data.get("outcome")
         code = data.get("determination_code")
         if outcome and code and code not in OUTCOME_CODES[outcome]:
@@ -191,12 +195,13 @@ class PeerReviewForm(forms.Form):
 
     def __init__(self, *args: Any, authorizations: QuerySet[Authorization], **kw: Any) -> None:
         super().__init__(*args, **kw)
-        self.fields["authorization"].queryset = authorizations.filter(  # type: ignore[attr-defined]
+        model_choice_field(self, "authorization").queryset = authorizations.filter(
             status=AuthStatus.DENIED
         )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("window_start"), data.get("window_end")
         if start and end and end < start:
             self.add_error("window_end", "Before the start of the window.")
@@ -212,7 +217,7 @@ class AppealForm(forms.Form):
 
     def __init__(self, *args: Any, authorizations: QuerySet[Authorization], **kw: Any) -> None:
         super().__init__(*args, **kw)
-        self.fields["authorization"].queryset = authorizations.filter(  # type: ignore[attr-defined]
+        model_choice_field(self, "authorization").queryset = authorizations.filter(
             status=AuthStatus.DENIED
         )
 
@@ -238,7 +243,7 @@ class DocumentForm(forms.Form):
 
     def __init__(self, *args: Any, authorizations: QuerySet[Authorization], **kw: Any) -> None:
         super().__init__(*args, **kw)
-        self.fields["authorization"].queryset = authorizations  # type: ignore[attr-defined]
+        model_choice_field(self, "authorization").queryset = authorizations
         self.fields["file"].widget.attrs["accept"] = ".pdf,.png,.jpg,.jpeg,.tif,.tiff"
 
     def clean_file(self) -> Any:
@@ -288,9 +293,9 @@ class NotifyForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kw)
         labels = dict(NotificationTemplate.choices)
-        self.fields["template"].choices = [(t, labels[t]) for t in allowed]  # type: ignore[attr-defined]
+        choice_field(self, "template").choices = [(t, labels[t]) for t in allowed]
         channels = [c for c in NotificationChannel.choices if has_email or c[0] != "email"]
-        self.fields["channel"].choices = channels  # type: ignore[attr-defined]
+        choice_field(self, "channel").choices = channels
         self.fields["template"].error_messages["invalid_choice"] = (
             "That message does not match this item now; choose one of those offered."
         )
@@ -303,7 +308,8 @@ class NotifyForm(forms.Form):
             self.fields["digest"].error_messages["required"] = "Preview the message first."
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("channel") == NotificationChannel.PHONE:
             if not data.get("phone_outcome"):
                 self.add_error("phone_outcome", "Say how the call went.")
@@ -320,7 +326,8 @@ class DismissForm(forms.Form):
     note = forms.CharField(max_length=500, required=False)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("reason") == DismissalReason.OTHER and not data.get("note", "").strip():
             self.add_error("note", "Say why.")
         return data

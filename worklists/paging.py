@@ -34,8 +34,13 @@ def parse_key(text: str | None) -> QueueKey | None:
     if not text:
         return None
     try:
-        rank, due, first, pk = text.split(".")
-        key = (int(rank), dt.date.fromisoformat(due), dt.date.fromisoformat(first), int(pk))
+        rank_text, due_text, first_text, pk_text = text.split(".")
+        key = (
+            int(rank_text),
+            dt.date.fromisoformat(due_text),
+            dt.date.fromisoformat(first_text),
+            int(pk_text),
+        )
     except ValueError:
         return None
     rank, due, first, pk = key

@@ -75,12 +75,13 @@ def enqueue_chunks(
     """One scan_chunk task per chunk; `total` is the run's planned orders (default: the
     chunks' sum, when they are all of the run's)."""
     total = total if total is not None else sum(chunk.planned for chunk in chunks)
+    # celery reads queue=None as "the default queue"; celery-types leaves None out.
     group(
         scan_chunk.s(
             run.pk, chunk.first_id, chunk.last_id, chunk.planned, run.as_of.isoformat(), total
         )
         for chunk in chunks
-    ).apply_async(queue=queue or None)
+    ).apply_async(queue=queue or None)  # type: ignore[arg-type]
 
 
 @shared_task(base=ParkingTask, name="worklists.tasks.scan_chunk", **RETRY_ON_DATABASE_ERRORS)

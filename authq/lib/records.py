@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.apps import apps
 from django.conf import settings
@@ -27,7 +28,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.encoding import smart_str
 from django.utils.module_loading import import_string
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import generics, mixins, serializers, viewsets
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -67,6 +68,8 @@ class KeyRelatedField(serializers.SlugRelatedField):
 
     def to_internal_value(self, data: Any) -> models.Model:
         queryset = self.get_queryset()
+        # Only read-only related fields lack a queryset, and DRF never parses input for those.
+        assert queryset is not None
         if isinstance(data, bool) or not isinstance(data, str | int) or "\x00" in str(data):
             self.fail("invalid")
         try:
@@ -103,7 +106,8 @@ def constraint_fields(constraint: models.BaseConstraint) -> set[str]:
             lookup, value = node
             names.add(lookup.split("__")[0])
             if isinstance(value, F):
-                names.add(value.name.split("__")[0])
+                # django-stubs' F does not declare the `name` that Django's F sets.
+                names.add(value.name.split("__")[0])  # type: ignore[attr-defined]
     return names
 
 
@@ -139,6 +143,11 @@ class RecordSerializer(serializers.ModelSerializer):
         self.created = False
         self.existing: models.Model | None = None
 
+    def record_model(self) -> type[models.Model]:
+        """The model of Meta (the stubs cannot type Meta.model of an unparameterised class)."""
+        model: type[models.Model] = self.Meta.model
+        return model
+
     def find_existing(self, attrs: dict[str, Any]) -> models.Model | None:
         return None
 
@@ -157,11 +166,13 @@ class RecordSerializer(serializers.ModelSerializer):
             return attrs[name]
         if self.existing is not None:
             return getattr(self.existing, name)
-        return self.Meta.model._meta.get_field(name).get_default()
+        model_field = self.record_model()._meta.get_field(name)
+        assert isinstance(model_field, models.Field)  # a column of the record, not a reverse
+        return model_field.get_default()
 
     def model_errors(self, attrs: dict[str, Any]) -> dict[str, list[str]]:
         """The model's clean() on the record as it would be once this write is saved."""
-        model = self.Meta.model
+        model = self.record_model()
         names = {f.name for f in model._meta.concrete_fields}
         record = model()
         if self.existing is not None:
@@ -239,7 +250,7 @@ class KeyFilter:
     def apply(self, queryset: QuerySet[Any], raw: str) -> QuerySet[Any]:
         try:
             target = self.model._default_manager.only("pk").get(**{self.key: raw})
-        except self.model.DoesNotExist as exc:
+        except ObjectDoesNotExist as exc:
             name = self.model._meta.verbose_name
             raise ValueError(f"No {name} with {self.key} '{raw}'.") from exc
         return queryset.filter(**{self.field: target})
@@ -256,7 +267,7 @@ class ChoiceFilter:
     param: str
     field: str
     choices: Sequence[str]
-    groups: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    groups: Mapping[str, Sequence[str]] = dataclass_field(default_factory=dict)
     description: str = ""
 
     def apply(self, queryset: QuerySet[Any], raw: str) -> QuerySet[Any]:
@@ -293,7 +304,14 @@ def apply_filters(
     return queryset
 
 
-class AuditedReadsMixin:
+if TYPE_CHECKING:
+    # What the mixin is mixed into; at run time it adds no base of its own.
+    _ReadsBase = generics.GenericAPIView[Any]
+else:
+    _ReadsBase = object
+
+
+class AuditedReadsMixin(_ReadsBase):
     """S25 for the API: list and retrieve hand the records they return to the read audit.
 
     The audit is the app's that owns it (settings.AUTHQ_API_READ_AUDIT, a dotted path to a
@@ -307,19 +325,19 @@ class AuditedReadsMixin:
             record(request._request, list(records))  # noqa: SLF001
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        queryset = self.filter_queryset(self.get_queryset())  # type: ignore[attr-defined]
-        page = self.paginate_queryset(queryset)  # type: ignore[attr-defined]
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
         records = list(page) if page is not None else list(queryset)
         self.record_reads(request, records)
-        serializer = self.get_serializer(records, many=True)  # type: ignore[attr-defined]
+        serializer = self.get_serializer(records, many=True)
         if page is not None:
-            return self.get_paginated_response(serializer.data)  # type: ignore[attr-defined]
+            return self.get_paginated_response(serializer.data)
         return Response(serializer.data)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        record = self.get_object()  # type: ignore[attr-defined]
+        record = self.get_object()
         self.record_reads(request, [record])
-        return Response(self.get_serializer(record).data)  # type: ignore[attr-defined]
+        return Response(self.get_serializer(record).data)
 
 
 class RecordViewSet(
@@ -345,6 +363,7 @@ class RecordViewSet(
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
+        assert isinstance(serializer, RecordSerializer)  # each viewset's serializer_class is one
         serializer.is_valid(raise_exception=True)
         serializer.save()
         return Response(serializer.data, status=201 if serializer.created else 200)

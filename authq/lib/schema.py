@@ -68,7 +68,8 @@ def error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[st
 def _record_serializers() -> list[type]:
     from authq.lib.records import RecordSerializer  # the settings load this module first
 
-    found, pending = [], [RecordSerializer]
+    found: list[type] = []
+    pending: list[type[RecordSerializer]] = [RecordSerializer]
     while pending:
         cls = pending.pop()
         found.append(cls)

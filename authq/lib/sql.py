@@ -29,9 +29,9 @@ class Literal(Value):
     the code only, never for input.
     """
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[()]]:
         sql, params = super().as_sql(compiler, connection)
         # A % in the text would read as a placeholder when the statement's parameters are
         # bound: doubled, as the ORM does.
         literals = (pg_sql.Literal(p).as_string(None).replace("%", "%%") for p in params)
-        return sql % tuple(literals), []
+        return sql % tuple(literals), ()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
@@ -23,6 +24,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
+from authq.lib.http import SignedInRequest
 from patients.audit import record_view
 from patients.models import Appointment
 from payers.models import Payer
@@ -49,7 +51,7 @@ def item_url(item: WorkItem) -> str:
 
 @require_GET
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: SignedInRequest) -> HttpResponse:
     """Send each person to the page of their role."""
     user = request.user
     if user.has_perm("worklists.view_workitem"):
@@ -126,12 +128,12 @@ def _payers() -> list[tuple[str, str]]:
     ]
 
 
-def _overview(today: dt.date) -> list[dict[str, object]]:
+def _overview(today: dt.date) -> list[dict[str, Any]]:
     """Counts of every open item by queue and kind, whatever the filters: one small query."""
     counts = services.queue_counts(today)
     summary = []
     for queue_value, queue_label in Queue.choices:
-        kinds = [
+        kinds: list[dict[str, Any]] = [
             {"value": kind, "label": label, **counts[(queue_value, kind)]}
             for kind, label in ItemKind.choices
             if (queue_value, kind) in counts
@@ -164,11 +166,11 @@ def _page(query: paging.PageQuery, markup: RowMarkup, today: dt.date) -> paging.
 SHOWN_HEADER = "X-Authq-Shown"
 
 
-def _shown_signer(request: HttpRequest) -> signing.TimestampSigner:
+def _shown_signer(request: SignedInRequest) -> signing.TimestampSigner:
     return signing.TimestampSigner(salt=f"worklists.queue.shown:{request.user.pk}")
 
 
-def _shown_token(request: HttpRequest, ids: list[int]) -> str:
+def _shown_token(request: SignedInRequest, ids: list[int]) -> str:
     """A signed digest of the items a page shows, carried by its 30-second refresh.
 
     A refresh that brings back the same items (same person, same order of rows) is not
@@ -179,7 +181,7 @@ def _shown_token(request: HttpRequest, ids: list[int]) -> str:
     return _shown_signer(request).sign(digest)
 
 
-def _shows_again(request: HttpRequest, token: str) -> bool:
+def _shows_again(request: SignedInRequest, token: str) -> bool:
     """Whether the page asking already showed (and recorded) what `token` stands for."""
     sent = request.headers.get(SHOWN_HEADER, "")
     if not sent or len(sent) > 200:
@@ -193,7 +195,7 @@ def _shows_again(request: HttpRequest, token: str) -> bool:
     return before == _shown_signer(request).unsign(token)
 
 
-def _queue_context(request: HttpRequest, params: QueryDict) -> dict[str, object]:
+def _queue_context(request: SignedInRequest, params: QueryDict) -> dict[str, object]:
     """The queue page for `params`, its filters and place: the page's own query string,
     or, after a row action, the one the action was posted from (its return_query)."""
     today = scan.today()
@@ -274,7 +276,7 @@ def _queue_context(request: HttpRequest, params: QueryDict) -> dict[str, object]
 
 @require_GET
 @login_required
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: SignedInRequest) -> HttpResponse:
     """The STAT and routine queues in queue order, filtered, paged, refreshing itself."""
     if not can_view_items(request.user):
         raise PermissionDenied
@@ -283,13 +285,13 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _queue_redirect(request: HttpRequest) -> HttpResponse:
+def _queue_redirect(request: SignedInRequest) -> HttpResponse:
     """Back to the queue with the filters the person was looking at."""
     query = request.POST.get("return_query", "")
     return redirect(reverse("worklists:queue") + (f"?{query}" if query else ""))
 
 
-def _conflict(request: HttpRequest, message: str) -> HttpResponse:
+def _conflict(request: SignedInRequest, message: str) -> HttpResponse:
     """An action that could not happen: a 409 message for htmx, a flash message otherwise."""
     if request.htmx:
         response = render(request, "worklists/queue.html#flash", {"flash": message}, status=409)
@@ -298,7 +300,9 @@ def _conflict(request: HttpRequest, message: str) -> HttpResponse:
     return _queue_redirect(request)
 
 
-def _refreshed(request: HttpRequest, message: str, *, ok: bool, status: int = 200) -> HttpResponse:
+def _refreshed(
+    request: SignedInRequest, message: str, *, ok: bool, status: int = 200
+) -> HttpResponse:
     """The list as it is now, with the filters it was posted from and a message."""
     context = _queue_context(request, QueryDict(request.POST.get("return_query", "")))
     context["flash"] = message
@@ -306,7 +310,7 @@ def _refreshed(request: HttpRequest, message: str, *, ok: bool, status: int = 20
     return render(request, "worklists/queue.html#results", context, status=status)
 
 
-def _after_action(request: HttpRequest, message: str) -> HttpResponse:
+def _after_action(request: SignedInRequest, message: str) -> HttpResponse:
     """Refresh the list in place for htmx (keeping the filters), else redirect back."""
     if request.htmx:
         return _refreshed(request, message, ok=True)
@@ -314,7 +318,7 @@ def _after_action(request: HttpRequest, message: str) -> HttpResponse:
     return _queue_redirect(request)
 
 
-def _row_refused(request: HttpRequest, message: str) -> HttpResponse:
+def _row_refused(request: SignedInRequest, message: str) -> HttpResponse:
     """A row action a colleague got to first: for htmx, a 409 with the list redrawn, so the
     row shows who has the item now; without htmx, the message and back to the queue."""
     if request.htmx:
@@ -323,14 +327,14 @@ def _row_refused(request: HttpRequest, message: str) -> HttpResponse:
     return _queue_redirect(request)
 
 
-def _require_worker(request: HttpRequest) -> None:
+def _require_worker(request: SignedInRequest) -> None:
     if not services.can_work_items(request.user):
         raise PermissionDenied
 
 
 @require_POST
 @login_required
-def claim_next(request: HttpRequest) -> HttpResponse:
+def claim_next(request: SignedInRequest) -> HttpResponse:
     _require_worker(request)
     queue_value = request.POST.get("queue") or None
     if queue_value not in (None, *Queue.values):
@@ -347,7 +351,7 @@ def claim_next(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def claim(request: HttpRequest, pk: int) -> HttpResponse:
+def claim(request: SignedInRequest, pk: int) -> HttpResponse:
     item = scoped_item(request.user, pk)
     _require_worker(request)
     try:
@@ -359,7 +363,7 @@ def claim(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def release(request: HttpRequest, pk: int) -> HttpResponse:
+def release(request: SignedInRequest, pk: int) -> HttpResponse:
     item = scoped_item(request.user, pk)
     if not services.can_assign_items(request.user):
         raise PermissionDenied
@@ -372,7 +376,7 @@ def release(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def assign_menu(request: HttpRequest, pk: int) -> HttpResponse:
+def assign_menu(request: SignedInRequest, pk: int) -> HttpResponse:
     """The colleagues an item can go to: fetched when its Assign menu opens (or a small page)."""
     item = scoped_item(request.user, pk)
     if not services.can_assign_items(request.user):
@@ -388,7 +392,7 @@ def assign_menu(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def assign(request: HttpRequest, pk: int) -> HttpResponse:
+def assign(request: SignedInRequest, pk: int) -> HttpResponse:
     item = scoped_item(request.user, pk)
     if not services.can_assign_items(request.user):
         raise PermissionDenied

@@ -14,12 +14,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from authq.lib.bounds import WindowDateField
+from authq.lib.http import SignedInRequest
 from patients.audit import record_view
 from patients.models import Appointment, Coverage, Order, Patient
 from payers.models import Authorization
@@ -124,7 +125,7 @@ def explain(check: scan.VisitCheck, day: dt.date) -> Answer:
             "Pending at the payer",
             "A request was sent and has no answer yet. Book only if the patient accepts the risk.",
         )
-    reasons = {
+    reasons: dict[str, str] = {
         ItemKind.NO_COVERAGE: "No active insurance on that date.",
         ItemKind.UNKNOWN_RULE: "The payer's rule for this service is unknown: ask a specialist.",
         ItemKind.MISSING_AUTH: "No authorization covers this visit.",
@@ -179,7 +180,7 @@ def _order_context(order: Order, day: dt.date | None) -> dict[str, object]:
 
 @require_GET
 @login_required
-def scheduler(request: HttpRequest) -> HttpResponse:
+def scheduler(request: SignedInRequest) -> HttpResponse:
     """Find a patient or an order (the search box answers as you type)."""
     _require(request.user)
     form = FindForm(request.GET or None)
@@ -197,7 +198,7 @@ def scheduler(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def scheduler_order(request: HttpRequest, pk: int) -> HttpResponse:
+def scheduler_order(request: SignedInRequest, pk: int) -> HttpResponse:
     """One order: would a visit on a date be covered, its authorizations, ask for one."""
     order = order_for_scheduling(request.user, pk)
     day = None
@@ -219,8 +220,10 @@ def scheduler_order(request: HttpRequest, pk: int) -> HttpResponse:
     assert isinstance(upcoming, list)
     if upcoming:
         record_view(request, upcoming, Appointment, patient_ids=[order.patient_id])
-    if context["coverage"] is not None:
-        record_view(request, [context["coverage"]], Coverage, patient_ids=[order.patient_id])
+    coverage = context["coverage"]
+    if coverage is not None:
+        assert isinstance(coverage, Coverage)
+        record_view(request, [coverage], Coverage, patient_ids=[order.patient_id])
     context["find_form"] = FindForm()
     template = (
         "worklists/scheduler_order.html#check"
@@ -232,7 +235,7 @@ def scheduler_order(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def scheduler_request_auth(request: HttpRequest, pk: int) -> HttpResponse:
+def scheduler_request_auth(request: SignedInRequest, pk: int) -> HttpResponse:
     """Ask the specialists for an authorization: the order's item goes to the STAT queue."""
     order = order_for_scheduling(request.user, pk)
     item = services.request_authorization(order, by=request.user)

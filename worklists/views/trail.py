@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.apps import apps
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -28,12 +28,12 @@ AUDIT_PAGE_SIZE = 100
 AUDIT_PATIENTS_SHOWN = 12  # patients named per audit row; the rest are counted
 
 
-def can_view_trail(user: object) -> bool:
-    return bool(user.has_perm("worklists.view_workitemevent"))  # type: ignore[attr-defined]
+def can_view_trail(user: User | AnonymousUser) -> bool:
+    return bool(user.has_perm("worklists.view_workitemevent"))
 
 
-def can_search_audit(user: object) -> bool:
-    return bool(user.has_perm("patients.view_accessevent"))  # type: ignore[attr-defined]
+def can_search_audit(user: User | AnonymousUser) -> bool:
+    return bool(user.has_perm("patients.view_accessevent"))
 
 
 @dataclass(slots=True)
@@ -108,7 +108,7 @@ def timeline(order_ids: list[int], *, note_ids: list[int] | None = None) -> list
                 )
             )
         if auth.decided_at:
-            details = [("status", auth.status)]
+            details: list[tuple[str, Any]] = [("status", auth.status)]
             if auth.determination_code:
                 details.append(("determination", auth.determination_code))
             if auth.approved_visits is not None:
@@ -129,7 +129,7 @@ def timeline(order_ids: list[int], *, note_ids: list[int] | None = None) -> list
     return entries
 
 
-def _require_trail(user: object) -> None:
+def _require_trail(user: User | AnonymousUser) -> None:
     if not can_view_trail(user):
         raise PermissionDenied
 
@@ -163,6 +163,16 @@ def patient_timeline(request: HttpRequest, pk: int) -> HttpResponse:
         record_view(request, notes, WorkItemNote, patient_ids=[patient.pk])
     context = {"patient": patient, "orders": orders, "entries": entries}
     return render(request, "worklists/timeline.html", context)
+
+
+@dataclass(slots=True)
+class AuditRow:
+    """An access event as the audit page shows it: its patients by MRN, the rest counted."""
+
+    event: AccessEvent
+    model_label: str
+    mrns: list[str]
+    more_patients: int
 
 
 class AuditFilterForm(forms.Form):
@@ -216,13 +226,18 @@ def audit(request: HttpRequest) -> HttpResponse:
     # The patients by MRN: one query for the page, and that read is audited like any other.
     patient_ids = {pid for row in rows_shown for pid in row.patient_ids[:AUDIT_PATIENTS_SHOWN]}
     mrns = dict(Patient.objects.filter(pk__in=patient_ids).values_list("pk", "mrn"))
-    for row in rows_shown:
-        row.model_label = _model_label(row.model)
-        row.mrns = [mrns.get(pid, f"#{pid}") for pid in row.patient_ids[:AUDIT_PATIENTS_SHOWN]]
-        row.more_patients = max(0, len(row.patient_ids) - AUDIT_PATIENTS_SHOWN)
+    audit_rows = [
+        AuditRow(
+            event=row,
+            model_label=_model_label(row.model),
+            mrns=[mrns.get(pid, f"#{pid}") for pid in row.patient_ids[:AUDIT_PATIENTS_SHOWN]],
+            more_patients=max(0, len(row.patient_ids) - AUDIT_PATIENTS_SHOWN),
+        )
+        for row in rows_shown
+    ]
     if mrns:
         record_view(request, list(mrns), Patient, patient_ids=list(mrns))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode()}
+    context = {"form": form, "page": page, "rows": audit_rows, "query": query.urlencode()}
     return render(request, "worklists/audit.html", context)
