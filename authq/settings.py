@@ -292,9 +292,6 @@ AUTHQ_SCAN_INTERVAL_SECONDS = env_int(
 if not 1 <= AUTHQ_SCAN_INTERVAL_SECONDS <= 24 * 3600:
     raise ImproperlyConfigured("AUTHQ_SCAN_INTERVAL_SECONDS must be 1 to 86400")
 AUTHQ_SCAN_CHUNK_SIZE = env_int("AUTHQ_SCAN_CHUNK_SIZE", 500)
-# Processes sharing the chunks of an in-process scan (the command, `make run`'s first scan);
-# the beat's scan is shared among Celery workers instead.
-AUTHQ_SCAN_PROCESSES = env_int("AUTHQ_SCAN_PROCESSES", 1)
 # A beat scan none of whose chunks has finished for this long lost them (a worker died
 # and the broker has not handed them on): the next scan marks it abandoned and starts.
 # A claimed item whose assignee has neither claimed nor acted on it for this long goes

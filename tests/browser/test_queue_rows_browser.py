@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
+from accounts import roles
 from tests.views.test_queue_rows import HOSTILE, SONS, hostile_item
-from worklists import roles
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

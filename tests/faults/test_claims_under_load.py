@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterator
 import pytest
 from django.contrib.auth.models import User
 
+from accounts import roles
 from tests.faults.live import Answer, Person, WebServer, at_once
 from tests.views.items import make_item
-from worklists import roles
 from worklists.models import ItemStatus, Queue, WorkItem, WorkItemEvent
 
 pytestmark = [pytest.mark.fault, pytest.mark.django_db(transaction=True)]

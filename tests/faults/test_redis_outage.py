@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import pytest
 
+from accounts import roles
 from tests.faults.live import (
     Answer,
     Person,
@@ -23,7 +24,6 @@ from tests.faults.live import (
 )
 from tests.smtp_server import smtp_server
 from tests.views.item_fixtures import missing_auth_item
-from worklists import roles
 from worklists.models import NotificationStatus, PatientNotification, WorkItem
 
 pytestmark = [pytest.mark.fault, pytest.mark.django_db(transaction=True)]

@@ -9,9 +9,9 @@ import threading
 
 import pytest
 
+from accounts import roles
 from tests.faults.live import Answer, Person, WebServer, wait_for
 from tests.views.items import make_items
-from worklists import roles
 
 pytestmark = [pytest.mark.fault, pytest.mark.django_db(transaction=True)]
 

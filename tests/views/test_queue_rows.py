@@ -14,9 +14,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
+from accounts import roles
 from tests import factories as f
 from tests.views.items import make_item
-from worklists import roles
 from worklists.models import ItemKind, ItemStatus, Queue
 
 pytestmark = pytest.mark.django_db

@@ -23,14 +23,17 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
+from authq.lib import clock
 from patients.audit import record_view
 from patients.models import Appointment
 from payers.models import Payer
-from worklists import paging, scan, services
+from worklists import claiming, paging
+from worklists import sql as statements
 from worklists.forms import UNASSIGNED, AssignForm, QueueFilterForm, query_without
 from worklists.models import ItemKind, Queue, WorkItem
+from worklists.scan import counts as queue_counts
 from worklists.views.access import can_view_items, scoped_item
-from worklists.views.queue_rows import ROWS_SQL, RowMarkup
+from worklists.views.queue_rows import RowMarkup
 
 PAGE_SIZE = 50
 
@@ -117,7 +120,7 @@ def _departments() -> list[tuple[str, str]]:
 
 
 def _workers() -> list[tuple[str, str]]:
-    return [(str(u.pk), u.get_full_name() or u.username) for u in services.workers()]
+    return [(str(u.pk), u.get_full_name() or u.username) for u in claiming.workers()]
 
 
 def _payers() -> list[tuple[str, str]]:
@@ -128,7 +131,7 @@ def _payers() -> list[tuple[str, str]]:
 
 def _overview(today: dt.date) -> list[dict[str, object]]:
     """Counts of every open item by queue and kind, whatever the filters: one small query."""
-    counts = services.queue_counts(today)
+    counts = queue_counts.queue_counts(today)
     summary = []
     for queue_value, queue_label in Queue.choices:
         kinds = [
@@ -152,9 +155,9 @@ def _overview(today: dt.date) -> list[dict[str, object]]:
 def _page(query: paging.PageQuery, markup: RowMarkup, today: dt.date) -> paging.QueuePage:
     """The page `query` asks for, its ids and rows read by one statement."""
     ids_sql, ids_params = query.ids.query.sql_with_params()
-    params = [today, today, scan.day_start(today), today, settings.AUTHQ_TIME_ZONE, *ids_params]
+    params = [today, clock.day_start(today), today, settings.AUTHQ_TIME_ZONE, *ids_params]
     with connection.cursor() as cursor:
-        cursor.execute(ROWS_SQL.format(page=ids_sql), params)
+        cursor.execute(statements.queue_rows(ids_sql), params)
         records = cursor.fetchall()
     page, shown = paging.page_from(query, records)
     page.rows = markup.rows(shown)
@@ -196,7 +199,7 @@ def _shows_again(request: HttpRequest, token: str) -> bool:
 def _queue_context(request: HttpRequest, params: QueryDict) -> dict[str, object]:
     """The queue page for `params`, its filters and place: the page's own query string,
     or, after a row action, the one the action was posted from (its return_query)."""
-    today = scan.today()
+    today = clock.today()
     wanted = params.get
     assignee = wanted("assignee", "")
     form = QueueFilterForm(
@@ -220,24 +223,24 @@ def _queue_context(request: HttpRequest, params: QueryDict) -> dict[str, object]
     summary = _overview(today)
 
     # Unfiltered, the overview has already counted every open item; the filters on queue,
-    # kind, due date and unclaimed are counted from the same rows (services.count_open).
+    # kind, due date and unclaimed are counted from the same rows (counts.count_open).
     if not filtered:
         count = sum(q["n"] for q in summary)
     else:
         counts_by = form.counted_by()
         if counts_by is not None:
-            count = services.count_open(today, **counts_by)
+            count = queue_counts.count_open(today, **counts_by)
         else:
             count = items.order_by().count()
     query = params.urlencode()
-    can_work = services.can_work_items(request.user)
-    can_assign = services.can_assign_items(request.user)
+    can_work = claiming.can_work_items(request.user)
+    can_assign = claiming.can_assign_items(request.user)
     markup = RowMarkup(
         today=today,
         me=request.user.pk,
         can_work=can_work,
         can_assign=can_assign,
-        can_reassign=services.can_reassign_items(request.user),
+        can_reassign=claiming.can_reassign_items(request.user),
         csrf_token=get_token(request),
         query=query,
         query_param=urlencode({"return_query": query}),
@@ -324,7 +327,7 @@ def _row_refused(request: HttpRequest, message: str) -> HttpResponse:
 
 
 def _require_worker(request: HttpRequest) -> None:
-    if not services.can_work_items(request.user):
+    if not claiming.can_work_items(request.user):
         raise PermissionDenied
 
 
@@ -335,7 +338,7 @@ def claim_next(request: HttpRequest) -> HttpResponse:
     queue_value = request.POST.get("queue") or None
     if queue_value not in (None, *Queue.values):
         queue_value = None
-    item = services.claim_next(request.user, queue=queue_value)
+    item = claiming.claim_next(request.user, queue=queue_value)
     if item is None:
         return _conflict(request, "The queue is empty: every open item has been claimed.")
     url = item_url(item)
@@ -351,8 +354,8 @@ def claim(request: HttpRequest, pk: int) -> HttpResponse:
     item = scoped_item(request.user, pk)
     _require_worker(request)
     try:
-        services.claim(item, by=request.user)
-    except services.ClaimError as exc:
+        claiming.claim(item, by=request.user)
+    except claiming.ClaimError as exc:
         return _row_refused(request, str(exc))
     return _after_action(request, f"You claimed item {item.pk}.")
 
@@ -361,11 +364,11 @@ def claim(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def release(request: HttpRequest, pk: int) -> HttpResponse:
     item = scoped_item(request.user, pk)
-    if not services.can_assign_items(request.user):
+    if not claiming.can_assign_items(request.user):
         raise PermissionDenied
     try:
-        services.release(item, by=request.user)
-    except services.ClaimError as exc:
+        claiming.release(item, by=request.user)
+    except claiming.ClaimError as exc:
         return _row_refused(request, str(exc))
     return _after_action(request, f"Item {item.pk} is back in the queue.")
 
@@ -375,11 +378,11 @@ def release(request: HttpRequest, pk: int) -> HttpResponse:
 def assign_menu(request: HttpRequest, pk: int) -> HttpResponse:
     """The colleagues an item can go to: fetched when its Assign menu opens (or a small page)."""
     item = scoped_item(request.user, pk)
-    if not services.can_assign_items(request.user):
+    if not claiming.can_assign_items(request.user):
         raise PermissionDenied
     context = {
         "item": item,
-        "workers": services.workers(),
+        "workers": claiming.workers(),
         "query": request.GET.get("return_query", ""),
     }
     template = "worklists/queue.html#assign-form" if request.htmx else "worklists/assign.html"
@@ -390,14 +393,14 @@ def assign_menu(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def assign(request: HttpRequest, pk: int) -> HttpResponse:
     item = scoped_item(request.user, pk)
-    if not services.can_assign_items(request.user):
+    if not claiming.can_assign_items(request.user):
         raise PermissionDenied
-    form = AssignForm(request.POST, workers=services.workers())
+    form = AssignForm(request.POST, workers=claiming.workers())
     if not form.is_valid():
         return _conflict(request, "Choose an authorization specialist to assign the item to.")
     to: User = form.cleaned_data["to"]
     try:
-        services.assign(item, to=to, by=request.user)
-    except services.ClaimError as exc:
+        claiming.assign(item, to=to, by=request.user)
+    except claiming.ClaimError as exc:
         return _row_refused(request, str(exc))
     return _after_action(request, f"Item {item.pk} is now assigned to {to.username}.")
