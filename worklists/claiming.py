@@ -221,7 +221,7 @@ def assign(item: WorkItem | int, *, to: User, by: object) -> WorkItem:
     return item
 
 
-# The scheduler's request for an authorization.
+# --- The claim an action takes (worklists.item_actions, worklists.notifying). ----------
 
 
 class ClaimLapsed(ActionRefused):

@@ -7,7 +7,10 @@ as a parameter (`%s` or `%(name)s`). The ORM does everything else.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib.auth.models import User
+from django.db.models import Model
 from psycopg import sql
 
 from patients.models import Appointment, Coverage, Order, Patient
@@ -22,13 +25,13 @@ from worklists.models import (
 )
 
 
-def table(model: type) -> sql.Identifier:
-    return sql.Identifier(model._meta.db_table)  # type: ignore[attr-defined]
+def table(model: type[Model]) -> sql.Identifier:
+    return sql.Identifier(model._meta.db_table)
 
 
-def literals(values: object) -> sql.Composed:
+def literals(values: Iterable[str]) -> sql.Composed:
     """Constants of the code as a comma-separated list of SQL literals."""
-    return sql.SQL(", ").join(sql.Literal(str(v)) for v in values)  # type: ignore[attr-defined]
+    return sql.SQL(", ").join(sql.Literal(str(v)) for v in values)
 
 
 def compose(text: str, **parts: sql.Composable) -> str:
