@@ -295,9 +295,6 @@ AUTHQ_SCAN_INTERVAL_SECONDS = env_int(
 if not 1 <= AUTHQ_SCAN_INTERVAL_SECONDS <= 24 * 3600:
     raise ImproperlyConfigured("AUTHQ_SCAN_INTERVAL_SECONDS must be 1 to 86400")
 AUTHQ_SCAN_CHUNK_SIZE = env_int("AUTHQ_SCAN_CHUNK_SIZE", 500)
-# Processes sharing the chunks of an in-process scan (the command, `make run`'s first scan);
-# the beat's scan is shared among Celery workers instead.
-AUTHQ_SCAN_PROCESSES = env_int("AUTHQ_SCAN_PROCESSES", 1)
 # Rows of an imported file applied per transaction (intake): memory is bounded by this.
 AUTHQ_IMPORT_CHUNK_ROWS = env_int("AUTHQ_IMPORT_CHUNK_ROWS", 2000)
 if not 1 <= AUTHQ_IMPORT_CHUNK_ROWS <= 50_000:
@@ -306,13 +303,13 @@ if not 1 <= AUTHQ_IMPORT_CHUNK_ROWS <= 50_000:
 AUTHQ_MAX_IMPORT_BYTES = env_int("AUTHQ_MAX_IMPORT_BYTES", 256 * 1024 * 1024)
 # The Celery queue imports go to (empty: the default queue), for a worker of their own.
 AUTHQ_IMPORT_QUEUE = env_str("AUTHQ_IMPORT_QUEUE", "")
-# A beat scan none of whose chunks has finished for this long lost them (a worker died
-# and the broker has not handed them on): the next scan marks it abandoned and starts.
 # A claimed item whose assignee has neither claimed nor acted on it for this long goes
 # back to its queue (the beat's release_lapsed_claims, every 5 minutes).
 AUTHQ_CLAIM_LEASE_MINUTES = env_int("AUTHQ_CLAIM_LEASE_MINUTES", 120)
 if not 5 <= AUTHQ_CLAIM_LEASE_MINUTES <= 24 * 60:
     raise ImproperlyConfigured("AUTHQ_CLAIM_LEASE_MINUTES must be 5 to 1440")
+# A beat scan none of whose chunks has finished for this long lost them (a worker died
+# and the broker has not handed them on): the next scan marks it abandoned and starts.
 AUTHQ_SCAN_STALE_MINUTES = env_int("AUTHQ_SCAN_STALE_MINUTES", 10)
 if not 1 <= AUTHQ_SCAN_STALE_MINUTES <= 120:
     raise ImproperlyConfigured("AUTHQ_SCAN_STALE_MINUTES must be 1 to 120")

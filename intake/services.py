@@ -203,7 +203,7 @@ def finish(run: ImportRun) -> ImportRun:
 
 def _reevaluate(run: ImportRun) -> None:
     """The touched orders through the scan's evaluation, one chunk of orders at a time."""
-    from worklists.services import reevaluate_orders
+    from worklists.scan.apply import reevaluate_orders
 
     size = settings.AUTHQ_SCAN_CHUNK_SIZE
     last = 0

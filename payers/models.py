@@ -160,7 +160,7 @@ class PayerRule(models.Model):
     """When a payer requires prior authorization, and the clocks around it.
 
     Blank `plan`, blank `service_category` and empty `codes` match everything; the most
-    specific matching rule wins (see worklists.scan.match_rule).
+    specific matching rule wins (see worklists.scan.rules.RuleBook.match).
     """
 
     payer = models.ForeignKey(Payer, on_delete=models.CASCADE, related_name="rules")
@@ -693,7 +693,7 @@ class RuleBookVersion(models.Model):
 
     A statement trigger on payers_payerrule (migration 0004) sets it from a sequence in
     the writing transaction, so it is seen together with the change and never repeats
-    (even after a rollback). worklists.scan.RuleBook keeps its parsed rules while it is
+    (even after a rollback). worklists.scan.rules.RuleBook keeps its parsed rules while it is
     unchanged.
     """
 

@@ -1,7 +1,7 @@
 """Admin for work items, their history, notes and notifications, and scan runs.
 
-The scan and the work-item page own these records (worklists.services), so the admin
-shows them and changes none. Notes and patient emails hold free text (PHI): it stays
+The scan and the work-item page own these records (worklists.scan, worklists.claiming,
+worklists.item_actions, worklists.notifying), so the admin shows them and changes none. Notes and patient emails hold free text (PHI): it stays
 on each record's own page, never in list columns.
 """
 

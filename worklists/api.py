@@ -21,7 +21,8 @@ from patients.audit import record_views
 from patients.models import Order, Patient
 from payers.models import Authorization
 from worklists.models import ACTIVE_STATUSES, ItemKind, ItemStatus, Queue, WorkItem
-from worklists.scan import COVERED, NOT_REQUIRED, PENDING, check_date_error, check_visit
+from worklists.scan.evaluate import COVERED, NOT_REQUIRED, PENDING
+from worklists.scan.visit_check import check_date_error, check_visit
 
 # Work items
 

@@ -11,7 +11,7 @@ class WorklistsConfig(AppConfig):
     def ready(self) -> None:
         from accounts.roles import ensure_roles
         from patients.signals import orders_changed
-        from worklists.services import reevaluate_when_committed
+        from worklists.scan.apply import reevaluate_when_committed
 
         # Once every app's permissions exist: worklists migrates last.
         post_migrate.connect(ensure_roles, sender=self, dispatch_uid="worklists.ensure_roles")

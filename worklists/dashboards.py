@@ -50,10 +50,10 @@ from django.db.models.functions import Extract, TruncDate, TruncWeek
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
+from authq.lib import clock as scan  # the calendar (scan.today was worklists.scan.today)
 from authq.lib.locks import try_advisory_lock
 from patients.models import Appointment, ServiceCategory, primary_payer_on
 from payers.models import AuthStatus, DenialReason, Payer, RuleDefaults
-from worklists import scan
 from worklists.models import (
     AtRiskVisit,
     DashboardRefresh,

@@ -44,8 +44,8 @@ class ItemStatus(models.TextChoices):
 # Every state a person still has to act on; "open" in filters means all of these.
 ACTIVE_STATUSES = (ItemStatus.OPEN, ItemStatus.IN_PROGRESS, ItemStatus.WAITING_ON_PAYER)
 
-# Which action moves a work item from which status to which (the services in
-# worklists/services.py change status only through this table). A status an action does
+# Which action moves a work item from which status to which (the scan, claiming and the
+# item actions change status only through this table). A status an action does
 # not list is one it cannot be done in; a status listed onto itself is kept. The scan
 # makes items open (an INSERT) and never reopens a closed one: a gap found again opens a
 # new item.
@@ -208,7 +208,7 @@ class WorkItem(models.Model):
     )
     resolution = models.CharField(max_length=16, choices=Resolution.choices, blank=True, default="")
     # When the assignee last claimed or acted on it: their claim lapses
-    # AUTHQ_CLAIM_LEASE_MINUTES later (worklists.services.release_lapsed_claims).
+    # AUTHQ_CLAIM_LEASE_MINUTES later (worklists.claiming.release_lapsed_claims).
     claim_active_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -256,7 +256,7 @@ class WorkItem(models.Model):
         permissions = [
             # Managers' dashboards (worklists/views/dashboard.py) and their CSV exports.
             ("view_dashboard", "Can see the managers' dashboards and export their tables"),
-            # worklists.services.release and assign of an item a colleague has claimed.
+            # worklists.claiming.release and assign of an item a colleague has claimed.
             ("reassign_workitem", "Can release or reassign an item a colleague has claimed"),
         ]
         indexes = [
@@ -402,7 +402,7 @@ class ScanRun(models.Model):
 
 class ScanRunChunk(models.Model):
     """A chunk of a chunked run that has been counted: a chunk delivered twice finds its
-    row and counts nothing more (worklists.services.scan_chunk)."""
+    row and counts nothing more (worklists.scan.runs.scan_chunk)."""
 
     run = models.ForeignKey(ScanRun, on_delete=models.CASCADE, related_name="chunks")
     first_id = models.BigIntegerField()

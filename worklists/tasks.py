@@ -9,8 +9,9 @@ from celery import Task, group, shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connections
 
-from worklists import dashboards, services
+from worklists import claiming, dashboards, notifying, parked_tasks
 from worklists.models import ScanRun
+from worklists.scan import counts, runs
 
 # A database that went away (restarted, connection cut) is transient: the task runs again
 # after 1, 2, 4, 8 s (jittered), AUTHQ_TASK_MAX_ATTEMPTS attempts in all.
@@ -33,7 +34,7 @@ class ParkingTask(Task):
         # A connection the error broke (a terminated session) is replaced, as between tasks.
         for conn in connections.all(initialized_only=True):
             conn.close_if_unusable_or_obsolete()
-        services.park_task(
+        parked_tasks.park_task(
             name=self.name,
             task_id=task_id,
             args=list(args or ()),
@@ -60,7 +61,7 @@ def scan_authorizations(self: Any, as_of: str | None = None) -> int | None:
     """The beat's scan, chunked: enqueues one `scan_chunk` per range of orders, so every
     worker listening shares it. Returns the ScanRun id, or None when another scan runs.
     The last chunk to finish marks the run finished."""
-    planned = services.plan_chunked_scan(as_of=dt.date.fromisoformat(as_of) if as_of else None)
+    planned = runs.plan_chunked_scan(as_of=dt.date.fromisoformat(as_of) if as_of else None)
     if planned is None:
         return None
     run, chunks = planned
@@ -70,7 +71,7 @@ def scan_authorizations(self: Any, as_of: str | None = None) -> int | None:
 
 
 def enqueue_chunks(
-    run: ScanRun, chunks: list[services.ScanChunk], *, queue: str | None, total: int | None = None
+    run: ScanRun, chunks: list[runs.ScanChunk], *, queue: str | None, total: int | None = None
 ) -> None:
     """One scan_chunk task per chunk; `total` is the run's planned orders (default: the
     chunks' sum, when they are all of the run's)."""
@@ -88,8 +89,8 @@ def enqueue_chunks(
 def scan_chunk(
     run_id: int, first_id: int, last_id: int | None, planned: int, as_of: str, orders_planned: int
 ) -> bool:
-    chunk = services.ScanChunk(first_id, last_id, planned)
-    return services.scan_chunk(run_id, chunk, dt.date.fromisoformat(as_of), orders_planned)
+    chunk = runs.ScanChunk(first_id, last_id, planned)
+    return runs.scan_chunk(run_id, chunk, dt.date.fromisoformat(as_of), orders_planned)
 
 
 @shared_task(base=ParkingTask, name="worklists.tasks.refresh_dashboard")
@@ -103,7 +104,7 @@ def refresh_dashboard() -> int | None:
 @shared_task(base=ParkingTask, name="worklists.tasks.compact_queue_counts")
 def compact_queue_counts() -> int | None:
     """Fold the queue overview's count rows (claims and actions append a few each)."""
-    return services.compact_queue_counts()
+    return counts.compact_queue_counts()
 
 
 @shared_task(
@@ -113,7 +114,7 @@ def send_patient_email(self: Any, notification_id: int) -> str | None:
     """One attempt at a queued patient email; on a transient failure, another after
     AUTHQ_EMAIL_RETRY_SECONDS x 2^(attempts - 1), at most max_countdown(). The row counts the attempts, so
     the service decides when to give up. Returns the notification's status."""
-    delivery = services.deliver_patient_email(notification_id)
+    delivery = notifying.deliver_patient_email(notification_id)
     if delivery is None:
         return None
     if delivery.retry:
@@ -125,10 +126,10 @@ def send_patient_email(self: Any, notification_id: int) -> str | None:
 @shared_task(base=ParkingTask, name="worklists.tasks.queue_waiting_emails")
 def queue_waiting_emails() -> int:
     """Patient emails the task queue could not take when sent go to it now."""
-    return services.queue_waiting_emails()
+    return notifying.queue_waiting_emails()
 
 
 @shared_task(base=ParkingTask, name="worklists.tasks.release_lapsed_claims")
 def release_lapsed_claims() -> int:
     """Claims whose lease ran out go back to their queues; returns how many."""
-    return services.release_lapsed_claims()
+    return claiming.release_lapsed_claims()

@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from authq.lib import clock
 from tests import factories as f
-from worklists import scan
 
 pytestmark = pytest.mark.django_db
 
 
 def _soon(days: int) -> dt.date:
-    return scan.today() + dt.timedelta(days=days)
+    return clock.today() + dt.timedelta(days=days)
 
 
 def ask(client: APIClient, query: str, status: int = 200) -> dict[str, Any]:

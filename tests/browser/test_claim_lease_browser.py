@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import shot
 from tests.views.item_fixtures import missing_auth_item
-from worklists import services
+from worklists import claiming
 from worklists.models import WorkItem, WorkItemNote
 
 
@@ -22,7 +22,7 @@ def test_a_note_saved_after_the_claim_lapsed_is_refused_on_the_page(
     signed_in_page, live_url, specialist, specialist2
 ):
     item = missing_auth_item(priority="stat")
-    services.claim(item, by=specialist)
+    claiming.claim(item, by=specialist)
     page = signed_in_page(specialist)
     page.goto(live_url + reverse("worklists:item", args=[item.pk]))
     expect(page.locator("h1")).to_have_text("Missing authorization")
@@ -31,8 +31,8 @@ def test_a_note_saved_after_the_claim_lapsed_is_refused_on_the_page(
     WorkItem.objects.filter(pk=item.pk).update(
         claim_active_at=timezone.now() - dt.timedelta(minutes=500)
     )
-    assert services.release_lapsed_claims() == 1
-    services.claim(item, by=specialist2)
+    assert claiming.release_lapsed_claims() == 1
+    claiming.claim(item, by=specialist2)
 
     page.locator("#id_note-text").fill("Payer says approved")
     page.get_by_role("button", name="Add note").click()

@@ -11,7 +11,7 @@ from payers.models import Authorization, DenialReason, Payer, ReviewVendor
 from tests import factories as f
 from tests.browser.conftest import shot
 from tests.views.item_fixtures import missing_auth_item, order_of
-from worklists import services
+from worklists import item_actions
 from worklists.models import ItemKind, WorkItem
 
 
@@ -38,7 +38,7 @@ def test_a_denied_item_shows_the_directory_with_the_appeal_address(
     page = signed_in_page(specialist)
     item = missing_auth_item(visits=2)
     auth = f.auth(order_of(item), status="submitted")
-    services.decide_for_item(
+    item_actions.decide_for_item(
         item, auth, by=None, outcome="denied", denial_reason_code=DenialReason.MEDICAL_NECESSITY
     )
     denied = WorkItem.objects.open().get(order_id=item.order_id, kind=ItemKind.DENIED)

@@ -12,11 +12,11 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from authq.lib import clock
 from tests import factories as f
 from tests.browser.conftest import shot
 from tests.views.item_fixtures import soon
 from tests.views.items import make_item
-from worklists import scan
 from worklists.models import ItemKind, WorkItem
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -67,7 +67,7 @@ def test_a_snoozed_item_waits_on_the_pending_page_and_comes_back_first(
     later.refresh_from_db()
     assert later.is_active and later.due_date > first.due_date  # still after `first`
     # Its day comes: back in the queue, first (today is its due date now), marked as back from its follow-up date.
-    today = scan.today()
+    today = clock.today()
     WorkItem.objects.filter(pk=later.pk).update(follow_up_on=today)
     page.goto(f"{live_url}/queue/")
     top = page.locator("#items tr.row").first

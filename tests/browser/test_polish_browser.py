@@ -14,7 +14,7 @@ import authq.urls  # noqa: F401 - see below
 from tests import mfa
 from tests.browser.conftest import PASSWORD, shot
 from tests.views.items import make_item
-from worklists import services
+from worklists import claiming
 from worklists.models import ItemKind, Queue
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -94,7 +94,7 @@ def test_a_claim_a_colleague_won_shows_the_new_owner_in_the_row(
     page = signed_in_page(specialist)
     row = page.locator(f'tr[data-item="{item.pk}"]')
     expect(row).to_contain_text("unclaimed")
-    services.claim(item, by=specialist2)  # meanwhile, before the list refreshes
+    claiming.claim(item, by=specialist2)  # meanwhile, before the list refreshes
     with page.expect_response(f"**/items/{item.pk}/claim/") as answer:
         row.get_by_role("button", name="Claim").click()
     assert answer.value.status == 409

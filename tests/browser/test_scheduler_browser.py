@@ -13,18 +13,20 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
+from authq.lib import clock
 from patients.models import Order
 from tests import factories as f
 from tests.browser.conftest import shot
 from tests.views.items import make_item, make_items
-from worklists import scan, services
+from worklists import auth_requests
 from worklists.models import ItemKind, Queue, WorkItem
+from worklists.scan import apply, visit_check
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _day(days: int) -> dt.date:
-    return scan.today() + dt.timedelta(days=days)
+    return clock.today() + dt.timedelta(days=days)
 
 
 def _practice() -> tuple[Order, Order]:
@@ -47,7 +49,7 @@ def _practice() -> tuple[Order, Order]:
     gap = f.order(patient, external_id="ORD-NOAUTH", service_category="occupational_therapy")
     f.visit(gap, _day(30))
     for order in (covered, gap):
-        services.reevaluate_order(order)
+        apply.reevaluate_order(order)
     return covered, gap
 
 
@@ -89,7 +91,7 @@ def test_a_scheduler_checks_a_date_and_asks_for_an_authorization(
     expect(answer).to_have_attribute("data-status", "covered")
     expect(answer).to_contain_text("Covered")
     # 6 approved, 2 used, 1 booked before that day, and this visit: 3 left counting it.
-    check = scan.check_visit(covered, day)
+    check = visit_check.check_visit(covered, day)
     assert check.visits_left is not None
     expect(answer).to_contain_text(f"{check.visits_left} visits left")
     expect(answer).to_contain_text(f"ends {_day(60):%a %-d %b %Y}")
@@ -162,7 +164,7 @@ def test_a_date_before_booked_visits_that_fill_the_approval_names_the_displaced_
 
     # Booked, the specialist's item page shows the day-30 visit over the cap.
     f.visit(order, _day(5))
-    item = services.request_authorization(order, by=None)
+    item = auth_requests.request_authorization(order, by=None)
     spec = signed_in_page(specialist)
     spec.goto(spec.url.split("/queue/")[0] + f"/items/{item.pk}/")
     day30 = spec.locator("#visits tr", has_text=_day(30).isoformat())

@@ -15,11 +15,16 @@ from django.conf import settings
 from django.db import connection, transaction
 from psycopg import sql as pg_sql
 
+from authq.lib import clock
+from authq.lib.sql import id_array
 from payers.models import PayerRule
 from tests import factories as f
 from tests.factories import d
-from worklists import scan, services
+from worklists import claiming
+from worklists import sql as statements
 from worklists.models import WorkItem, queue_key_of
+from worklists.scan import apply
+from worklists.scan.rules import RuleBook
 
 AS_OF = d("2026-12-01")
 
@@ -39,8 +44,8 @@ def _chunk_params() -> dict[str, object]:
         "patients": [1, 2],
         "tz": settings.AUTHQ_TIME_ZONE,
         "booked": "booked",
-        "lo": scan.day_start(AS_OF),
-        "hi": scan.day_start(AS_OF + dt.timedelta(days=31)),
+        "lo": clock.day_start(AS_OF),
+        "hi": clock.day_start(AS_OF + dt.timedelta(days=31)),
         "used": ["arrived", "checked-in", "fulfilled"],
         "ignored": ["draft", "cancelled"],
     }
@@ -59,8 +64,8 @@ ORDER_INDEXES = {
 @pytest.mark.parametrize(
     ("sql", "table"),
     [
-        (scan._APPOINTMENTS_SQL, "patients_appointment"),
-        (scan._AUTHORIZATIONS_SQL, "payers_authorization"),
+        (statements.APPOINTMENTS, "patients_appointment"),
+        (statements.AUTHORIZATIONS, "payers_authorization"),
     ],
 )
 def test_the_scans_appointment_and_authorization_loads_use_an_order_index(sql, table):
@@ -97,8 +102,8 @@ def test_the_scans_appointment_and_authorization_loads_use_an_order_index(sql, t
 @pytest.mark.django_db
 def test_the_scans_order_and_coverage_loads_read_by_index():
     for sql, table in (
-        (scan._ORDERS_SQL, "patients_order"),
-        (scan._COVERAGES_SQL, "patients_coverage"),
+        (statements.ORDERS, "patients_order"),
+        (statements.COVERAGES, "patients_coverage"),
     ):
         plan = _plan(sql, _chunk_params())
         assert f"Seq Scan on {table}" not in plan and "Index" in plan, plan
@@ -109,7 +114,7 @@ def test_a_chunks_work_items_are_read_by_the_order_index():
     statuses = ["open", "in_progress", "waiting_on_payer", "dismissed"]
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN " + services._ITEMS_SQL, [scan.id_array([1, 2, 3]), statuses])
+        cursor.execute("EXPLAIN " + statements.ITEMS, [id_array([1, 2, 3]), statuses])
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Seq Scan on worklists_workitem" not in plan, plan
 
@@ -119,41 +124,41 @@ def test_the_rule_book_is_reused_until_any_rule_changes_even_by_a_raw_update():
     payer, pat = f.practice()
     order = f.order(pat)
     f.visit(order, "2026-12-10")
-    first = scan.RuleBook.load()
-    assert scan.RuleBook.load() is first
+    first = RuleBook.load()
+    assert RuleBook.load() is first
     # A bulk update bypasses save() and updated_at: the version trigger still sees it.
     PayerRule.objects.filter(payer=payer).update(auth_required=False)
-    second = scan.RuleBook.load()
+    second = RuleBook.load()
     assert second is not first
     assert all(not r.auth_required for r in second.by_payer[payer.pk])
-    services.reevaluate_order(order.pk, as_of=AS_OF)
+    apply.reevaluate_order(order.pk, as_of=AS_OF)
     assert not WorkItem.objects.open().exists()
     with connection.cursor() as cursor:
         cursor.execute("UPDATE payers_payerrule SET plan = 'X' WHERE payer_id = %s", [payer.pk])
-    third = scan.RuleBook.load()
+    third = RuleBook.load()
     assert third is not second and all(r.plan == "X" for r in third.by_payer[payer.pk])
     PayerRule.objects.filter(payer=payer).delete()
-    assert scan.RuleBook.load().by_payer.get(payer.pk, []) == []
+    assert RuleBook.load().by_payer.get(payer.pk, []) == []
 
 
 @pytest.mark.django_db
 def test_a_rolled_back_rule_change_never_leaves_its_book_cached():
     payer = f.payer()
     f.rule(payer, plan="kept")
-    assert [r.plan for r in scan.RuleBook.load().by_payer[payer.pk]] == ["kept"]
+    assert [r.plan for r in RuleBook.load().by_payer[payer.pk]] == ["kept"]
     try:
         with transaction.atomic():
             f.rule(payer, plan="rolled back")
-            inside = scan.RuleBook.load()  # this transaction sees its own rule
+            inside = RuleBook.load()  # this transaction sees its own rule
             assert len(inside.by_payer[payer.pk]) == 2
             raise RuntimeError
     except RuntimeError:
         pass
-    after = scan.RuleBook.load()
+    after = RuleBook.load()
     assert [r.plan for r in after.by_payer[payer.pk]] == ["kept"]
     # A new change after the rollback gets a version never used before.
     f.rule(payer, plan="new")
-    assert sorted(r.plan for r in scan.RuleBook.load().by_payer[payer.pk]) == ["kept", "new"]
+    assert sorted(r.plan for r in RuleBook.load().by_payer[payer.pk]) == ["kept", "new"]
 
 
 @pytest.mark.django_db
@@ -164,14 +169,14 @@ def test_reevaluating_an_order_costs_the_same_queries_for_2_or_20_visits(
     order = f.order(pat)
     f.visit(order, "2026-12-10")
     f.auth(order, start_date="2026-11-01", end_date="2026-12-31", approved_visits=1)
-    services.reevaluate_order(order.pk, as_of=AS_OF)
+    apply.reevaluate_order(order.pk, as_of=AS_OF)
     with django_assert_max_num_queries(12) as few:
-        services.reevaluate_order(order.pk, as_of=AS_OF)
+        apply.reevaluate_order(order.pk, as_of=AS_OF)
     for day in range(2, 20):
         f.visit(order, f"2026-12-{day:02d}")
-    services.reevaluate_order(order.pk, as_of=AS_OF)
+    apply.reevaluate_order(order.pk, as_of=AS_OF)
     with django_assert_max_num_queries(len(few.captured_queries)):
-        services.reevaluate_order(order.pk, as_of=AS_OF)
+        apply.reevaluate_order(order.pk, as_of=AS_OF)
 
 
 # The queues: in_queue_order() is served by the expression index worklists_item_queue_rank.
@@ -218,7 +223,7 @@ def test_keyset_pages_are_a_range_of_the_queue_rank_index(direction):
 @pytest.mark.django_db
 @pytest.mark.parametrize("queue", [None, "stat"])
 def test_claim_next_probes_the_queue_rank_index(queue):
-    top = services.claim_candidates(queue, today=AS_OF)[:1]
+    top = claiming.claim_candidates(queue, today=AS_OF)[:1]
     plan = _ordered_plan(top)
     assert f"Index Scan using {QUEUE_RANK}" in plan, plan
     assert "Sort" not in plan and "LockRows" in plan, plan
@@ -245,8 +250,8 @@ def test_the_auth_check_reads_its_authorization_once_and_audits_in_one_insert(
     assert response.status_code == 200
     assert response.json()["authorization"] == (auth.auth_number or None)
     sqls = [q["sql"] for q in ctx.captured_queries]
-    assert sum("FROM payers_authorization" in s for s in sqls) == 1, sqls  # load_orders
-    assert not any('FROM "payers_authorization"' in s for s in sqls), sqls  # no re-read
+    # load_orders' read (worklists.sql.AUTHORIZATIONS), and no re-read through the ORM
+    assert sum('FROM "payers_authorization"' in s for s in sqls) == 1, sqls
     inserts = [s for s in sqls if s.startswith("INSERT INTO patients_accessevent")]
     assert len(inserts) == 1, inserts
     recorded = AccessEvent.objects.filter(user=scheduler).order_by("-id")[:2]
@@ -258,14 +263,14 @@ def test_the_auth_check_reads_its_authorization_once_and_audits_in_one_insert(
 
 @pytest.mark.django_db
 def test_a_statement_run_often_is_prepared_once_per_connection():
-    from worklists.services import queue_counts
+    from worklists.scan.counts import queue_counts
 
     for _ in range(7):
-        queue_counts(scan.today())
+        queue_counts(clock.today())
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
-            ["%FROM worklists_queuecount%GROUP BY queue, kind%"],
+            ['%FROM "worklists_queuecount"%GROUP BY%'],
         )
         assert cursor.fetchone()[0] == 1
 
@@ -321,15 +326,14 @@ def test_the_queue_pages_statement_uses_the_queue_index_in_its_generic_plan(quer
     from django.http import QueryDict
 
     from worklists.paging import page_query
-    from worklists.views.queue_rows import ROWS_SQL
 
-    items = WorkItem.objects.open().in_work_queue(scan.today())
+    items = WorkItem.objects.open().in_work_queue(clock.today())
     page = page_query(items, QueryDict(query), count=1000, size=50)
     ids_sql, ids_params = page.ids.query.sql_with_params()
-    today = scan.today()
-    params = [today, today, scan.day_start(today), today, settings.AUTHQ_TIME_ZONE, *ids_params]
-    types = ["date", "date", "timestamptz", "date", "text", *map(_pg_type, ids_params)]
-    plan = _generic_plan(ROWS_SQL.format(page=ids_sql), params, types)
+    today = clock.today()
+    params = [today, clock.day_start(today), today, settings.AUTHQ_TIME_ZONE, *ids_params]
+    types = ["date", "timestamptz", "date", "text", *map(_pg_type, ids_params)]
+    plan = _generic_plan(statements.queue_rows(ids_sql), params, types)
     assert f"Index Scan using {QUEUE_RANK}" in plan, plan
     if "after=" in query:
         assert "Index Cond: (ROW(CASE WHEN" in plan, plan
@@ -338,6 +342,6 @@ def test_the_queue_pages_statement_uses_the_queue_index_in_its_generic_plan(quer
 @pytest.mark.django_db
 @pytest.mark.parametrize("queue", [None, "stat"])
 def test_claim_nexts_statement_uses_the_queue_index_in_its_generic_plan(queue):
-    sql, params = services.claim_candidates(queue)[:1].query.sql_with_params()
+    sql, params = claiming.claim_candidates(queue)[:1].query.sql_with_params()
     plan = _generic_plan(sql, list(params), [_pg_type(p) for p in params])
     assert f"Index Scan using {QUEUE_RANK}" in plan, plan

@@ -19,10 +19,10 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from authq.lib.clock import today
 from tests import factories as f
 from tests.security.servers import ROOT, subprocess_env
 from worklists.models import ScanRun, WorkItem
-from worklists.scan import today
 from worklists.tasks import scan_authorizations
 
 FIRST, LAST, MRN, BIRTH = "Zzfirstsentinel", "Zzlastsentinel", "MRN-ZZ-SENTINEL", "1931-07-17"

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+from authq.lib import clock
 from patients.models import Order
 from tests import factories as f
-from worklists import scan, services
 from worklists.models import ItemKind, WorkItem
+from worklists.scan import apply
 
 
 def soon(days: int) -> dt.date:
-    return scan.today() + dt.timedelta(days=days)
+    return clock.today() + dt.timedelta(days=days)
 
 
 def missing_auth_item(
@@ -26,7 +27,7 @@ def missing_auth_item(
     order = f.order(patient, **order_kw)
     for i in range(visits):
         f.visit(order, soon(3 + 2 * i))
-    services.reevaluate_order(order)
+    apply.reevaluate_order(order)
     return WorkItem.objects.get(order=order, kind=ItemKind.MISSING_AUTH)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from authq.lib import clock
 from tests import factories as f
-from worklists import scan
 from worklists.models import ItemKind, Queue, WorkItem
 
 
@@ -26,7 +26,7 @@ def make_item(
     its due date when that has passed, so an item due in the past is late rather than
     due at once (worklists.models.due_standing).
     """
-    today = scan.today()
+    today = clock.today()
     patient = f.patient()
     f.coverage(patient, payer or f.payer(), start=today - dt.timedelta(days=400))
     order = f.order(patient, priority="stat" if queue == Queue.STAT else "routine")

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from tests.views.conftest import HTMX
 from tests.views.item_fixtures import missing_auth_item
-from worklists import services
+from worklists import claiming
 from worklists.models import ItemStatus, WorkItem, WorkItemEvent, WorkItemNote
 
 pytestmark = [pytest.mark.django_db, pytest.mark.fault]
@@ -36,11 +36,11 @@ def test_a_claim_idle_past_the_lease_goes_back_to_its_queue_with_an_event(
     settings.AUTHQ_CLAIM_LEASE_MINUTES = 120
     idle, busy = missing_auth_item(), missing_auth_item()
     for item in (idle, busy):
-        services.claim(item, by=specialist)
+        claiming.claim(item, by=specialist)
     _idle(idle, 121)
     _idle(busy, 119)
-    assert services.release_lapsed_claims() == 1
-    assert services.release_lapsed_claims() == 0  # run again: nothing more
+    assert claiming.release_lapsed_claims() == 1
+    assert claiming.release_lapsed_claims() == 0  # run again: nothing more
     idle.refresh_from_db()
     busy.refresh_from_db()
     assert (idle.assignee_id, idle.status) == (None, ItemStatus.OPEN)
@@ -49,7 +49,7 @@ def test_a_claim_idle_past_the_lease_goes_back_to_its_queue_with_an_event(
     assert (event.kind, event.actor_id, event.data) == (
         "released", None, {"previous_assignee": specialist.pk, "lease": True},
     )  # fmt: skip
-    assert idle.pk in [i.pk for i in services.claim_candidates()]
+    assert idle.pk in [i.pk for i in claiming.claim_candidates()]
 
 
 def test_acting_on_a_claimed_item_renews_its_lease(
@@ -57,12 +57,12 @@ def test_acting_on_a_claimed_item_renews_its_lease(
 ) -> None:
     settings.AUTHQ_CLAIM_LEASE_MINUTES = 120
     item = missing_auth_item()
-    services.claim(item, by=specialist)
+    claiming.claim(item, by=specialist)
     _idle(item, 119)
     assert _note(specialist_web, item, "called the payer", **HTMX).status_code == 200
     _idle_since = WorkItem.objects.get(pk=item.pk).claim_active_at
     assert _idle_since > timezone.now() - dt.timedelta(minutes=1)
-    assert services.release_lapsed_claims() == 0
+    assert claiming.release_lapsed_claims() == 0
 
 
 def test_the_first_claimants_late_save_is_refused_with_a_conflict(
@@ -70,9 +70,9 @@ def test_the_first_claimants_late_save_is_refused_with_a_conflict(
 ) -> None:
     settings.AUTHQ_CLAIM_LEASE_MINUTES = 120
     item = missing_auth_item()
-    services.claim(item, by=specialist)
+    claiming.claim(item, by=specialist)
     _idle(item, 200)
-    services.release_lapsed_claims()
+    claiming.release_lapsed_claims()
     # Back in the queue, unclaimed: the first claimant's late note is refused, not saved.
     response = _note(specialist_web, item, "late note")
     assert response.status_code == 409
@@ -81,7 +81,7 @@ def test_the_first_claimants_late_save_is_refused_with_a_conflict(
     item.refresh_from_db()
     assert item.assignee_id is None
     # A colleague claims it meanwhile: the late save (from the htmx page) is still refused.
-    services.claim(item, by=specialist2)
+    claiming.claim(item, by=specialist2)
     response = _note(specialist_web, item, "late note", **HTMX)
     assert response.status_code == 409
     assert "claim it again" in response.content.decode()
@@ -89,8 +89,8 @@ def test_the_first_claimants_late_save_is_refused_with_a_conflict(
     # The colleague works it as usual; the first claimant, once the colleague lets it go
     # and they claim it again, too.
     assert _note(web_as(specialist2), item, "payer called back", **HTMX).status_code == 200
-    services.release(item, by=specialist2)
-    services.claim(item, by=specialist)
+    claiming.release(item, by=specialist2)
+    claiming.claim(item, by=specialist)
     assert _note(specialist_web, item, "picked it up again", **HTMX).status_code == 200
     assert WorkItemNote.objects.filter(work_item=item).count() == 2
 
@@ -99,8 +99,8 @@ def test_the_lease_job_releases_in_batches_and_each_item_once(specialist: User, 
     settings.AUTHQ_CLAIM_LEASE_MINUTES = 120
     items = [missing_auth_item() for _ in range(3)]
     for item in items:
-        services.claim(item, by=specialist)
+        claiming.claim(item, by=specialist)
         _idle(item, 300)
-    assert services.release_lapsed_claims(batch=2) == 3  # in batches
+    assert claiming.release_lapsed_claims(batch=2) == 3  # in batches
     assert WorkItemEvent.objects.filter(kind="released", data__lease=True).count() == 3
-    assert services.release_lapsed_claims() == 0
+    assert claiming.release_lapsed_claims() == 0

@@ -10,10 +10,11 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
+from authq.lib import clock
 from tests import factories as f
 from tests.views.item_fixtures import missing_auth_item, order_of, soon
 from tests.views.items import make_item
-from worklists import scan, services
+from worklists import item_actions
 from worklists.models import (
     AT_ONCE_LATE,
     DUE_AT_ONCE,
@@ -54,7 +55,7 @@ def _row(html: str, pk: int) -> str:
 def test_the_queue_says_due_at_once_for_an_item_found_after_its_due_date(
     specialist_web: Client,
 ) -> None:
-    today = scan.today()
+    today = clock.today()
     at_once = make_item(due_in=-4, found_in=0)
     late = make_item(due_in=-2, found_in=-6)
     waited = make_item(due_in=-9, found_in=-3)
@@ -75,7 +76,7 @@ def test_the_queue_says_due_at_once_for_an_item_found_after_its_due_date(
 
 
 def test_the_item_page_says_due_at_once_or_late(specialist_web: Client) -> None:
-    today = scan.today()
+    today = clock.today()
     at_once = make_item(due_in=-4, found_in=0)
     body = specialist_web.get(reverse("worklists:item", args=[at_once.pk])).content.decode()
     due = re.search(r'<span class="due[^"]*" id="item-due">(.*?)</span>\s*\n', body, re.S)
@@ -97,7 +98,7 @@ def test_a_denial_recorded_today_is_due_at_once_not_late(
 ) -> None:
     item = missing_auth_item()  # visits from 3 days out; the rule's lead time is 7 days
     auth = f.auth(order_of(item), "submitted", submitted_at=f.at(soon(-2).isoformat(), 9))
-    services.decide_for_item(
+    item_actions.decide_for_item(
         item, auth, by=specialist, outcome="denied", determination_code="A3",
         denial_reason_code="medical_necessity", denial_reason="not medically necessary",
     )  # fmt: skip
@@ -105,7 +106,7 @@ def test_a_denial_recorded_today_is_due_at_once_not_late(
     # The contract's due date: the earlier of the first visit - lead time and the appeal
     # deadline, here before today.
     assert denied.due_date == soon(3) - dt.timedelta(days=7)
-    assert denied.due_standing(scan.today()) == DUE_AT_ONCE
+    assert denied.due_standing(clock.today()) == DUE_AT_ONCE
     body = specialist_web.get(reverse("worklists:item", args=[denied.pk])).content.decode()
     assert "<b>due at once</b> since" in body and "· late" not in body
     row = _row(specialist_web.get("/queue/").content.decode(), denied.pk)

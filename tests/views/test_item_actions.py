@@ -7,12 +7,13 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from authq.lib.exceptions import ActionRefused
 from patients.models import Coverage
 from payers.models import Appeal, Authorization, AuthStatus, Document, PeerToPeerReview
 from tests import factories as f
 from tests.views.conftest import HTMX
 from tests.views.item_fixtures import missing_auth_item, order_of, soon
-from worklists import services
+from worklists import item_actions
 from worklists.models import (
     ItemKind,
     ItemStatus,
@@ -20,6 +21,7 @@ from worklists.models import (
     WorkItemEvent,
     WorkItemNote,
 )
+from worklists.scan import apply, runs
 
 pytestmark = pytest.mark.django_db
 
@@ -109,8 +111,8 @@ def test_a_submission_then_a_partial_answer(specialist_web):
 
 def test_pended_keeps_the_request_submitted(specialist):
     item = missing_auth_item()
-    auth = services.submit_for_item(item, by=specialist, channel="fax")
-    services.decide_for_item(item, auth, by=specialist, outcome="pended")
+    auth = item_actions.submit_for_item(item, by=specialist, channel="fax")
+    item_actions.decide_for_item(item, auth, by=specialist, outcome="pended")
     auth.refresh_from_db()
     assert (auth.status, auth.determination_code) == ("submitted", "A4")
 
@@ -141,8 +143,8 @@ def test_a_code_that_contradicts_the_outcome_is_refused(specialist_web):
 def test_deciding_a_cancelled_authorization_is_refused_with_a_clear_message(specialist):
     item = missing_auth_item()
     auth = f.auth(order_of(item), status="cancelled")
-    with pytest.raises(services.ActionRefused, match="cancelled authorization has no payer answer"):
-        services.decide_for_item(
+    with pytest.raises(ActionRefused, match="cancelled authorization has no payer answer"):
+        item_actions.decide_for_item(
             item,
             auth,
             by=specialist,
@@ -159,7 +161,7 @@ def test_a_denied_item_gets_a_peer_review_and_an_appeal(specialist_web):
     item = missing_auth_item()
     order = order_of(item)
     auth = f.auth(order, status="submitted")
-    services.decide_for_item(
+    item_actions.decide_for_item(
         item,
         auth,
         by=None,
@@ -199,8 +201,8 @@ def test_a_denied_item_gets_a_peer_review_and_an_appeal(specialist_web):
 def test_peer_reviews_are_only_for_denied_authorizations(specialist):
     item = missing_auth_item()
     auth = f.auth(order_of(item), start_date=soon(0), end_date=soon(30))
-    with pytest.raises(services.ActionRefused, match="for denied authorizations"):
-        services.record_item_peer_review(item, auth, by=specialist, request_by=soon(2))
+    with pytest.raises(ActionRefused, match="for denied authorizations"):
+        item_actions.record_item_peer_review(item, auth, by=specialist, request_by=soon(2))
     assert not PeerToPeerReview.objects.exists()
 
 
@@ -295,7 +297,7 @@ def test_a_note_and_a_follow_up_date(specialist_web):
 
 def test_events_hold_no_note_text(specialist):
     item = missing_auth_item()
-    services.add_item_note(item, by=specialist, text="Patient Jane Roe called")
+    item_actions.add_item_note(item, by=specialist, text="Patient Jane Roe called")
     assert "Jane" not in str(list(WorkItemEvent.objects.values_list("data", flat=True)))
 
 
@@ -312,17 +314,17 @@ def test_dismissal_closes_the_item_and_survives_rescans(specialist_web):
         "self_pay",
     )
     assert item.resolved_at is not None
-    services.run_scan()
-    services.reevaluate_order(item.order_id)
+    runs.run_scan()
+    apply.reevaluate_order(item.order_id)
     assert not WorkItem.objects.open().filter(order_id=item.order_id).exists()
 
 
 def test_a_dismissed_gap_with_a_new_first_visit_opens_a_new_item(specialist):
     item = missing_auth_item(visits=1)
-    services.dismiss_item(item, by=specialist, reason="appointments_wrong")
+    item_actions.dismiss_item(item, by=specialist, reason="appointments_wrong")
     order = order_of(item)
     f.visit(order, soon(1))
-    services.reevaluate_order(order)
+    apply.reevaluate_order(order)
     assert WorkItem.objects.open().filter(order=order, kind=ItemKind.MISSING_AUTH).exists()
 
 
@@ -332,9 +334,9 @@ def test_dismissing_twice_or_without_a_reason_for_other_is_refused(specialist_we
     assert "Say why" in response.text
     item.refresh_from_db()
     assert item.status == ItemStatus.OPEN
-    services.dismiss_item(item, by=specialist, reason="duplicate")
-    with pytest.raises(services.ActionRefused, match="already dismissed"):
-        services.dismiss_item(item, by=specialist, reason="duplicate")
+    item_actions.dismiss_item(item, by=specialist, reason="duplicate")
+    with pytest.raises(ActionRefused, match="already dismissed"):
+        item_actions.dismiss_item(item, by=specialist, reason="duplicate")
 
 
 @pytest.mark.parametrize("name", ["decide", "submit", "note", "dismiss", "notify", "follow-up"])

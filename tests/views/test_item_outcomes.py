@@ -11,7 +11,7 @@ from payers.services import record_appeal, record_peer_review
 from tests import factories as f
 from tests.views.conftest import HTMX
 from tests.views.item_fixtures import missing_auth_item, order_of, soon
-from worklists import services
+from worklists import item_actions
 from worklists.models import ItemKind, WorkItem, WorkItemEvent
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,7 @@ def denied_item_with_reviews() -> tuple[WorkItem, PeerToPeerReview, Appeal]:
     item = missing_auth_item()
     order = order_of(item)
     auth = f.auth(order, status="submitted")
-    services.decide_for_item(
+    item_actions.decide_for_item(
         item, auth, by=None, outcome="denied", denial_reason_code="medical_necessity"
     )
     denied = WorkItem.objects.open().get(order=order, kind=ItemKind.DENIED)

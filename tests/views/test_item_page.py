@@ -9,7 +9,7 @@ from django.urls import reverse
 from payers.models import Authorization
 from tests import factories as f
 from tests.views.item_fixtures import missing_auth_item, order_of, soon
-from worklists import services
+from worklists import item_actions
 
 pytestmark = pytest.mark.django_db
 
@@ -93,7 +93,7 @@ def _grow(item, order, start, count):
         )
         f.visit(order, soon(-50 + i), status="fulfilled")
         f.visit(order, soon(3 + i), hour=15)
-        services.add_item_note(item, by=User.objects.get(username="spec1"), text=f"call {i}")
+        item_actions.add_item_note(item, by=User.objects.get(username="spec1"), text=f"call {i}")
 
 
 def test_queries_stay_flat_as_the_order_grows(specialist_web, django_assert_max_num_queries):

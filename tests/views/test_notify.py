@@ -19,7 +19,7 @@ from payers.models import Authorization, AuthStatus
 from tests.smtp_server import closed_port, smtp_mailers, smtp_server
 from tests.views.conftest import HTMX
 from tests.views.item_fixtures import missing_auth_item, soon
-from worklists import notices, services
+from worklists import item_actions, notices, notifying
 from worklists.models import ItemKind, PatientNotification, WorkItemEvent
 from worklists.tasks import send_patient_email
 
@@ -55,7 +55,7 @@ def send(client, item, **kw):
 
 
 def approve(item, specialist, visits=12):
-    return services.decide_for_item(
+    return item_actions.decide_for_item(
         item,
         None,
         by=specialist,
@@ -144,9 +144,9 @@ def test_the_server_refuses_a_message_the_records_contradict(specialist, special
     assert "does not match this item now" in sent.text
     # ... and in the service itself, whoever calls it.
     with pytest.raises(ActionRefused, match="does not match this item"):
-        services.notify_patient(item, by=specialist, template="approved")
+        notifying.notify_patient(item, by=specialist, template="approved")
     with pytest.raises(ActionRefused, match="does not match this item"):
-        services.preview_notice(item, template="approved")
+        notifying.preview_notice(item, template="approved")
     assert not PatientNotification.objects.exists()
 
 
@@ -266,7 +266,7 @@ def test_a_call_needs_its_outcome(specialist_web):
 
 def queued_email(specialist):
     item = missing_auth_item()
-    return services.notify_patient(item, by=specialist, template="requesting")
+    return notifying.notify_patient(item, by=specialist, template="requesting")
 
 
 def test_the_task_sends_the_email_and_marks_it_sent(specialist, settings):

@@ -11,7 +11,7 @@ from payers.models import Authorization, DenialReason, Payer, ReviewVendor
 from tests import factories as f
 from tests.views.conftest import HTMX
 from tests.views.item_fixtures import missing_auth_item, order_of
-from worklists import services
+from worklists import item_actions
 from worklists.models import ItemKind, WorkItem, WorkItemEvent
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +58,7 @@ def text_of(html: str) -> str:
 def denied_item() -> WorkItem:
     item = missing_auth_item()
     auth = f.auth(order_of(item), status="submitted")
-    services.decide_for_item(
+    item_actions.decide_for_item(
         item,
         auth,
         by=None,

@@ -11,13 +11,14 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
+from authq.lib import clock
 from patients.models import AccessEvent
 from payers.models import Authorization
 from tests import factories as f
 from tests.views.conftest import HTMX
 from tests.views.item_fixtures import missing_auth_item, order_of, soon
 from tests.views.items import make_item
-from worklists import scan, services
+from worklists import item_actions
 from worklists.models import ItemKind, WorkItem
 
 pytestmark = pytest.mark.django_db
@@ -51,12 +52,12 @@ def test_a_request_shows_the_payers_clock_time_left_and_follow_up_date(
     stat_row = row_of(html, f'data-auth="{stat.pk}"')
     assert "72 h" in stat_row and "expedited" in stat_row
     assert "8 h overdue" in stat_row
-    due = scan.local_date(stat.submitted_at + dt.timedelta(hours=72))
+    due = clock.local_date(stat.submitted_at + dt.timedelta(hours=72))
     assert f'<td class="follow">{due:%b} {due.day}</td>' in stat_row
 
     routine_row = row_of(html, f'data-auth="{routine.pk}"')
     assert "10 days" in routine_row and "expedited" not in routine_row
-    follow = scan.local_date(routine.submitted_at) + dt.timedelta(days=10)
+    follow = clock.local_date(routine.submitted_at) + dt.timedelta(days=10)
     assert f'<td class="follow">{follow:%b} {follow.day}</td>' in routine_row
     assert " left" in routine_row
     # The most pressing first.
@@ -67,7 +68,7 @@ def test_after_a_submission_the_order_is_on_the_pending_page(
     specialist_web: Client, specialist: User
 ) -> None:
     item = missing_auth_item()
-    auth = services.submit_for_item(item, by=specialist, channel="portal")
+    auth = item_actions.submit_for_item(item, by=specialist, channel="portal")
     html = specialist_web.get(URL).content.decode()
     row = row_of(html, f'data-auth="{auth.pk}"')
     assert order_of(item).external_id in row
@@ -79,7 +80,7 @@ def test_a_parked_appeal_shows_its_deadline_and_when_it_comes_back(
 ) -> None:
     item = missing_auth_item()
     auth = f.auth(order_of(item), status="submitted")
-    services.decide_for_item(
+    item_actions.decide_for_item(
         item,
         auth,
         by=specialist,
@@ -88,7 +89,7 @@ def test_a_parked_appeal_shows_its_deadline_and_when_it_comes_back(
         denial_reason="No",
     )
     denied = WorkItem.objects.open().get(order_id=item.order_id, kind=ItemKind.DENIED)
-    services.record_item_appeal(
+    item_actions.record_item_appeal(
         denied, auth, by=specialist, level="1", deadline=soon(20), channel="fax"
     )
     html = specialist_web.get(URL).content.decode()
@@ -107,7 +108,7 @@ def test_a_parked_appeal_shows_its_deadline_and_when_it_comes_back(
 def test_a_snoozed_item_leaves_the_queue_page_and_comes_back_at_the_top(
     specialist_web: Client,
 ) -> None:
-    today = scan.today()
+    today = clock.today()
     first = make_item(due_in=1)
     snoozed = make_item(due_in=8)
     WorkItem.objects.filter(pk=snoozed.pk).update(follow_up_on=today + dt.timedelta(days=3))
@@ -154,7 +155,7 @@ def test_the_page_costs_the_same_queries_for_2_or_8_of_each(
 ) -> None:  # noqa: ANN001
     item = missing_auth_item()
     auth = f.auth(order_of(item), status="submitted")
-    services.decide_for_item(
+    item_actions.decide_for_item(
         item,
         auth,
         by=specialist,
@@ -163,7 +164,7 @@ def test_the_page_costs_the_same_queries_for_2_or_8_of_each(
         denial_reason="No",
     )
     denied = WorkItem.objects.open().get(order_id=item.order_id, kind=ItemKind.DENIED)
-    services.record_item_peer_review(denied, auth, by=specialist, request_by=soon(9))
+    item_actions.record_item_peer_review(denied, auth, by=specialist, request_by=soon(9))
     _build(2, specialist)
     specialist_web.get(URL)  # warm: rule book, permissions
     with django_assert_max_num_queries(25) as few:
@@ -190,7 +191,7 @@ def test_a_requests_follow_up_date_is_its_items_own_when_one_is_set(
 ) -> None:
     auth = submitted("routine", hours_ago=2)
     order = auth.order
-    today = scan.today()
+    today = clock.today()
     for kind, follow_up in ((ItemKind.NO_COVERAGE, None), (ItemKind.VISIT_LIMIT, soon(5))):
         WorkItem.objects.create(
             order=order,

@@ -12,17 +12,18 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
+from authq.lib import clock
 from patients.models import Coverage, Patient, primary_among
 from tests import factories as f
-from worklists import dashboards, scan
+from worklists import dashboards
 from worklists.models import AtRiskVisit, ItemKind, WorkItem
-from worklists.services import run_scan
+from worklists.scan.runs import run_scan
 
 pytestmark = pytest.mark.django_db
 
 
 def days(n: int) -> dt.date:
-    return scan.today() + dt.timedelta(days=n)
+    return clock.today() + dt.timedelta(days=n)
 
 
 def sql_primary_payer(patient: Patient, day: dt.date) -> int | None:
@@ -89,7 +90,7 @@ def overlapping() -> dict[str, object]:
 
 
 def test_the_scan_matches_the_primary_payers_rule(overlapping: dict[str, object]) -> None:
-    run_scan(as_of=scan.today())
+    run_scan(as_of=clock.today())
     # Newer's rule asks for an authorization; Older's would not.
     item = WorkItem.objects.get(order=overlapping["order"])
     assert item.kind == ItemKind.MISSING_AUTH
@@ -98,7 +99,7 @@ def test_the_scan_matches_the_primary_payers_rule(overlapping: dict[str, object]
 def test_the_at_risk_snapshot_counts_the_visit_under_the_primary_payer(
     overlapping: dict[str, object],
 ) -> None:
-    run_scan(as_of=scan.today())
+    run_scan(as_of=clock.today())
     dashboards.refresh_request_facts(full=True)
     assert list(AtRiskVisit.objects.values_list("payer_id", flat=True)) == [
         overlapping["newer"].pk  # type: ignore[attr-defined]
@@ -118,7 +119,7 @@ def test_the_payer_filters_find_the_item_under_the_primary_payer_only(
     overlapping: dict[str, object], specialist_web: Client
 ) -> None:
     older, newer = overlapping["older"].pk, overlapping["newer"].pk  # type: ignore[attr-defined]
-    run_scan(as_of=scan.today())
+    run_scan(as_of=clock.today())
     item = WorkItem.objects.get(order=overlapping["order"])
 
     def queue_ids(payer_id: int) -> list[int]:
@@ -128,7 +129,7 @@ def test_the_payer_filters_find_the_item_under_the_primary_payer_only(
     assert queue_ids(newer) == [item.pk]
     assert queue_ids(older) == []
 
-    today = scan.today()
+    today = clock.today()
     span = dashboards.Filters.default(today)
 
     def dashboard_items(payer_id: int) -> list[WorkItem]:

@@ -12,7 +12,7 @@ from django.test import Client
 
 from tests.views.conftest import HTMX
 from tests.views.items import make_item, make_items
-from worklists import services
+from worklists import claiming
 from worklists.models import ItemStatus, Queue, WorkItem, WorkItemEvent
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +22,7 @@ def test_claim_next_takes_the_top_stat_item(specialist: User) -> None:
     make_item(Queue.ROUTINE, due_in=-5)
     make_item(Queue.STAT, due_in=2)
     top = make_item(Queue.STAT, due_in=1)
-    item = services.claim_next(specialist)
+    item = claiming.claim_next(specialist)
     assert item is not None and item.pk == top.pk
     top.refresh_from_db()
     assert (top.status, top.assignee_id) == (ItemStatus.IN_PROGRESS, specialist.pk)
@@ -37,33 +37,33 @@ def test_claim_next_takes_the_top_stat_item(specialist: User) -> None:
 def test_claim_next_skips_items_claimed_by_others(specialist: User, specialist2: User) -> None:
     first = make_item(Queue.STAT, due_in=0)
     second = make_item(Queue.STAT, due_in=1)
-    services.claim(first, by=specialist2)
-    assert services.claim_next(specialist).pk == second.pk  # type: ignore[union-attr]
-    assert services.claim_next(specialist) is None
+    claiming.claim(first, by=specialist2)
+    assert claiming.claim_next(specialist).pk == second.pk  # type: ignore[union-attr]
+    assert claiming.claim_next(specialist) is None
 
 
 def test_claim_next_from_one_queue(specialist: User) -> None:
     make_item(Queue.STAT)
     routine = make_item(Queue.ROUTINE)
-    assert services.claim_next(specialist, queue="routine").pk == routine.pk  # type: ignore[union-attr]
+    assert claiming.claim_next(specialist, queue="routine").pk == routine.pk  # type: ignore[union-attr]
 
 
 def test_claim_conflict_release_and_assign(
     specialist: User, specialist2: User, manager: User, scheduler: User
 ) -> None:
     item = make_item()
-    services.claim(item, by=specialist)
-    services.claim(item, by=specialist)  # again: no change
-    with pytest.raises(services.ClaimError, match="already claimed"):
-        services.claim(item, by=specialist2)
-    with pytest.raises(services.ClaimError, match="Only the person"):
-        services.release(item, by=scheduler)
-    services.assign(item, to=specialist2, by=manager)
+    claiming.claim(item, by=specialist)
+    claiming.claim(item, by=specialist)  # again: no change
+    with pytest.raises(claiming.ClaimError, match="already claimed"):
+        claiming.claim(item, by=specialist2)
+    with pytest.raises(claiming.ClaimError, match="Only the person"):
+        claiming.release(item, by=scheduler)
+    claiming.assign(item, to=specialist2, by=manager)
     item.refresh_from_db()
     assert item.assignee_id == specialist2.pk
-    with pytest.raises(services.ClaimError, match="specialists"):
-        services.assign(item, to=manager, by=manager)
-    services.release(item, by=specialist2)
+    with pytest.raises(claiming.ClaimError, match="specialists"):
+        claiming.assign(item, to=manager, by=manager)
+    claiming.release(item, by=specialist2)
     item.refresh_from_db()
     assert (item.status, item.assignee_id) == (ItemStatus.OPEN, None)
     kinds = list(WorkItemEvent.objects.filter(work_item=item).values_list("kind", flat=True))
@@ -73,9 +73,9 @@ def test_claim_conflict_release_and_assign(
 def test_workers_are_the_people_who_work_items(
     specialist: User, specialist2: User, manager: User, scheduler: User
 ) -> None:
-    assert list(services.workers()) == [specialist, specialist2]
-    assert services.can_work_items(specialist) and not services.can_work_items(manager)
-    assert services.can_assign_items(manager) and not services.can_assign_items(scheduler)
+    assert list(claiming.workers()) == [specialist, specialist2]
+    assert claiming.can_work_items(specialist) and not claiming.can_work_items(manager)
+    assert claiming.can_assign_items(manager) and not claiming.can_assign_items(scheduler)
 
 
 # --- the views ---------------------------------------------------------------------
@@ -101,7 +101,7 @@ def test_claim_next_view_htmx_sends_the_browser_to_the_item(specialist_web: Clie
 
 def test_claim_view_conflict_is_409_for_htmx(specialist_web: Client, specialist2: User) -> None:
     item = make_item()
-    services.claim(item, by=specialist2)
+    claiming.claim(item, by=specialist2)
     response = specialist_web.post(f"/items/{item.pk}/claim/", **HTMX)
     assert response.status_code == 409
     assert "Someone else has already claimed" in response.content.decode()
@@ -112,7 +112,7 @@ def test_a_claim_a_colleague_won_redraws_the_row_with_its_new_owner(
 ) -> None:
     item = make_item(Queue.STAT)
     other = make_item(Queue.ROUTINE)
-    services.claim(item, by=specialist2)  # while the list still showed it unclaimed
+    claiming.claim(item, by=specialist2)  # while the list still showed it unclaimed
     response = specialist_web.post(
         f"/items/{item.pk}/claim/", {"return_query": "queue=stat"}, **HTMX
     )
@@ -158,7 +158,7 @@ def test_release_and_assign_views(
     specialist_web.post(f"/items/{item.pk}/release/")
     item.refresh_from_db()
     assert item.assignee_id == specialist2.pk
-    services.release(item, by=specialist2)
+    claiming.release(item, by=specialist2)
     item.refresh_from_db()
     assert item.assignee_id is None
     bad = specialist_web.post(f"/items/{item.pk}/assign/", {"to": 999999}, **HTMX)
@@ -245,7 +245,7 @@ def test_two_specialists_claiming_next_at_once_get_different_items(
     specialist: User, specialist2: User
 ) -> None:
     make_items(3, Queue.STAT)
-    got = _at_once([specialist, specialist2], lambda u: services.claim_next(u))
+    got = _at_once([specialist, specialist2], lambda u: claiming.claim_next(u))
     assert all(got) and got[0].pk != got[1].pk
     assert WorkItem.objects.filter(status=ItemStatus.IN_PROGRESS).count() == 2
 
@@ -257,7 +257,7 @@ def test_ten_claims_at_once_on_five_items(make_user) -> None:  # type: ignore[no
 
     people = [make_user(f"s{i}", roles.SPECIALIST) for i in range(10)]
     make_items(5, Queue.STAT)
-    got = _at_once(people, lambda u: services.claim_next(u))
+    got = _at_once(people, lambda u: claiming.claim_next(u))
     claimed = [item.pk for item in got if item is not None]
     assert len(claimed) == 5 and len(set(claimed)) == 5
     assert got.count(None) == 5
@@ -268,7 +268,7 @@ def test_a_specialist_is_refused_a_colleagues_item_and_a_manager_is_not(
     specialist_web: Client, manager_web: Client, specialist: User, specialist2: User
 ) -> None:
     item = make_item()
-    services.claim(item, by=specialist2)
+    claiming.claim(item, by=specialist2)
     release = f"/items/{item.pk}/release/"
     refused = specialist_web.post(release, **HTMX)
     assert refused.status_code == 409

@@ -20,7 +20,7 @@ from tests import factories as f
 from tests.views.conftest import BACKGROUND, HTMX
 from tests.views.item_fixtures import missing_auth_item, order_of, soon
 from tests.views.items import make_items
-from worklists import services
+from worklists import item_actions
 from worklists.models import Queue, WorkItem, WorkItemNote
 from worklists.views import queue as queue_views
 
@@ -100,7 +100,7 @@ def _busy_item(specialist: User) -> WorkItem:
     order = order_of(item)
     f.auth(order, status="denied", decided_at=f.at(soon(-5)), denial_reason="x")
     f.auth(order, status="approved", start_date=soon(30), end_date=soon(90), approved_visits=4)
-    services.add_item_note(item, by=specialist, text="called the payer")
+    item_actions.add_item_note(item, by=specialist, text="called the payer")
     return WorkItem.objects.get(pk=item.pk)
 
 
@@ -168,7 +168,7 @@ def test_the_item_page_audit_costs_the_same_queries_however_big_the_order(
     small = missing_auth_item(visits=2)
     big = missing_auth_item(visits=12)
     for n in range(4):
-        services.add_item_note(big, by=specialist, text=f"note {n}")
+        item_actions.add_item_note(big, by=specialist, text=f"note {n}")
     with django_assert_max_num_queries(60) as ctx:  # type: ignore[operator]
         specialist_web.get(reverse("worklists:item", args=[small.pk]))
     few = len(ctx.captured_queries)

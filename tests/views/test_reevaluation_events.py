@@ -12,15 +12,17 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
+from authq.lib import clock
 from tests import factories as f
-from worklists import dashboards, scan, services
+from worklists import claiming, dashboards, item_actions
 from worklists.models import EventKind, ItemKind, ItemStatus, WorkItem, WorkItemEvent
+from worklists.scan import apply
 
 pytestmark = pytest.mark.django_db
 
 
 def days(n: int) -> dt.date:
-    return scan.today() + dt.timedelta(days=n)
+    return clock.today() + dt.timedelta(days=n)
 
 
 def two_gaps() -> tuple[WorkItem, WorkItem]:
@@ -31,7 +33,7 @@ def two_gaps() -> tuple[WorkItem, WorkItem]:
     f.auth(order, start_date=days(-10), end_date=days(6), approved_visits=1)
     for n in (3, 5, 10):
         f.visit(order, days(n))
-    services.reevaluate_order(order)
+    apply.reevaluate_order(order)
     return (
         WorkItem.objects.get(order=order, kind=ItemKind.VISIT_LIMIT),
         WorkItem.objects.get(order=order, kind=ItemKind.AUTH_EXPIRING),
@@ -39,7 +41,7 @@ def two_gaps() -> tuple[WorkItem, WorkItem]:
 
 
 def actions_of(user: User) -> int:
-    today = scan.today()
+    today = clock.today()
     rows = dashboards.productivity(dashboards.Filters.default(today), today)
     return sum(r["actions"] for r in rows if r["person_id"] == user.pk)
 
@@ -48,10 +50,10 @@ def test_one_decision_resolving_two_items_is_one_action(
     specialist: User, manager_web: Client
 ) -> None:
     capped, expiring = two_gaps()
-    services.claim(capped, by=specialist)
+    claiming.claim(capped, by=specialist)
     before = actions_of(specialist)
 
-    services.decide_for_item(
+    item_actions.decide_for_item(
         capped, None, by=specialist, channel="phone", payer=None, outcome="approved",
         start_date=days(-10), end_date=days(60), approved_visits=20,
     )  # fmt: skip

@@ -11,17 +11,19 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
+from authq.lib import clock
 from patients.models import AccessEvent, Order
 from tests import factories as f
 from tests.views.conftest import HTMX
-from worklists import scan, services
+from worklists import auth_requests
 from worklists.models import EventKind, ItemKind, Queue, WorkItem, WorkItemEvent
+from worklists.scan import runs
 
 pytestmark = pytest.mark.django_db
 
 
 def days(n: int) -> dt.date:
-    return scan.today() + dt.timedelta(days=n)
+    return clock.today() + dt.timedelta(days=n)
 
 
 @pytest.fixture
@@ -177,17 +179,17 @@ def test_an_asked_for_item_stays_stat_through_scans_until_a_request_is_sent() ->
     _payer, patient = f.practice()
     order = f.order(patient)
     f.visit(order, days(20))  # a routine missing-auth gap, due in 13 days
-    services.run_scan()
+    runs.run_scan()
     assert WorkItem.objects.open().get(order=order).queue == Queue.ROUTINE
 
-    item = services.request_authorization(order, by=None)
+    item = auth_requests.request_authorization(order, by=None)
     assert item.queue == Queue.STAT and item.kind == ItemKind.MISSING_AUTH
-    services.run_scan()
-    services.run_scan()
+    runs.run_scan()
+    runs.run_scan()
     assert WorkItem.objects.open().get(order=order).queue == Queue.STAT
 
-    f.auth(order, "submitted", submitted_at=f.at(scan.today()) + dt.timedelta(hours=23))
-    services.run_scan()
+    f.auth(order, "submitted", submitted_at=f.at(clock.today()) + dt.timedelta(hours=23))
+    runs.run_scan()
     assert not WorkItem.objects.open().filter(order=order, queue=Queue.STAT).exists()
 
 
@@ -195,9 +197,9 @@ def test_asking_raises_an_existing_routine_item_without_a_second_one() -> None:
     _payer, patient = f.practice()
     order = f.order(patient)
     f.visit(order, days(25))
-    services.run_scan()
+    runs.run_scan()
     before = WorkItem.objects.open().get(order=order)
-    item = services.request_authorization(order, by=None)
+    item = auth_requests.request_authorization(order, by=None)
     assert item.pk == before.pk and item.queue == Queue.STAT
     assert WorkItem.objects.open().filter(order=order).count() == 1
 

@@ -9,10 +9,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from authq.lib import clock
 from patients.models import AccessEvent, Patient
 from tests import factories as f
 from tests.views.items import make_item
-from worklists import scan
 from worklists.models import ItemStatus, WorkItem
 from worklists.views.search import MAX_PATIENTS
 
@@ -45,8 +45,8 @@ def ada_item(ada: Patient) -> WorkItem:
         order,
         auth_number="AUTH-ADA-9",
         payer_reference="REF-ADA-3",
-        start_date=scan.today(),
-        end_date=scan.today() + dt.timedelta(days=60),
+        start_date=clock.today(),
+        end_date=clock.today() + dt.timedelta(days=60),
         approved_visits=8,
     )
     return item
@@ -79,7 +79,7 @@ def test_each_kind_of_query_finds_the_patient_with_orders_items_and_auths(
     assert reverse("worklists:item", args=[ada_item.pk]) in page.text
     assert "Missing authorization" in page.text
     assert "AUTH-ADA-9" in page.text and "8 visits" in page.text
-    assert scan.today().isoformat() in page.text
+    assert clock.today().isoformat() in page.text
 
 
 def test_near_misses_find_nothing(specialist_web: Client, ada_item: WorkItem) -> None:

@@ -12,7 +12,7 @@ from django.urls import reverse
 from patients.models import AccessEvent
 from tests import factories as f
 from tests.views.item_fixtures import missing_auth_item, order_of
-from worklists import services
+from worklists import claiming, item_actions
 from worklists.models import WorkItem
 
 pytestmark = pytest.mark.django_db
@@ -25,11 +25,11 @@ def details(html: str) -> list[str]:
 
 def _worked_item(specialist: User, specialist2: User, manager: User) -> WorkItem:
     item = missing_auth_item()
-    services.claim(item, by=specialist)
-    services.assign(item, to=specialist2, by=manager)
-    services.add_item_note(item, by=specialist2, text="Called the payer, fax number changed")
+    claiming.claim(item, by=specialist)
+    claiming.assign(item, to=specialist2, by=manager)
+    item_actions.add_item_note(item, by=specialist2, text="Called the payer, fax number changed")
     auth = f.auth(order_of(item), "submitted", auth_number="", submitted_at=f.at("2026-11-20", 9))
-    services.decide_for_item(
+    item_actions.decide_for_item(
         item, auth, by=specialist2, outcome="denied", determination_code="A3",
         denial_reason_code="medical_necessity", denial_reason="not medically necessary",
     )  # fmt: skip
@@ -79,15 +79,15 @@ def test_timeline_queries_do_not_grow_with_the_events(
     django_assert_max_num_queries: object,
 ) -> None:
     item = missing_auth_item()
-    services.assign(item, to=specialist, by=manager)
-    services.add_item_note(item, by=specialist, text="first")
+    claiming.assign(item, to=specialist, by=manager)
+    item_actions.add_item_note(item, by=specialist, text="first")
     url = reverse("worklists:order-timeline", args=[item.order_id])
     with django_assert_max_num_queries(25) as ctx:  # type: ignore[operator]
         manager_web.get(url)
     few = len(ctx.captured_queries)
     for n in range(6):
-        services.release(item, by=manager)
-        services.assign(item, to=[specialist, specialist2][n % 2], by=manager)
-        services.add_item_note(item, by=specialist, text=f"note {n}")
+        claiming.release(item, by=manager)
+        claiming.assign(item, to=[specialist, specialist2][n % 2], by=manager)
+        item_actions.add_item_note(item, by=specialist, text=f"note {n}")
     with django_assert_max_num_queries(few):  # type: ignore[operator]
         manager_web.get(url)

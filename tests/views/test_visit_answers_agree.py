@@ -15,11 +15,12 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from authq.lib import clock
 from patients.models import Order
 from tests import factories as f
 from tests.views.conftest import HTMX
-from worklists import scan
 from worklists.models import ItemKind, Queue, WorkItem
+from worklists.scan import evaluate
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +31,7 @@ ANSWER = re.compile(
 
 
 def days(n: int) -> dt.date:
-    return scan.today() + dt.timedelta(days=n)
+    return clock.today() + dt.timedelta(days=n)
 
 
 def _order() -> tuple[Order, WorkItem]:
@@ -78,7 +79,7 @@ def agree(
     answer = api.get(f"/api/v1/auth-check/?order={order.external_id}&date={day}").json()
     tone, status, headline = scheduler_answer(scheduler, order, day)
     assert status == answer["status"]
-    covered = answer["status"] in (scan.COVERED, scan.NOT_REQUIRED)
+    covered = answer["status"] in (evaluate.COVERED, evaluate.NOT_REQUIRED)
     if answer["displaces"] is not None:
         displaced = dt.date.fromisoformat(answer["displaces"])
         assert tone == "wait"
@@ -87,7 +88,7 @@ def agree(
         assert tone == "ok" and headline.startswith("Covered")
         if answer["visits_left"] is not None:
             assert f"{answer['visits_left']} visit" in headline
-    elif answer["status"] == scan.PENDING:
+    elif answer["status"] == evaluate.PENDING:
         assert (tone, headline) == ("wait", "Pending at the payer")
     else:
         assert headline == f"Not covered on {day:%a %-d %b}"
@@ -96,7 +97,9 @@ def agree(
     booked = f.visit(order, day, hour=9)
     after = item_outcomes(specialist, item)
     assert after[day.isoformat()] == answer["status"]
-    lost = sorted(d for d, o in before.items() if o == scan.COVERED and after[d] != scan.COVERED)
+    lost = sorted(
+        d for d, o in before.items() if o == evaluate.COVERED and after[d] != evaluate.COVERED
+    )
     assert (lost[0] if lost else None) == answer["displaces"]
     booked.delete()
     return answer

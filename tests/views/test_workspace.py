@@ -13,8 +13,9 @@ from patients.models import AccessAction, AccessEvent, Order
 from payers.models import Authorization, Document
 from tests import factories as f
 from tests.views.item_fixtures import missing_auth_item, order_of, soon
-from worklists import services
+from worklists import item_actions
 from worklists.models import ItemKind, ItemStatus, Queue, WorkItem, WorkItemNote
+from worklists.scan import apply
 
 pytestmark = pytest.mark.django_db
 
@@ -49,12 +50,12 @@ def busy(specialist: User, settings: object, tmp_path: object) -> WorkItem:
     settings.MEDIA_ROOT = tmp_path  # type: ignore[attr-defined]
     order = order_of(missing_auth_item(visits=2))
     f.auth(order, status="denied", auth_number="DEN-5", decided_at=f.at(soon(-5)))
-    services.reevaluate_order(order)  # the missing-auth item closes, a denied one opens
+    apply.reevaluate_order(order)  # the missing-auth item closes, a denied one opens
     item = WorkItem.objects.open().get(order=order)
     old = closed_item(order)
-    services.add_item_note(old, by=specialist, text="spoke to the payer last month")
-    services.add_item_note(item, by=specialist, text="waiting on the fax")
-    services.attach_item_document(
+    item_actions.add_item_note(old, by=specialist, text="spoke to the payer last month")
+    item_actions.add_item_note(item, by=specialist, text="waiting on the fax")
+    item_actions.attach_item_document(
         item, by=specialist, content=PDF, kind="payer_letter", original_name="l.pdf"
     )
     return WorkItem.objects.get(pk=item.pk)
@@ -252,8 +253,8 @@ def test_the_query_count_does_not_grow_with_the_order(
     big = missing_auth_item(visits=10)
     for n in range(5):
         closed = closed_item(order_of(big), kind=ItemKind.DENIED if n % 2 else ItemKind.NO_COVERAGE)
-        services.add_item_note(closed, by=specialist, text=f"note {n}")
-        services.add_item_note(big, by=specialist, text=f"mine {n}")
+        item_actions.add_item_note(closed, by=specialist, text=f"note {n}")
+        item_actions.add_item_note(big, by=specialist, text=f"mine {n}")
     with django_assert_max_num_queries(70) as ctx:  # type: ignore[operator]
         specialist_web.get(ws(order_of(small)))
     few = len(ctx.captured_queries)

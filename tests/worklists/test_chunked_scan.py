@@ -17,8 +17,8 @@ from django.utils import timezone
 from accounts import roles
 from patients.models import Order
 from tests.worklists.test_celery_wiring import ROOT, _test_database_url
-from worklists import services
 from worklists.models import ScanRun, ScanRunChunk, WorkItem, WorkItemEvent
+from worklists.scan import runs
 from worklists.tasks import scan_authorizations
 
 AS_OF = dt.date(2026, 3, 2)
@@ -48,11 +48,11 @@ def _forget_items() -> None:
 
 
 def _run_chunked_in_process(chunk_size: int) -> ScanRun:
-    planned = services.plan_chunked_scan(as_of=AS_OF, chunk_size=chunk_size)
+    planned = runs.plan_chunked_scan(as_of=AS_OF, chunk_size=chunk_size)
     assert planned is not None
     run, chunks = planned
     total = sum(c.planned for c in chunks)
-    last = [services.scan_chunk(run.pk, c, AS_OF, total) for c in reversed(chunks)]
+    last = [runs.scan_chunk(run.pk, c, AS_OF, total) for c in reversed(chunks)]
     assert last.count(True) == 1 and last[-1] is True  # only the last one to run finishes
     run.refresh_from_db()
     return run
@@ -61,7 +61,7 @@ def _run_chunked_in_process(chunk_size: int) -> ScanRun:
 @pytest.mark.django_db
 def test_the_chunked_scan_opens_the_same_items_as_run_scan():
     _seed()
-    run = services.run_scan(as_of=AS_OF)
+    run = runs.run_scan(as_of=AS_OF)
     expected = _items()
     assert len(expected) > 5
     _forget_items()
@@ -82,12 +82,12 @@ def test_the_chunked_scan_opens_the_same_items_as_run_scan():
 @pytest.mark.django_db
 def test_a_chunk_delivered_twice_changes_nothing_more():
     _seed(20)
-    planned = services.plan_chunked_scan(as_of=AS_OF, chunk_size=1000)
+    planned = runs.plan_chunked_scan(as_of=AS_OF, chunk_size=1000)
     assert planned is not None
     run, (chunk,) = planned
-    assert services.scan_chunk(run.pk, chunk, AS_OF, chunk.planned) is True
+    assert runs.scan_chunk(run.pk, chunk, AS_OF, chunk.planned) is True
     items, events = _items(), WorkItemEvent.objects.count()
-    assert services.scan_chunk(run.pk, chunk, AS_OF, chunk.planned) is False
+    assert runs.scan_chunk(run.pk, chunk, AS_OF, chunk.planned) is False
     assert (_items(), WorkItemEvent.objects.count()) == (items, events)
 
 
@@ -95,17 +95,17 @@ def test_a_chunk_delivered_twice_changes_nothing_more():
 @pytest.mark.django_db
 def test_a_chunk_delivered_twice_is_counted_once_and_does_not_finish_the_run_early():
     _seed(20)
-    planned = services.plan_chunked_scan(as_of=AS_OF, chunk_size=4)
+    planned = runs.plan_chunked_scan(as_of=AS_OF, chunk_size=4)
     assert planned is not None
     run, chunks = planned
     total = sum(c.planned for c in chunks)
     first, *rest = chunks
-    assert services.scan_chunk(run.pk, first, AS_OF, total) is False
+    assert runs.scan_chunk(run.pk, first, AS_OF, total) is False
     for _ in range(len(chunks)):  # as many copies as would reach the total without a check
-        assert services.scan_chunk(run.pk, first, AS_OF, total) is False
+        assert runs.scan_chunk(run.pk, first, AS_OF, total) is False
     run.refresh_from_db()
     assert (run.orders_scanned, run.finished_at) == (first.planned, None)
-    assert [services.scan_chunk(run.pk, c, AS_OF, total) for c in rest][-1] is True
+    assert [runs.scan_chunk(run.pk, c, AS_OF, total) for c in rest][-1] is True
     run.refresh_from_db()
     assert run.orders_scanned == Order.objects.count() == total
     assert ScanRunChunk.objects.filter(run=run).count() == len(chunks)
@@ -115,16 +115,16 @@ def test_a_chunk_delivered_twice_is_counted_once_and_does_not_finish_the_run_ear
 @pytest.mark.django_db
 def test_one_scan_at_a_time_across_the_chunked_and_in_process_scans():
     _seed(10)
-    planned = services.plan_chunked_scan(as_of=AS_OF)
+    planned = runs.plan_chunked_scan(as_of=AS_OF)
     assert planned is not None
     run, chunks = planned
     # While its chunks are out, neither another chunked scan nor run_scan starts.
-    assert services.plan_chunked_scan(as_of=AS_OF) is None
-    assert services.run_scan(as_of=AS_OF) is None
+    assert runs.plan_chunked_scan(as_of=AS_OF) is None
+    assert runs.run_scan(as_of=AS_OF) is None
     for chunk in chunks:
-        services.scan_chunk(run.pk, chunk, AS_OF, sum(c.planned for c in chunks))
-    assert services.run_scan(as_of=AS_OF) is not None
-    assert services.plan_chunked_scan(as_of=AS_OF) is not None
+        runs.scan_chunk(run.pk, chunk, AS_OF, sum(c.planned for c in chunks))
+    assert runs.run_scan(as_of=AS_OF) is not None
+    assert runs.plan_chunked_scan(as_of=AS_OF) is not None
 
 
 def _no_progress_for(run: ScanRun, minutes: float) -> None:
@@ -140,26 +140,26 @@ def test_a_run_whose_chunks_were_lost_is_abandoned_by_the_next_scan_after_the_st
 ):
     settings.AUTHQ_SCAN_STALE_MINUTES = 3
     _seed(10)
-    planned = services.plan_chunked_scan(as_of=AS_OF, chunk_size=4)
+    planned = runs.plan_chunked_scan(as_of=AS_OF, chunk_size=4)
     assert planned is not None
     lost, chunks = planned
     total = sum(c.planned for c in chunks)
-    services.scan_chunk(lost.pk, chunks[0], AS_OF, total)  # one chunk ran; the rest are lost
+    runs.scan_chunk(lost.pk, chunks[0], AS_OF, total)  # one chunk ran; the rest are lost
     _no_progress_for(lost, 2.9)
     # Inside the window the run is alive: every scan, beat's and command's, waits.
-    assert services.plan_chunked_scan(as_of=AS_OF) is None
-    assert services.run_scan(as_of=AS_OF) is None
+    assert runs.plan_chunked_scan(as_of=AS_OF) is None
+    assert runs.run_scan(as_of=AS_OF) is None
     _no_progress_for(lost, 3.1)
-    assert services.run_scan(as_of=AS_OF, trigger="command") is not None
+    assert runs.run_scan(as_of=AS_OF, trigger="command") is not None
     lost.refresh_from_db()
     assert lost.abandoned_at is not None and lost.finished_at is None
     # A lost chunk that turns up late counts for nothing and finishes nothing.
-    assert [services.scan_chunk(lost.pk, c, AS_OF, total) for c in chunks[1:]] == [False] * (
+    assert [runs.scan_chunk(lost.pk, c, AS_OF, total) for c in chunks[1:]] == [False] * (
         len(chunks) - 1
     )
     lost.refresh_from_db()
     assert (lost.orders_scanned, lost.finished_at) == (chunks[0].planned, None)
-    assert services.plan_chunked_scan(as_of=AS_OF) is not None
+    assert runs.plan_chunked_scan(as_of=AS_OF) is not None
 
 
 @pytest.mark.fault
@@ -167,21 +167,21 @@ def test_a_run_whose_chunks_were_lost_is_abandoned_by_the_next_scan_after_the_st
 def test_a_long_run_whose_chunks_keep_finishing_is_not_abandoned(settings):
     settings.AUTHQ_SCAN_STALE_MINUTES = 3
     _seed(10)
-    planned = services.plan_chunked_scan(as_of=AS_OF, chunk_size=4)
+    planned = runs.plan_chunked_scan(as_of=AS_OF, chunk_size=4)
     assert planned is not None
     run, chunks = planned
     ScanRun.objects.filter(pk=run.pk).update(
         started_at=timezone.now() - dt.timedelta(minutes=60),
         progressed_at=timezone.now() - dt.timedelta(minutes=1),
     )
-    assert services.plan_chunked_scan(as_of=AS_OF) is None
+    assert runs.plan_chunked_scan(as_of=AS_OF) is None
     run.refresh_from_db()
     assert run.abandoned_at is None
 
 
 @pytest.mark.django_db
 def test_an_empty_practice_gives_a_finished_chunked_run_and_no_chunks():
-    planned = services.plan_chunked_scan(as_of=AS_OF)
+    planned = runs.plan_chunked_scan(as_of=AS_OF)
     assert planned is not None
     run, chunks = planned
     assert chunks == [] and run.finished_at is not None
@@ -208,7 +208,7 @@ def _worker(queue: str, name: str, chunk_size: int) -> subprocess.Popen[bytes]:
 @pytest.mark.django_db(transaction=True)
 def test_two_real_workers_share_the_chunks_and_open_the_same_items_as_run_scan():
     _seed(30)
-    services.run_scan(as_of=AS_OF)
+    runs.run_scan(as_of=AS_OF)
     expected = _items()
     _forget_items()
     queue = f"test-{uuid.uuid4().hex[:8]}"
@@ -236,31 +236,3 @@ def test_two_real_workers_share_the_chunks_and_open_the_same_items_as_run_scan()
             except subprocess.TimeoutExpired:
                 worker.kill()
                 worker.wait(timeout=10)
-
-
-@pytest.mark.django_db(transaction=True)
-def test_run_scan_in_two_processes_opens_the_same_items_as_in_one(settings):
-    settings.AUTHQ_SCAN_CHUNK_SIZE = 7  # several chunks for each process
-    _seed(30)
-    one = services.run_scan(as_of=AS_OF, processes=1)
-    expected = _items()
-    assert expected and one is not None
-    _forget_items()
-    two = services.run_scan(as_of=AS_OF, processes=2)
-    assert two is not None and two.finished_at is not None
-    assert _items() == expected
-    assert (two.orders_scanned, two.items_opened) == (one.orders_scanned, one.items_opened)
-    assert two.orders_scanned == Order.objects.count()
-    # A second pass in two processes changes nothing: the scan is idempotent.
-    again = services.run_scan(as_of=AS_OF, processes=2)
-    assert again is not None and (again.items_opened, again.items_resolved) == (0, 0)
-    assert _items() == expected
-
-
-@pytest.mark.django_db
-def test_the_command_refuses_fewer_than_one_process():
-    from django.core.management.base import CommandError
-
-    with pytest.raises(CommandError, match="--processes must be 1 or more, got 0"):
-        call_command("scan_authorizations", "--processes", "0", stdout=StringIO())
-    assert not ScanRun.objects.exists()

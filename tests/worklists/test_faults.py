@@ -27,8 +27,8 @@ from django.db import connection, transaction
 from accounts import roles
 from patients.models import Order
 from tests.worklists.test_celery_wiring import ROOT, _test_database_url
-from worklists import services
 from worklists.models import ParkedTask, ScanRun, ScanRunChunk, WorkItem, WorkItemEvent
+from worklists.scan import runs
 from worklists.tasks import enqueue_chunks
 
 pytestmark = [pytest.mark.fault, pytest.mark.celery_wiring]
@@ -55,7 +55,7 @@ def _items() -> list[tuple[object, ...]]:
 
 def _expected_items() -> list[tuple[object, ...]]:
     """The items an in-process scan opens; then forgotten, for the workers to open again."""
-    assert services.run_scan(as_of=AS_OF) is not None
+    assert runs.run_scan(as_of=AS_OF) is not None
     expected = _items()
     assert len(expected) > 5
     WorkItemEvent.objects.all().delete()
@@ -121,8 +121,8 @@ def workers() -> Iterator[Workers]:
         pool.stop()
 
 
-def _plan(chunk_size: int = 6) -> tuple[ScanRun, list[services.ScanChunk]]:
-    planned = services.plan_chunked_scan(as_of=AS_OF, chunk_size=chunk_size)
+def _plan(chunk_size: int = 6) -> tuple[ScanRun, list[runs.ScanChunk]]:
+    planned = runs.plan_chunked_scan(as_of=AS_OF, chunk_size=chunk_size)
     assert planned is not None
     run, chunks = planned
     assert len(chunks) >= 3
@@ -287,5 +287,5 @@ def test_a_chunk_that_fails_every_time_is_parked_after_five_attempts(workers):
     assert ParkedTask.objects.count() == 1 and len(terminated) == 5
 
 
-def run_total(chunks: list[services.ScanChunk]) -> int:
+def run_total(chunks: list[runs.ScanChunk]) -> int:
     return sum(chunk.planned for chunk in chunks)

@@ -9,9 +9,11 @@ import datetime as dt
 import pytest
 from django.contrib.auth.models import User
 
+from authq.lib import clock
+from authq.lib.exceptions import ActionRefused
 from tests import factories as f
 from tests.views.item_fixtures import missing_auth_item
-from worklists import scan, services
+from worklists import claiming, item_actions
 from worklists.models import (
     ITEM_TRANSITIONS,
     ItemKind,
@@ -20,6 +22,7 @@ from worklists.models import (
     WorkItem,
     status_after,
 )
+from worklists.scan import apply
 
 pytestmark = pytest.mark.django_db
 
@@ -57,12 +60,12 @@ def test_claim_and_release_follow_the_table(status: str, specialist: User) -> No
     item = item_in(status)
     after_claim = status_after("claim", status)
     if after_claim is None:
-        with pytest.raises(services.ClaimError):
-            services.claim(item, by=specialist)
+        with pytest.raises(claiming.ClaimError):
+            claiming.claim(item, by=specialist)
         return
-    item = services.claim(item, by=specialist)
+    item = claiming.claim(item, by=specialist)
     assert WorkItem.objects.get(pk=item.pk).status == after_claim
-    services.release(item, by=specialist)
+    claiming.release(item, by=specialist)
     assert WorkItem.objects.get(pk=item.pk).status == status_after("release", after_claim)
 
 
@@ -71,11 +74,11 @@ def test_dismiss_follows_the_table(status: str, specialist: User) -> None:
     item = item_in(status, assignee=specialist)
     after = status_after("dismiss", status)
     if after is None:
-        with pytest.raises(services.ActionRefused):
-            services.dismiss_item(item, by=specialist, reason="duplicate")
+        with pytest.raises(ActionRefused):
+            item_actions.dismiss_item(item, by=specialist, reason="duplicate")
         assert WorkItem.objects.get(pk=item.pk).status == status
         return
-    services.dismiss_item(item, by=specialist, reason="duplicate")
+    item_actions.dismiss_item(item, by=specialist, reason="duplicate")
     assert WorkItem.objects.get(pk=item.pk).status == after
 
 
@@ -83,17 +86,17 @@ def test_submit_and_a_decision_move_the_item_by_the_table(specialist: User) -> N
     # A denial last week: the denied item stays while the order is worked again.
     _payer, patient = f.practice()
     order = f.order(patient)
-    f.visit(order, scan.today() + dt.timedelta(days=10))
-    f.auth(order, "denied", decided_at=f.at(scan.today() - dt.timedelta(days=7)))
-    services.reevaluate_order(order)
+    f.visit(order, clock.today() + dt.timedelta(days=10))
+    f.auth(order, "denied", decided_at=f.at(clock.today() - dt.timedelta(days=7)))
+    apply.reevaluate_order(order)
     item = WorkItem.objects.get(order=order, kind=ItemKind.DENIED)
-    services.claim(item, by=specialist)
+    claiming.claim(item, by=specialist)
 
-    request = services.submit_for_item(item, by=specialist, channel="fax")
+    request = item_actions.submit_for_item(item, by=specialist, channel="fax")
     item.refresh_from_db()
     assert item.status == status_after("submit", ItemStatus.IN_PROGRESS)
 
-    services.decide_for_item(
+    item_actions.decide_for_item(
         item, request, by=specialist, outcome="denied", denial_reason_code="medical_necessity"
     )
     item.refresh_from_db()
@@ -103,7 +106,7 @@ def test_submit_and_a_decision_move_the_item_by_the_table(specialist: User) -> N
 def test_the_scan_resolves_by_the_table() -> None:
     item = missing_auth_item()
     WorkItem.objects.filter(pk=item.pk).update(status=ItemStatus.WAITING_ON_PAYER)
-    f.auth(item.order, start_date=scan.today(), end_date=scan.today() + dt.timedelta(days=90))
-    services.reevaluate_order(item.order_id)
+    f.auth(item.order, start_date=clock.today(), end_date=clock.today() + dt.timedelta(days=90))
+    apply.reevaluate_order(item.order_id)
     item.refresh_from_db()
     assert item.status == status_after("resolve", ItemStatus.WAITING_ON_PAYER)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import OperationalError
 
-from worklists import services
+from worklists import parked_tasks
 from worklists.models import ParkedTask
 
 
@@ -21,7 +21,7 @@ def _raised(exc: BaseException) -> BaseException:
 def test_a_parked_task_keeps_ids_error_type_and_place_but_not_the_message():
     exc = _raised(OperationalError('duplicate key (member_id)=(W123456789) for "Jane Doe"'))
     for _ in range(2):  # reported twice (a redelivered failure): one row
-        services.park_task(
+        parked_tasks.park_task(
             name="worklists.tasks.scan_chunk", task_id="abc", args=[7, 100, None, 6],
             kwargs={}, attempts=5, exc=exc, tb=exc.__traceback__,
         )  # fmt: skip

@@ -9,11 +9,14 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import Count, Q
 
+from authq.lib import clock
 from tests import factories as f
 from tests.views.items import make_item, make_items
 from tests.views.test_queue_claiming import _at_once
-from worklists import scan, services
+from worklists import claiming, item_actions
 from worklists.models import DismissalReason, ItemKind, ItemStatus, Queue, QueueCount, WorkItem
+from worklists.scan import counts as queue_counts
+from worklists.scan import runs
 
 pytestmark = pytest.mark.django_db
 
@@ -35,15 +38,15 @@ def counted_directly(today: dt.date) -> dict[tuple[str, str], dict[str, object]]
 
 
 def assert_counts_right(today: dt.date | None = None) -> None:
-    today = today or scan.today()
-    assert services.queue_counts(today) == counted_directly(today)
+    today = today or clock.today()
+    assert queue_counts.queue_counts(today) == counted_directly(today)
 
 
 def test_counts_follow_every_kind_of_write(specialist: User, specialist2: User) -> None:
-    today = scan.today()
+    today = clock.today()
     items = make_items(6, Queue.STAT) + make_items(5, Queue.ROUTINE, kind=ItemKind.VISIT_LIMIT)
     late = make_item(Queue.ROUTINE, due_in=-3)
-    assert services.queue_counts(today)[("routine", "missing_auth")] == {
+    assert queue_counts.queue_counts(today)[("routine", "missing_auth")] == {
         "queue": "routine",
         "kind": "missing_auth",
         "n": 1,
@@ -52,12 +55,12 @@ def test_counts_follow_every_kind_of_write(specialist: User, specialist2: User) 
     }
     assert_counts_right(today)
 
-    services.claim(items[0], by=specialist)  # claimed: no longer unclaimed
-    services.claim_next(specialist2)
+    claiming.claim(items[0], by=specialist)  # claimed: no longer unclaimed
+    claiming.claim_next(specialist2)
     assert_counts_right(today)
-    services.release(items[0], by=specialist)
+    claiming.release(items[0], by=specialist)
     assert_counts_right(today)
-    services.dismiss_item(items[1], by=specialist, reason=DismissalReason.DUPLICATE)
+    item_actions.dismiss_item(items[1], by=specialist, reason=DismissalReason.DUPLICATE)
     assert_counts_right(today)
 
     # Bulk and raw SQL writes are counted like the ORM's saves.
@@ -78,26 +81,26 @@ def test_an_update_that_changes_no_count_appends_nothing(specialist: User) -> No
     before = QueueCount.objects.count()
     WorkItem.objects.filter(pk=item.pk).update(affected_appointments=7)
     assert QueueCount.objects.count() == before
-    services.claim(item, by=specialist)  # status and assignee: one row out, one row in
+    claiming.claim(item, by=specialist)  # status and assignee: one row out, one row in
     after_claim = QueueCount.objects.count()
     assert after_claim == before + 2
-    WorkItem.objects.filter(pk=item.pk).update(last_seen_as_of=scan.today())
+    WorkItem.objects.filter(pk=item.pk).update(last_seen_as_of=clock.today())
     assert QueueCount.objects.count() == after_claim
 
 
 def test_compaction_keeps_the_sums_and_drops_the_zeros(specialist: User) -> None:
-    today = scan.today()
+    today = clock.today()
     items = make_items(4, Queue.STAT)
     for item in items:
-        services.claim(item, by=specialist)
-        services.release(item, by=specialist)
+        claiming.claim(item, by=specialist)
+        claiming.release(item, by=specialist)
     WorkItem.objects.filter(pk=items[0].pk).delete()
-    before = services.queue_counts(today)
+    before = queue_counts.queue_counts(today)
     rows_before = QueueCount.objects.count()
 
-    kept = services.compact_queue_counts()
+    kept = queue_counts.compact_queue_counts()
 
-    assert services.queue_counts(today) == before == counted_directly(today)
+    assert queue_counts.queue_counts(today) == before == counted_directly(today)
     # One row per (queue, kind, due date, claimed) still holding items: 3 due dates here.
     assert kept == QueueCount.objects.count() == 3 < rows_before
     assert not QueueCount.objects.filter(n=0).exists()
@@ -108,18 +111,18 @@ def test_truncating_the_items_empties_the_counts() -> None:
     make_items(3)
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE worklists_workitem CASCADE")
-    assert services.queue_counts(scan.today()) == {}
+    assert queue_counts.queue_counts(clock.today()) == {}
     assert not QueueCount.objects.exists()
 
 
 def test_the_scan_leaves_the_counts_right_and_compacted() -> None:
     payer, patient = f.practice()
-    today = scan.today()
+    today = clock.today()
     for i in range(3):
         order = f.order(patient, code="97110")
         f.visit(order, today + dt.timedelta(days=3 + i))
-    services.run_scan(as_of=today)
-    assert sum(c["n"] for c in services.queue_counts(today).values()) == 3
+    runs.run_scan(as_of=today)
+    assert sum(c["n"] for c in queue_counts.queue_counts(today).values()) == 3
     assert_counts_right(today)
     # run_scan compacted: one row per key.
     keys = QueueCount.objects.values_list("queue", "kind", "due_date", "claimed")
@@ -132,10 +135,10 @@ def test_counts_stay_right_when_many_claim_at_once(make_user) -> None:  # type: 
 
     people = [make_user(f"c{i}", roles.SPECIALIST) for i in range(8)]
     make_items(6, Queue.STAT)
-    got = _at_once(people, lambda u: services.claim_next(u))
+    got = _at_once(people, lambda u: claiming.claim_next(u))
     assert len([g for g in got if g]) == 6
     assert_counts_right()
-    counts = services.queue_counts(scan.today())
+    counts = queue_counts.queue_counts(clock.today())
     assert sum(c["unclaimed"] for c in counts.values()) == 0
     assert sum(c["n"] for c in counts.values()) == 6
 
@@ -147,7 +150,7 @@ def test_the_beat_compacts_the_counts(specialist: User) -> None:
     entry = app.conf.beat_schedule["compact-queue-counts"]
     assert entry["task"] == compact_queue_counts.name
     item = make_item()
-    services.claim(item, by=specialist)
+    claiming.claim(item, by=specialist)
     assert QueueCount.objects.count() == 3  # created, then one out and one in
     assert compact_queue_counts.apply().get() == 1
     assert list(QueueCount.objects.values_list("claimed", "n")) == [(True, 1)]

@@ -6,15 +6,15 @@ import datetime as dt
 
 import pytest
 
+from authq.lib import clock
 from tests import factories as f
-from worklists import scan
 from worklists.models import WorkItem
 
 pytestmark = pytest.mark.django_db
 
 
 def _day(days: int) -> str:
-    return (scan.today() + dt.timedelta(days=days)).isoformat()
+    return (clock.today() + dt.timedelta(days=days)).isoformat()
 
 
 def test_an_appointment_and_then_its_approval_pushed_through_the_api_open_and_close_the_item(
@@ -63,8 +63,8 @@ def test_a_coverage_change_refreshes_every_order_of_the_patient(
 ):
     payer, pat = f.practice(auth_required=False)
     first, second = f.order(pat), f.order(pat)
-    f.visit(first, scan.today() + dt.timedelta(days=5))
-    f.visit(second, scan.today() + dt.timedelta(days=6))
+    f.visit(first, clock.today() + dt.timedelta(days=5))
+    f.visit(second, clock.today() + dt.timedelta(days=6))
     coverage = pat.coverages.get()
     with django_capture_on_commit_callbacks(execute=True):
         response = api.patch(f"/api/v1/coverages/{coverage.pk}/", {"end": _day(1)}, format="json")

@@ -10,7 +10,7 @@ from patients.models import Appointment
 from tests import factories as f
 from tests.factories import d
 from worklists.models import WorkItem
-from worklists.services import run_scan
+from worklists.scan.runs import run_scan
 
 pytestmark = pytest.mark.django_db
 

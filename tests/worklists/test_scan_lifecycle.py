@@ -11,8 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from tests import factories as f
 from tests.factories import d
 from worklists.models import ItemStatus, ScanRun, WorkItem, WorkItemEvent
-from worklists.scan import RuleBook
-from worklists.services import reevaluate_order, run_scan
+from worklists.scan.apply import reevaluate_order
+from worklists.scan.rules import RuleBook
+from worklists.scan.runs import run_scan
 
 AS_OF = d("2026-12-01")
 

@@ -8,12 +8,13 @@ import datetime as dt
 import pytest
 from django.contrib.auth.models import User
 
+from authq.lib import clock
 from authq.lib.exceptions import ActionRefused
 from payers.models import Appeal
 from tests import factories as f
 from tests.views.item_fixtures import missing_auth_item, order_of, soon
 from tests.views.items import make_item
-from worklists import scan, services
+from worklists import claiming, item_actions
 from worklists.models import (
     DismissalReason,
     ItemKind,
@@ -22,6 +23,7 @@ from worklists.models import (
     WorkItem,
     WorkItemEvent,
 )
+from worklists.scan import counts
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +36,7 @@ def work_queue(today: dt.date, queue: str | None = None) -> list[int]:
 
 
 def counted(today: dt.date) -> int:
-    return sum(c["n"] for c in services.queue_counts(today).values())
+    return sum(c["n"] for c in counts.queue_counts(today).values())
 
 
 # --- Snoozing by follow-up date. -----------------------------------------------------
@@ -43,7 +45,7 @@ def counted(today: dt.date) -> int:
 def test_a_follow_up_date_ahead_snoozes_the_item_until_that_day_then_it_comes_back_first(
     specialist: User,
 ) -> None:
-    today = scan.today()
+    today = clock.today()
     a = make_item(due_in=5)
     b = make_item(due_in=10)
     c = make_item(due_in=6)
@@ -55,46 +57,46 @@ def test_a_follow_up_date_ahead_snoozes_the_item_until_that_day_then_it_comes_ba
     for day in (today, today + dt.timedelta(days=2)):
         assert work_queue(day) == [a.pk, c.pk]
         assert counted(day) == 2
-        assert b.pk not in [i.pk for i in services.claim_candidates(today=day)]
-    assert services.count_snoozed(today) == 1
+        assert b.pk not in [i.pk for i in claiming.claim_candidates(today=day)]
+    assert counts.count_snoozed(today) == 1
 
     # On its follow-up date it is back, first in its queue (the date is its due date now).
     back = today + dt.timedelta(days=3)
     assert work_queue(back) == [b.pk, a.pk, c.pk]
     assert counted(back) == 3
-    assert services.count_snoozed(back) == 0
-    assert services.count_open(back, queue=Queue.ROUTINE) == 3
+    assert counts.count_snoozed(back) == 0
+    assert counts.count_open(back, queue=Queue.ROUTINE) == 3
 
 
 def test_the_first_claim_next_on_the_follow_up_day_gets_the_item_back(specialist2: User) -> None:
-    today = scan.today()
+    today = clock.today()
     waiting = make_item(due_in=9)
     make_item(due_in=4)
     WorkItem.objects.filter(pk=waiting.pk).update(follow_up_on=today + dt.timedelta(days=2))
-    assert services.claim_candidates(today=today).first().pk != waiting.pk
+    assert claiming.claim_candidates(today=today).first().pk != waiting.pk
     day = today + dt.timedelta(days=2)
-    assert services.claim_candidates(today=day).first().pk == waiting.pk
+    assert claiming.claim_candidates(today=day).first().pk == waiting.pk
 
 
 def test_the_counts_stay_exact_through_snoozing_and_waking(specialist: User) -> None:
     from tests.worklists.test_queue_counts import assert_counts_right
 
-    today = scan.today()
+    today = clock.today()
     items = [make_item(Queue.STAT, due_in=i) for i in range(4)]
     scanned = missing_auth_item()
-    services.set_item_follow_up(scanned, by=specialist, follow_up_on=soon(5))
+    item_actions.set_item_follow_up(scanned, by=specialist, follow_up_on=soon(5))
     WorkItem.objects.filter(pk=items[0].pk).update(follow_up_on=today + dt.timedelta(days=5))
     WorkItem.objects.filter(pk=items[1].pk).update(follow_up_on=today)
     assert_counts_right(today)
-    assert services.count_snoozed(today) == 2
+    assert counts.count_snoozed(today) == 2
     assert_counts_right(today + dt.timedelta(days=5))
-    services.claim(items[0], by=specialist)
+    claiming.claim(items[0], by=specialist)
     assert_counts_right(today)
-    services.set_item_follow_up(scanned, by=specialist, follow_up_on=None)
+    item_actions.set_item_follow_up(scanned, by=specialist, follow_up_on=None)
     WorkItem.objects.filter(pk=items[0].pk).update(follow_up_on=None)
     assert_counts_right(today)
-    assert services.count_snoozed(today) == 0
-    services.compact_queue_counts()
+    assert counts.count_snoozed(today) == 0
+    counts.compact_queue_counts()
     assert_counts_right(today)
 
 
@@ -104,7 +106,7 @@ def test_the_counts_stay_exact_through_snoozing_and_waking(specialist: User) -> 
 def denied_item(specialist: User) -> tuple[WorkItem, object]:
     item = missing_auth_item()
     auth = f.auth(order_of(item), status="submitted")
-    services.decide_for_item(
+    item_actions.decide_for_item(
         item,
         auth,
         by=specialist,
@@ -119,9 +121,9 @@ def test_an_appeal_parks_the_denied_item_until_two_days_before_its_deadline(
     specialist: User,
 ) -> None:
     item, auth = denied_item(specialist)
-    today = scan.today()
+    today = clock.today()
     assert item.pk in work_queue(today)
-    services.record_item_appeal(
+    item_actions.record_item_appeal(
         item, auth, by=specialist, level="1", deadline=soon(20), channel="fax"
     )
     item.refresh_from_db()
@@ -135,7 +137,7 @@ def test_an_appeal_parks_the_denied_item_until_two_days_before_its_deadline(
 
     # The appeal's outcome brings it back at once.
     appeal = Appeal.objects.get(authorization=auth)
-    services.set_item_review_outcome(item, appeal, by=specialist, outcome="upheld")
+    item_actions.set_item_review_outcome(item, appeal, by=specialist, outcome="upheld")
     item.refresh_from_db()
     assert item.follow_up_on is None
     assert item.pk in work_queue(today)
@@ -143,17 +145,17 @@ def test_an_appeal_parks_the_denied_item_until_two_days_before_its_deadline(
 
 def test_a_peer_review_due_within_two_days_does_not_park(specialist: User) -> None:
     item, auth = denied_item(specialist)
-    services.record_item_peer_review(item, auth, by=specialist, request_by=soon(2))
+    item_actions.record_item_peer_review(item, auth, by=specialist, request_by=soon(2))
     item.refresh_from_db()
     assert item.follow_up_on is None
-    assert item.pk in work_queue(scan.today())
+    assert item.pk in work_queue(clock.today())
     assert "parked_until" not in WorkItemEvent.objects.get(work_item=item, kind="peer_review").data
 
 
 def test_an_earlier_follow_up_date_stands_when_a_review_parks(specialist: User) -> None:
     item, auth = denied_item(specialist)
-    services.set_item_follow_up(item, by=specialist, follow_up_on=soon(3))
-    services.record_item_peer_review(item, auth, by=specialist, request_by=soon(30))
+    item_actions.set_item_follow_up(item, by=specialist, follow_up_on=soon(3))
+    item_actions.record_item_peer_review(item, auth, by=specialist, request_by=soon(30))
     item.refresh_from_db()
     assert item.follow_up_on == soon(3)
 
@@ -162,22 +164,22 @@ def test_an_earlier_follow_up_date_stands_when_a_review_parks(specialist: User) 
 
 
 def _note(item: WorkItem, by: User) -> None:
-    services.add_item_note(item, by=by, text="Called the payer")
+    item_actions.add_item_note(item, by=by, text="Called the payer")
 
 
 def _follow_up(item: WorkItem, by: User) -> None:
-    services.set_item_follow_up(item, by=by, follow_up_on=soon(4))
+    item_actions.set_item_follow_up(item, by=by, follow_up_on=soon(4))
 
 
 def _document(item: WorkItem, by: User) -> None:
-    services.attach_item_document(
+    item_actions.attach_item_document(
         item, by=by, content=b"%PDF-1.4 notes", kind="clinical_note", original_name="n.pdf"
     )
 
 
 def _benefits(item: WorkItem, by: User) -> None:
     coverage = order_of(item).patient.coverages.first()
-    services.verify_item_benefits(
+    item_actions.verify_item_benefits(
         item,
         coverage,
         by=by,
@@ -208,7 +210,7 @@ def test_the_first_action_on_an_unclaimed_item_claims_it_for_the_actor(
 
 def test_a_submission_claims_the_item_and_leaves_it_waiting(specialist: User) -> None:
     item = make_item(due_in=3)
-    services.submit_for_item(item, by=specialist, channel="fax")
+    item_actions.submit_for_item(item, by=specialist, channel="fax")
     item.refresh_from_db()
     assert item.assignee_id == specialist.pk
     assert WorkItemEvent.objects.filter(work_item=item, kind="claimed").exists()
@@ -216,7 +218,7 @@ def test_a_submission_claims_the_item_and_leaves_it_waiting(specialist: User) ->
 
 def test_dismissing_an_unclaimed_item_records_who_took_it(specialist: User) -> None:
     item = make_item(due_in=3)
-    services.dismiss_item(item, by=specialist, reason=DismissalReason.DUPLICATE)
+    item_actions.dismiss_item(item, by=specialist, reason=DismissalReason.DUPLICATE)
     item.refresh_from_db()
     assert (item.status, item.assignee_id) == (ItemStatus.DISMISSED, specialist.pk)
     kinds = list(WorkItemEvent.objects.filter(work_item=item).values_list("kind", flat=True))
@@ -227,7 +229,7 @@ def test_a_refused_action_claims_nothing(specialist: User) -> None:
     item = missing_auth_item()
     approved = f.auth(order_of(item), start_date=soon(0), end_date=soon(30))
     with pytest.raises(ActionRefused):
-        services.record_item_peer_review(item, approved, by=specialist, request_by=soon(5))
+        item_actions.record_item_peer_review(item, approved, by=specialist, request_by=soon(5))
     item.refresh_from_db()
     assert item.assignee_id is None
     assert not WorkItemEvent.objects.filter(work_item=item, kind="claimed").exists()
@@ -237,7 +239,7 @@ def test_an_action_on_a_colleagues_item_leaves_it_theirs(
     specialist: User, specialist2: User
 ) -> None:
     item = missing_auth_item()
-    services.claim(item, by=specialist2)
+    claiming.claim(item, by=specialist2)
     _note(item, specialist)
     item.refresh_from_db()
     assert item.assignee_id == specialist2.pk
@@ -252,19 +254,19 @@ def test_a_specialist_cannot_release_or_reassign_a_colleagues_item(
 ) -> None:  # noqa: ANN001
     third = make_user("spec3", "specialist")
     item = make_item()
-    services.claim(item, by=specialist2)
-    with pytest.raises(services.NotYourItem):
-        services.release(item, by=specialist)
-    with pytest.raises(services.NotYourItem):
-        services.assign(item, to=specialist, by=specialist)
-    with pytest.raises(services.NotYourItem):
-        services.assign(item, to=third, by=specialist)
+    claiming.claim(item, by=specialist2)
+    with pytest.raises(claiming.NotYourItem):
+        claiming.release(item, by=specialist)
+    with pytest.raises(claiming.NotYourItem):
+        claiming.assign(item, to=specialist, by=specialist)
+    with pytest.raises(claiming.NotYourItem):
+        claiming.assign(item, to=third, by=specialist)
     item.refresh_from_db()
     assert item.assignee_id == specialist2.pk
     # The owner may hand it on; an unclaimed item may be handed by anyone who assigns.
-    services.assign(item, to=third, by=specialist2)
-    services.release(item, by=third)
-    services.assign(item, to=specialist2, by=specialist)
+    claiming.assign(item, to=third, by=specialist2)
+    claiming.release(item, by=third)
+    claiming.assign(item, to=specialist2, by=specialist)
     item.refresh_from_db()
     assert item.assignee_id == specialist2.pk
 
@@ -273,24 +275,24 @@ def test_a_manager_releases_and_reassigns_anyones_item(
     manager: User, specialist: User, specialist2: User
 ) -> None:
     item = make_item()
-    services.claim(item, by=specialist)
-    services.assign(item, to=specialist2, by=manager)
+    claiming.claim(item, by=specialist)
+    claiming.assign(item, to=specialist2, by=manager)
     item.refresh_from_db()
     assert item.assignee_id == specialist2.pk
-    services.release(item, by=manager)
+    claiming.release(item, by=manager)
     item.refresh_from_db()
     assert item.assignee_id is None
 
 
-@pytest.mark.parametrize("days", [-1, services.MAX_FOLLOW_UP_DAYS + 1])
+@pytest.mark.parametrize("days", [-1, item_actions.MAX_FOLLOW_UP_DAYS + 1])
 def test_a_follow_up_date_in_the_past_or_over_a_year_ahead_is_refused(
     specialist: User, days: int
 ) -> None:
     item = missing_auth_item()
     with pytest.raises(ActionRefused, match="follow-up date must be between today"):
-        services.set_item_follow_up(item, by=specialist, follow_up_on=soon(days))
+        item_actions.set_item_follow_up(item, by=specialist, follow_up_on=soon(days))
     item.refresh_from_db()
     assert item.follow_up_on is None and item.assignee_id is None
-    services.set_item_follow_up(item, by=specialist, follow_up_on=soon(0))
+    item_actions.set_item_follow_up(item, by=specialist, follow_up_on=soon(0))
     item.refresh_from_db()
     assert item.follow_up_on == soon(0)

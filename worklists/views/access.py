@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
 from patients.models import Order
-from worklists import services
+from worklists import auth_requests
 from worklists.models import WorkItem
 
 VIEW_PERM = "worklists.view_workitem"
@@ -25,7 +25,7 @@ def can_view_items(user: Any) -> bool:
 
 def can_use_scheduler(user: Any) -> bool:
     """Whether this person may use the scheduler's page (find, check, ask)."""
-    return services.can_request_authorization(user)
+    return auth_requests.can_request_authorization(user)
 
 
 def scoped_item(user: Any, pk: int) -> WorkItem:

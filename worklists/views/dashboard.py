@@ -14,11 +14,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from authq.lib import clock as scan  # the calendar (scan.today was worklists.scan.today)
 from authq.lib.bounds import WindowDateField
 from authq.lib.throttling import export_throttled
 from patients.models import ServiceCategory
 from payers.models import Payer
-from worklists import charts, dashboards, scan
+from worklists import charts, dashboards
 
 MAX_RANGE_DAYS = 731
 

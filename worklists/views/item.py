@@ -27,6 +27,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from authq.lib import clock
 from authq.lib.exceptions import ActionRefused, DuplicateKey, TransitionNotAllowed
 from patients.audit import record_view
 from patients.models import (
@@ -47,7 +48,7 @@ from payers.models import (
     PeerToPeerReview,
     ReviewVendor,
 )
-from worklists import notices, scan, services
+from worklists import claiming, item_actions, notices, notifying
 from worklists.event_text import EventWords
 from worklists.forms_item import (
     AppealForm,
@@ -72,6 +73,8 @@ from worklists.models import (
     WorkItemNote,
     event_label,
 )
+from worklists.scan import evaluate, load
+from worklists.scan.rules import RuleBook
 from worklists.views.access import scoped_item
 from worklists.views.queue import back_to_queue
 
@@ -146,9 +149,9 @@ class VisitRow:
 
 
 OUTCOME_LABELS = {
-    scan.COVERED: "covered",
-    scan.PENDING: "pending at payer",
-    scan.NOT_REQUIRED: "no auth needed",
+    evaluate.COVERED: "covered",
+    evaluate.PENDING: "pending at payer",
+    evaluate.NOT_REQUIRED: "no auth needed",
     **{k.value: k.label.lower() for k in ItemKind},
 }
 
@@ -180,7 +183,7 @@ def _auth_rows(
 
 
 def _visit_rows(
-    appointments: list[Any], decisions: list[scan.Decision], today: dt.date
+    appointments: list[Any], decisions: list[evaluate.Decision], today: dt.date
 ) -> list[VisitRow]:
     by_id = {d.appointment_id: d for d in decisions}
     rows = []
@@ -191,9 +194,13 @@ def _visit_rows(
             state, label = "used", "used"
         elif decision is not None:
             outcome = decision.outcome
-            state = outcome if outcome in (scan.COVERED, scan.PENDING, scan.NOT_REQUIRED) else "gap"
+            state = (
+                outcome
+                if outcome in (evaluate.COVERED, evaluate.PENDING, evaluate.NOT_REQUIRED)
+                else "gap"
+            )
             label = OUTCOME_LABELS.get(outcome, outcome)
-            if outcome == scan.COVERED and decision.authorization is not None:
+            if outcome == evaluate.COVERED and decision.authorization is not None:
                 number = decision.authorization.auth_number or f"#{decision.authorization.id}"
                 label = f"covered by {number}"
             rows.append(
@@ -208,7 +215,7 @@ def _visit_rows(
                 )
             )
             continue
-        elif appt.status == AppointmentStatus.BOOKED and scan.local_date(appt.start) < today:
+        elif appt.status == AppointmentStatus.BOOKED and clock.local_date(appt.start) < today:
             state, label = "past", "booked, not checked in"
         else:
             state, label = "off", "does not count"
@@ -320,7 +327,7 @@ def _page_context(
     order = item.order if item is not None else order
     assert order is not None
     patient = order.patient
-    today = scan.today()
+    today = clock.today()
 
     coverages = list(
         Coverage.objects.filter(patient_id=patient.pk)
@@ -334,21 +341,21 @@ def _page_context(
         .order_by("-id")
     )
     appointments = list(order.appointments.order_by("start", "id"))
-    last_day = max([scan.local_date(a.start) for a in appointments], default=today)
+    last_day = max([clock.local_date(a.start) for a in appointments], default=today)
     window_end = max(today + dt.timedelta(days=settings.AUTHQ_HORIZON_DAYS), last_day)
-    (facts,) = scan.load_orders([order.pk], today, window_end)
-    rules = scan.RuleBook(PayerRule.objects.filter(payer_id__in={c.payer_id for c in coverages}))
-    decisions, walk = scan.decide_appointments(facts, rules)
-    rule = scan.rule_for(facts, today, rules)
-    primary = scan.primary_coverage(facts, today)
+    (facts,) = load.load_orders([order.pk], today, window_end)
+    rules = RuleBook(PayerRule.objects.filter(payer_id__in={c.payer_id for c in coverages}))
+    decisions, walk = evaluate.decide_appointments(facts, rules)
+    rule = evaluate.rule_for(facts, today, rules)
+    primary = evaluate.primary_coverage(facts, today)
 
     current, old = _auth_rows(auths, walk, today)
     directory = _directory(order, coverages, primary.id if primary else None, auths)
     visits = _visit_rows(appointments, decisions, today)
     counts = {
         "used": sum(1 for v in visits if v.state == "used"),
-        "covered": sum(1 for v in visits if v.state == scan.COVERED),
-        "pending": sum(1 for v in visits if v.state == scan.PENDING),
+        "covered": sum(1 for v in visits if v.state == evaluate.COVERED),
+        "pending": sum(1 for v in visits if v.state == evaluate.PENDING),
         "gap": sum(1 for v in visits if v.state == "gap"),
     }
     events = list(item.events.select_related("actor").order_by("-at", "-id")[:300]) if item else []
@@ -372,7 +379,7 @@ def _page_context(
     )
 
     may = {action: item is not None and _may(user, action) for action in ACTION_PERMS}
-    first_gap = next((scan.local_date(v.start) for v in visits if v.state == "gap"), None)
+    first_gap = next((clock.local_date(v.start) for v in visits if v.state == "gap"), None)
     order_auths = Authorization.objects.filter(order_id=order.pk).order_by("-id")
     forms: dict[str, Any] = {
         "benefits": None,
@@ -481,7 +488,7 @@ def _page_context(
         "is_active": item is not None and item.status in ACTIVE_STATUSES,
         "back_url": back_to_queue(request),
         "due_standing": item.due_standing(today) if item is not None else None,
-        "found_on": scan.local_date(item.created_at) if item is not None else None,
+        "found_on": clock.local_date(item.created_at) if item is not None else None,
     }
 
 
@@ -526,7 +533,7 @@ def _act(
         except REFUSALS as exc:
             field = getattr(exc, "field", None)
             bound.add_error(field if field in bound.fields else None, str(exc))
-            if isinstance(exc, services.ClaimLapsed):
+            if isinstance(exc, claiming.ClaimLapsed):
                 status = 409  # a colleague or the queue has the item now
         else:
             if to_order:
@@ -571,7 +578,7 @@ def benefits(request: HttpRequest, pk: int, coverage_pk: int) -> HttpResponse:
     coverage = get_object_or_404(Coverage, pk=coverage_pk, patient_id=work_item.order.patient_id)
 
     def perform(item: WorkItem, data: dict[str, Any]) -> str:
-        services.verify_item_benefits(item, coverage, by=request.user, **data)
+        item_actions.verify_item_benefits(item, coverage, by=request.user, **data)
         return _after(item.pk, "Benefits verified")
 
     return _act(
@@ -589,12 +596,12 @@ def benefits(request: HttpRequest, pk: int, coverage_pk: int) -> HttpResponse:
 def submit(request: HttpRequest, pk: int) -> HttpResponse:
     def perform(item: WorkItem, data: dict[str, Any]) -> str:
         coverage = (
-            Coverage.objects.primary_on(scan.today())
+            Coverage.objects.primary_on(clock.today())
             .filter(patient_id=item.order.patient_id)
             .select_related("payer")
             .first()
         )
-        services.submit_for_item(
+        item_actions.submit_for_item(
             item,
             by=request.user,
             draft=data.pop("draft"),
@@ -623,13 +630,15 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
         payer = data.pop("payer")
         if auth is None and payer is None:
             coverage = (
-                Coverage.objects.primary_on(scan.today())
+                Coverage.objects.primary_on(clock.today())
                 .filter(patient_id=item.order.patient_id)
                 .select_related("payer")
                 .first()
             )
             payer = coverage.payer if coverage else None
-        services.decide_for_item(item, auth, by=request.user, channel=channel, payer=payer, **data)
+        item_actions.decide_for_item(
+            item, auth, by=request.user, channel=channel, payer=payer, **data
+        )
         return _after(item.pk, f"Payer's answer recorded ({data['outcome']})")
 
     return _act(
@@ -645,7 +654,9 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def peer_review(request: HttpRequest, pk: int) -> HttpResponse:
     def perform(item: WorkItem, data: dict[str, Any]) -> str:
-        services.record_item_peer_review(item, data.pop("authorization"), by=request.user, **data)
+        item_actions.record_item_peer_review(
+            item, data.pop("authorization"), by=request.user, **data
+        )
         return _after(item.pk, "Peer-to-peer review recorded")
 
     return _act(
@@ -661,7 +672,7 @@ def peer_review(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def appeal(request: HttpRequest, pk: int) -> HttpResponse:
     def perform(item: WorkItem, data: dict[str, Any]) -> str:
-        services.record_item_appeal(item, data.pop("authorization"), by=request.user, **data)
+        item_actions.record_item_appeal(item, data.pop("authorization"), by=request.user, **data)
         return _after(item.pk, "Appeal recorded")
 
     return _act(
@@ -692,7 +703,7 @@ def _review_outcome(
     what = "Peer-to-peer" if model is PeerToPeerReview else "Appeal"
 
     def perform(item: WorkItem, data: dict[str, Any]) -> str:
-        done = services.set_item_review_outcome(item, review, by=request.user, **data)
+        done = item_actions.set_item_review_outcome(item, review, by=request.user, **data)
         follow = (
             " Record the payer's new answer when it comes."
             if done.outcome in ("overturned", "partial")
@@ -731,7 +742,7 @@ def appeal_outcome(request: HttpRequest, pk: int, appeal_pk: int) -> HttpRespons
 def document(request: HttpRequest, pk: int) -> HttpResponse:
     def perform(item: WorkItem, data: dict[str, Any]) -> str:
         upload = data["file"]
-        services.attach_item_document(
+        item_actions.attach_item_document(
             item,
             by=request.user,
             content=upload.read(),
@@ -785,7 +796,7 @@ def send_document(request: HttpRequest, order: Order, document_pk: int) -> FileR
 @login_required
 def note(request: HttpRequest, pk: int) -> HttpResponse:
     def perform(item: WorkItem, data: dict[str, Any]) -> str:
-        services.add_item_note(item, by=request.user, text=data["text"])
+        item_actions.add_item_note(item, by=request.user, text=data["text"])
         return "Note added"
 
     return _act(request, pk, "note", lambda item: NoteForm(request.POST, prefix="note"), perform)
@@ -795,7 +806,7 @@ def note(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     def perform(item: WorkItem, data: dict[str, Any]) -> str:
-        services.set_item_follow_up(item, by=request.user, follow_up_on=data["follow_up_on"])
+        item_actions.set_item_follow_up(item, by=request.user, follow_up_on=data["follow_up_on"])
         day = data["follow_up_on"]
         return f"Follow-up set for {day:%a %b %-d}" if day else "Follow-up date cleared"
 
@@ -807,7 +818,7 @@ def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
 def _notify_form(request: HttpRequest, item: WorkItem, *, confirm: bool) -> NotifyForm:
     return NotifyForm(
         request.POST,
-        allowed=notices.order_state(item.order_id, scan.today()),
+        allowed=notices.order_state(item.order_id, clock.today()),
         has_email=bool(item.order.patient.email),
         confirm=confirm,
         prefix="notify",
@@ -825,7 +836,7 @@ def notify_preview(request: HttpRequest, pk: int) -> HttpResponse:
     notice = None
     if form.is_valid():
         try:
-            notice = services.preview_notice(
+            notice = notifying.preview_notice(
                 work_item, template=form.cleaned_data["template"], extra=form.cleaned_data["extra"]
             )
         except REFUSALS as exc:
@@ -858,7 +869,7 @@ def notify(request: HttpRequest, pk: int) -> HttpResponse:
     """Send (or record) the message previewed; its digest must still match the text."""
 
     def perform(item: WorkItem, data: dict[str, Any]) -> str:
-        return _notified(services.notify_patient(item, by=request.user, **data))
+        return _notified(notifying.notify_patient(item, by=request.user, **data))
 
     # The notification's panel stays open after sending, to show what became of it.
     return _act(
@@ -891,7 +902,7 @@ def notification_letter(request: HttpRequest, pk: int, notification_pk: int) -> 
         raise Http404("Only a letter can be printed.")
     patient_id = notification.work_item.order.patient_id
     record_view(request, [notification], PatientNotification, patient_ids=[patient_id])
-    when = scan.local_date(notification.created_at)
+    when = clock.local_date(notification.created_at)
     response = HttpResponse(notices.letter_pdf(notification, when), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="letter-{notification.pk}.pdf"'
     response["X-Content-Type-Options"] = "nosniff"
@@ -905,7 +916,7 @@ def notification_resend(request: HttpRequest, pk: int, notification_pk: int) -> 
     notification = _item_notification(request, pk, notification_pk)
 
     def perform(item: WorkItem, data: dict[str, Any]) -> str:
-        services.resend_patient_email(notification, by=request.user)
+        notifying.resend_patient_email(notification, by=request.user)
         return "Email queued again"
 
     return _act(
@@ -936,7 +947,7 @@ def notification_log(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def dismiss(request: HttpRequest, pk: int) -> HttpResponse:
     def perform(item: WorkItem, data: dict[str, Any]) -> str:
-        services.dismiss_item(item, by=request.user, **data)
+        item_actions.dismiss_item(item, by=request.user, **data)
         return "Item dismissed: it has left the queue"
 
     return _act(

@@ -24,6 +24,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from authq.lib import clock as practice_clock
 from patients.audit import record_views
 from patients.models import Order, Patient
 from payers.models import (
@@ -34,8 +35,10 @@ from payers.models import (
     ReviewOutcome,
     RuleDefaults,
 )
-from worklists import scan, services
+from worklists import item_actions
 from worklists.models import WorkItem
+from worklists.scan import counts, evaluate, load
+from worklists.scan.rules import RuleBook
 
 # Rows per list: the oldest requests, the nearest deadlines, the nearest follow-ups.
 LIMIT = 200
@@ -93,26 +96,26 @@ def _waiting(
     """One row per submitted authorization, with the clock of the rule the scan matches."""
     facts = {
         o.id: o
-        for o in scan.load_orders([a.order_id for a in auths], today, today + dt.timedelta(days=1))
+        for o in load.load_orders([a.order_id for a in auths], today, today + dt.timedelta(days=1))
     }
-    rules = scan.RuleBook.load()
+    rules = RuleBook.load()
     now = timezone.now()
     rows = []
     for auth in auths:
         order = facts.get(auth.order_id)
-        rule = (scan.rule_for(order, today, rules) if order else None) or RuleDefaults
+        rule = (evaluate.rule_for(order, today, rules) if order else None) or RuleDefaults
         expedited = auth.expedited or bool(order and order.is_expedited)
         assert auth.submitted_at is not None
         if expedited:
             hours = rule.expedited_turnaround_hours
             clock = f"{hours} h"
             due = auth.submitted_at + dt.timedelta(hours=hours)
-            follow_up = scan.local_date(due)
+            follow_up = practice_clock.local_date(due)
         else:
             days = rule.standard_turnaround_days
             clock = f"{days} day{'s' if days != 1 else ''}"
-            follow_up = scan.local_date(auth.submitted_at) + dt.timedelta(days=days)
-            due = scan.day_start(follow_up)
+            follow_up = practice_clock.local_date(auth.submitted_at) + dt.timedelta(days=days)
+            due = practice_clock.day_start(follow_up)
         item = items.get(auth.order_id)
         left = _span(due - now) + (" overdue" if due < now else " left")
         rows.append(
@@ -142,7 +145,7 @@ def _reviews(items: dict[int, ItemRef], today: dt.date) -> tuple[list[ReviewRow]
         .order_by("request_by", "id")
     )
     total = appeals.count() + p2ps.count()
-    lead = dt.timedelta(days=services.PARK_LEAD_DAYS)
+    lead = dt.timedelta(days=item_actions.PARK_LEAD_DAYS)
     rows = []
     records: list[Appeal | PeerToPeerReview] = [*appeals[:LIMIT], *p2ps[:LIMIT]]
     for record in records:
@@ -175,7 +178,7 @@ def pending(request: HttpRequest) -> HttpResponse:
     """Requests waiting on the payer, reviews in progress and snoozed items."""
     if not may_view_pending(request.user):
         raise PermissionDenied
-    today = scan.today()
+    today = practice_clock.today()
     submitted = Authorization.objects.filter(status=AuthStatus.SUBMITTED)
     waiting_total = submitted.count()
     auths = list(
@@ -188,7 +191,7 @@ def pending(request: HttpRequest) -> HttpResponse:
         .order_by("follow_up_on", "id")
     )
     snoozed = list(snoozed_items[:LIMIT])
-    snoozed_total = services.count_snoozed(today)
+    snoozed_total = counts.count_snoozed(today)
 
     # The active item of each order listed (one query): the link, and its follow-up date.
     review_orders = list(
@@ -248,6 +251,6 @@ def pending(request: HttpRequest) -> HttpResponse:
         "snoozed": snoozed,
         "snoozed_total": snoozed_total,
         "limit": LIMIT,
-        "park_days": services.PARK_LEAD_DAYS,
+        "park_days": item_actions.PARK_LEAD_DAYS,
     }
     return render(request, "worklists/pending.html", context)

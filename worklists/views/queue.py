@@ -24,15 +24,18 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
+from authq.lib import clock
 from authq.lib.http import SignedInRequest
 from patients.audit import record_view
 from patients.models import Appointment
 from payers.models import Payer
-from worklists import paging, scan, services
+from worklists import claiming, paging
+from worklists import sql as statements
 from worklists.forms import UNASSIGNED, AssignForm, QueueFilterForm, query_without
 from worklists.models import ItemKind, Queue, WorkItem
+from worklists.scan import counts as queue_counts
 from worklists.views.access import can_view_items, scoped_item
-from worklists.views.queue_rows import ROWS_SQL, RowMarkup
+from worklists.views.queue_rows import RowMarkup
 
 PAGE_SIZE = 50
 
@@ -119,7 +122,7 @@ def _departments() -> list[tuple[str, str]]:
 
 
 def _workers() -> list[tuple[str, str]]:
-    return [(str(u.pk), u.get_full_name() or u.username) for u in services.workers()]
+    return [(str(u.pk), u.get_full_name() or u.username) for u in claiming.workers()]
 
 
 def _payers() -> list[tuple[str, str]]:
@@ -130,7 +133,7 @@ def _payers() -> list[tuple[str, str]]:
 
 def _overview(today: dt.date) -> list[dict[str, Any]]:
     """Counts of every open item by queue and kind, whatever the filters: one small query."""
-    counts = services.queue_counts(today)
+    counts = queue_counts.queue_counts(today)
     summary = []
     for queue_value, queue_label in Queue.choices:
         kinds: list[dict[str, Any]] = [
@@ -154,9 +157,9 @@ def _overview(today: dt.date) -> list[dict[str, Any]]:
 def _page(query: paging.PageQuery, markup: RowMarkup, today: dt.date) -> paging.QueuePage:
     """The page `query` asks for, its ids and rows read by one statement."""
     ids_sql, ids_params = query.ids.query.sql_with_params()
-    params = [today, today, scan.day_start(today), today, settings.AUTHQ_TIME_ZONE, *ids_params]
+    params = [today, clock.day_start(today), today, settings.AUTHQ_TIME_ZONE, *ids_params]
     with connection.cursor() as cursor:
-        cursor.execute(ROWS_SQL.format(page=ids_sql), params)
+        cursor.execute(statements.queue_rows(ids_sql), params)
         records = cursor.fetchall()
     page, shown = paging.page_from(query, records)
     page.rows = markup.rows(shown)
@@ -198,7 +201,7 @@ def _shows_again(request: SignedInRequest, token: str) -> bool:
 def _queue_context(request: SignedInRequest, params: QueryDict) -> dict[str, object]:
     """The queue page for `params`, its filters and place: the page's own query string,
     or, after a row action, the one the action was posted from (its return_query)."""
-    today = scan.today()
+    today = clock.today()
     wanted = params.get
     assignee = wanted("assignee", "")
     form = QueueFilterForm(
@@ -222,24 +225,24 @@ def _queue_context(request: SignedInRequest, params: QueryDict) -> dict[str, obj
     summary = _overview(today)
 
     # Unfiltered, the overview has already counted every open item; the filters on queue,
-    # kind, due date and unclaimed are counted from the same rows (services.count_open).
+    # kind, due date and unclaimed are counted from the same rows (counts.count_open).
     if not filtered:
         count = sum(q["n"] for q in summary)
     else:
         counts_by = form.counted_by()
         if counts_by is not None:
-            count = services.count_open(today, **counts_by)
+            count = queue_counts.count_open(today, **counts_by)
         else:
             count = items.order_by().count()
     query = params.urlencode()
-    can_work = services.can_work_items(request.user)
-    can_assign = services.can_assign_items(request.user)
+    can_work = claiming.can_work_items(request.user)
+    can_assign = claiming.can_assign_items(request.user)
     markup = RowMarkup(
         today=today,
         me=request.user.pk,
         can_work=can_work,
         can_assign=can_assign,
-        can_reassign=services.can_reassign_items(request.user),
+        can_reassign=claiming.can_reassign_items(request.user),
         csrf_token=get_token(request),
         query=query,
         query_param=urlencode({"return_query": query}),
@@ -328,7 +331,7 @@ def _row_refused(request: SignedInRequest, message: str) -> HttpResponse:
 
 
 def _require_worker(request: SignedInRequest) -> None:
-    if not services.can_work_items(request.user):
+    if not claiming.can_work_items(request.user):
         raise PermissionDenied
 
 
@@ -339,7 +342,7 @@ def claim_next(request: SignedInRequest) -> HttpResponse:
     queue_value = request.POST.get("queue") or None
     if queue_value not in (None, *Queue.values):
         queue_value = None
-    item = services.claim_next(request.user, queue=queue_value)
+    item = claiming.claim_next(request.user, queue=queue_value)
     if item is None:
         return _conflict(request, "The queue is empty: every open item has been claimed.")
     url = item_url(item)
@@ -355,8 +358,8 @@ def claim(request: SignedInRequest, pk: int) -> HttpResponse:
     item = scoped_item(request.user, pk)
     _require_worker(request)
     try:
-        services.claim(item, by=request.user)
-    except services.ClaimError as exc:
+        claiming.claim(item, by=request.user)
+    except claiming.ClaimError as exc:
         return _row_refused(request, str(exc))
     return _after_action(request, f"You claimed item {item.pk}.")
 
@@ -365,11 +368,11 @@ def claim(request: SignedInRequest, pk: int) -> HttpResponse:
 @login_required
 def release(request: SignedInRequest, pk: int) -> HttpResponse:
     item = scoped_item(request.user, pk)
-    if not services.can_assign_items(request.user):
+    if not claiming.can_assign_items(request.user):
         raise PermissionDenied
     try:
-        services.release(item, by=request.user)
-    except services.ClaimError as exc:
+        claiming.release(item, by=request.user)
+    except claiming.ClaimError as exc:
         return _row_refused(request, str(exc))
     return _after_action(request, f"Item {item.pk} is back in the queue.")
 
@@ -379,11 +382,11 @@ def release(request: SignedInRequest, pk: int) -> HttpResponse:
 def assign_menu(request: SignedInRequest, pk: int) -> HttpResponse:
     """The colleagues an item can go to: fetched when its Assign menu opens (or a small page)."""
     item = scoped_item(request.user, pk)
-    if not services.can_assign_items(request.user):
+    if not claiming.can_assign_items(request.user):
         raise PermissionDenied
     context = {
         "item": item,
-        "workers": services.workers(),
+        "workers": claiming.workers(),
         "query": request.GET.get("return_query", ""),
     }
     template = "worklists/queue.html#assign-form" if request.htmx else "worklists/assign.html"
@@ -394,14 +397,14 @@ def assign_menu(request: SignedInRequest, pk: int) -> HttpResponse:
 @login_required
 def assign(request: SignedInRequest, pk: int) -> HttpResponse:
     item = scoped_item(request.user, pk)
-    if not services.can_assign_items(request.user):
+    if not claiming.can_assign_items(request.user):
         raise PermissionDenied
-    form = AssignForm(request.POST, workers=services.workers())
+    form = AssignForm(request.POST, workers=claiming.workers())
     if not form.is_valid():
         return _conflict(request, "Choose an authorization specialist to assign the item to.")
     to: User = form.cleaned_data["to"]
     try:
-        services.assign(item, to=to, by=request.user)
-    except services.ClaimError as exc:
+        claiming.assign(item, to=to, by=request.user)
+    except claiming.ClaimError as exc:
         return _row_refused(request, str(exc))
     return _after_action(request, f"Item {item.pk} is now assigned to {to.username}.")

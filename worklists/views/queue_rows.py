@@ -34,33 +34,6 @@ from worklists.models import (
 )
 from worklists.paging import QueueKey
 
-# The rows of one page: its ids (the ORM's query, `page`, nearest first) and their rows in
-# one statement, a SELECT (the audit middleware tells writes by their first word). The
-# payer is the patient's primary coverage on the day (as the scan picks it: rank 1, latest
-# start, then highest id); the department is that of the order's next visit from today on;
-# the age is in days since the item was made, in the practice's time zone. Parameters, in
-# the order of the text: today, today, the start of today, the time zone, today, `page`'s.
-ROWS_SQL = """
-SELECT w.id, w.queue, w.kind, w.status, w.due_date, w.first_service_date,
-       w.affected_appointments, w.assignee_id, u.username,
-       o.patient_id, p.mrn, p.last_name, p.first_name, o.external_id, o.code,
-       o.service_category,
-       (SELECT py.name FROM patients_coverage c JOIN payers_payer py ON py.id = c.payer_id
-        WHERE c.patient_id = o.patient_id AND c.rank = 1 AND c.start <= %s
-          AND (c."end" IS NULL OR c."end" >= %s)
-        ORDER BY c.start DESC, c.id DESC LIMIT 1),
-       (SELECT a.department FROM patients_appointment a
-        WHERE a.order_id = w.order_id AND a.start >= %s AND a.department <> ''
-        ORDER BY a.start LIMIT 1),
-       %s::date - (w.created_at AT TIME ZONE %s)::date, w.follow_up_on
-FROM (SELECT id, row_number() OVER () AS n FROM ({page}) ids) page
-JOIN worklists_workitem w ON w.id = page.id
-JOIN patients_order o ON o.id = w.order_id
-JOIN patients_patient p ON p.id = o.patient_id
-LEFT JOIN auth_user u ON u.id = w.assignee_id
-ORDER BY page.n
-"""
-
 QUEUE_LABELS = dict(Queue.choices)
 KIND_LABELS = dict(ItemKind.choices)
 # The Kind column's words: short enough to be read whole on a 1366-pixel screen (the full

@@ -19,13 +19,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from authq.lib import clock
 from authq.lib.bounds import WindowDateField
 from authq.lib.http import SignedInRequest
 from patients.audit import record_view
 from patients.models import Appointment, Coverage, Order, Patient
 from payers.models import Authorization
-from worklists import scan, services
+from worklists import auth_requests
 from worklists.models import ItemKind, Queue, WorkItem
+from worklists.scan import evaluate, visit_check
 from worklists.views.access import can_use_scheduler, order_for_scheduling
 
 MAX_PATIENTS = 25
@@ -64,7 +66,7 @@ class CheckForm(forms.Form):
 
     def clean_day(self) -> dt.date:
         day = self.cleaned_data["day"]
-        error = scan.check_date_error(day)
+        error = visit_check.check_date_error(day)
         if error is not None:
             raise forms.ValidationError(error)
         return day
@@ -98,11 +100,11 @@ class Answer:
     detail: str
 
 
-def explain(check: scan.VisitCheck, day: dt.date) -> Answer:
+def explain(check: visit_check.VisitCheck, day: dt.date) -> Answer:
     auth = check.authorization
     number = (auth.auth_number or f"#{auth.pk}") if auth is not None else ""
     ends = f"ends {check.auth_end_date:%a %-d %b %Y}" if check.auth_end_date else ""
-    if check.status == scan.COVERED:
+    if check.status == evaluate.COVERED:
         left = (
             f"{check.visits_left} visit{'s' if check.visits_left != 1 else ''} left"
             if check.visits_left is not None
@@ -117,9 +119,9 @@ def explain(check: scan.VisitCheck, day: dt.date) -> Answer:
                 f"leaves the visit of {check.displaces:%a %-d %b} without coverage.",
             )
         return Answer("ok", f"Covered, {left}, {ends}", f"Authorization {number}")
-    if check.status == scan.NOT_REQUIRED:
+    if check.status == evaluate.NOT_REQUIRED:
         return Answer("ok", "Covered, no authorization needed", "The payer's rule needs none.")
-    if check.status == scan.PENDING:
+    if check.status == evaluate.PENDING:
         return Answer(
             "wait",
             "Pending at the payer",
@@ -141,7 +143,7 @@ def explain(check: scan.VisitCheck, day: dt.date) -> Answer:
 
 
 def _order_context(order: Order, day: dt.date | None) -> dict[str, object]:
-    today = scan.today()
+    today = clock.today()
     coverage = (
         Coverage.objects.primary_on(today)
         .filter(patient_id=order.patient_id)
@@ -150,7 +152,7 @@ def _order_context(order: Order, day: dt.date | None) -> dict[str, object]:
     )
     auths = Authorization.objects.counted().filter(order=order).order_by("-id")[:10]
     upcoming = list(
-        Appointment.objects.filter(order=order, start__gte=scan.day_start(today))
+        Appointment.objects.filter(order=order, start__gte=clock.day_start(today))
         .booked()
         .order_by("start")[:20]
     )
@@ -172,7 +174,7 @@ def _order_context(order: Order, day: dt.date | None) -> dict[str, object]:
         "day_value": (day or today).isoformat(),
     }
     if day is not None:
-        check = scan.check_visit(order, day)
+        check = visit_check.check_visit(order, day)
         context["check"] = check
         context["answer"] = explain(check, day)
     return context
@@ -238,7 +240,7 @@ def scheduler_order(request: SignedInRequest, pk: int) -> HttpResponse:
 def scheduler_request_auth(request: SignedInRequest, pk: int) -> HttpResponse:
     """Ask the specialists for an authorization: the order's item goes to the STAT queue."""
     order = order_for_scheduling(request.user, pk)
-    item = services.request_authorization(order, by=request.user)
+    item = auth_requests.request_authorization(order, by=request.user)
     text = f"Asked for an authorization: item #{item.pk} is in the STAT queue."
     if request.htmx:
         context = _order_context(order, None)

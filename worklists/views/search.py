@@ -21,10 +21,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
+from authq.lib import clock
 from patients.audit import record_views
 from patients.models import Order, Patient
 from payers.models import Authorization
-from worklists import scan, services
+from worklists import auth_requests
 from worklists.models import WorkItem
 
 MAX_PATIENTS = 20
@@ -39,7 +40,7 @@ NAME = re.compile(r"^[^\W\d_]+(?:['\- ][^\W\d_]+)*$")
 def can_search(user: Any) -> bool:
     """Specialists and managers (who work or watch items) and schedulers."""
     return bool(
-        user.has_perm("worklists.view_workitem") or services.can_request_authorization(user)
+        user.has_perm("worklists.view_workitem") or auth_requests.can_request_authorization(user)
     )
 
 
@@ -62,7 +63,7 @@ class SearchForm(forms.Form):
             raise forms.ValidationError("Type at least two characters.")
         day = parse_date(q)
         if day is not None:
-            if not OLDEST_BIRTH_YEAR <= day.year <= scan.today().year:
+            if not OLDEST_BIRTH_YEAR <= day.year <= clock.today().year:
                 raise forms.ValidationError(
                     f"A birth date between {OLDEST_BIRTH_YEAR} and this year, please."
                 )

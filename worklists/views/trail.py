@@ -16,11 +16,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from authq.lib import clock
 from authq.lib.bounds import WindowDateField
 from patients.audit import record_view
 from patients.models import AccessAction, AccessEvent, Order, Patient
 from payers.models import Authorization
-from worklists import scan
 from worklists.event_text import EventWords
 from worklists.models import WorkItemEvent, WorkItemNote, event_label
 
@@ -216,9 +216,9 @@ def audit(request: HttpRequest) -> HttpResponse:
         if data["action"]:
             rows = rows.filter(action=data["action"])
         if data["start"]:
-            rows = rows.filter(at__gte=scan.day_start(data["start"]))
+            rows = rows.filter(at__gte=clock.day_start(data["start"]))
         if data["end"]:
-            rows = rows.filter(at__lt=scan.day_start(data["end"] + dt.timedelta(days=1)))
+            rows = rows.filter(at__lt=clock.day_start(data["end"] + dt.timedelta(days=1)))
     page = Paginator(rows.select_related("user").order_by("-at", "-id"), AUDIT_PAGE_SIZE).get_page(
         request.GET.get("page")
     )

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from patients.audit import record_views
 from patients.models import Order
-from worklists import services
+from worklists import auth_requests
 from worklists.models import (
     ACTIVE_STATUSES,
     PatientNotification,
@@ -40,7 +40,7 @@ MAX_NOTIFICATIONS = 100
 
 def may_request_auth(user: Any) -> bool:
     """Asking for an authorization here is a specialist's move, like recording a submission."""
-    return services.can_request_authorization(user) and item_views._may(user, "submit")
+    return auth_requests.can_request_authorization(user) and item_views._may(user, "submit")
 
 
 def _selected_pk(request: HttpRequest) -> int | None:
@@ -142,7 +142,7 @@ def request_auth(request: HttpRequest, pk: int) -> HttpResponse:
     order = order_for_item_work(request.user, pk)
     if not may_request_auth(request.user):
         raise PermissionDenied
-    work_item = services.request_authorization(order, by=request.user)
+    work_item = auth_requests.request_authorization(order, by=request.user)
     messages.success(
         request, f"Asked for an authorization: item #{work_item.pk} is in the STAT queue."
     )

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from worklists import services
+from worklists.scan import runs
 
 
 def _date(value: str) -> dt.date:
@@ -22,19 +22,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--as-of", type=_date, default=None, help="Scan date (YYYY-MM-DD); default today."
         )
-        parser.add_argument(
-            "--processes",
-            type=int,
-            default=None,
-            help="Processes sharing the chunks (default AUTHQ_SCAN_PROCESSES, 1).",
-        )
 
-    def handle(
-        self, *args: Any, as_of: dt.date | None, processes: int | None, **options: Any
-    ) -> None:
-        if processes is not None and processes < 1:
-            raise CommandError(f"--processes must be 1 or more, got {processes}")
-        run = services.run_scan(as_of=as_of, trigger="command", processes=processes)
+    def handle(self, *args: Any, as_of: dt.date | None, **options: Any) -> None:
+        run = runs.run_scan(as_of=as_of, trigger="command")
         if run is None:
             raise CommandError("Another scan is running; try again when it has finished.")
         self.stdout.write(

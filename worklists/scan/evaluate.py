@@ -1,10 +1,9 @@
-"""The authorization gap scan: what ../shared/spec/gap-detection.md calls the contract.
+"""The scan's pure part: the facts it reads about an order and what it decides from them.
 
-Reading is set-based: `load_orders` fetches a chunk of orders with a fixed number of
-queries; `evaluate_order` is pure and decides each upcoming appointment and each work
-item of one order. Writing the items is `worklists.services`' job.
+`evaluate_order` decides each upcoming appointment and each work item of one order; it
+reads nothing and writes nothing (`load` reads the facts, `apply` writes the items).
 
-Terms (see docs/scan.md for the choices where the spec is silent):
+Terms:
 - *as_of*: the scan's date in the practice time zone (settings.AUTHQ_TIME_ZONE).
 - *upcoming*: a booked appointment whose local date is in [as_of, window_end].
 - *used*: an arrived, checked-in or fulfilled appointment, any date.
@@ -15,30 +14,21 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection
 
-from authq.lib.sql import id_array
-from patients.models import (
-    EXPEDITED_PRIORITIES,
-    USED_STATUSES,
-    AppointmentStatus,
-    Order,
-    primary_among,
-)
+from authq.lib.clock import local_date
+from patients.models import EXPEDITED_PRIORITIES, primary_among
 from payers.models import (
     APPROVED_STATUSES,
     DECIDED_STATUSES,
-    Authorization,
     AuthStatus,
     PayerRule,
     RuleDefaults,
 )
 from worklists.models import ItemKind, Queue
+from worklists.scan.rules import RuleBook
 
 # What an upcoming appointment can be, besides a gap kind.
 COVERED = "covered"
@@ -54,24 +44,6 @@ APPOINTMENT_GAPS = (
     ItemKind.AUTH_EXPIRING,
     ItemKind.MISSING_AUTH,
 )
-
-
-def practice_tz() -> ZoneInfo:
-    return ZoneInfo(settings.AUTHQ_TIME_ZONE)
-
-
-def today() -> dt.date:
-    """Today's date in the practice time zone."""
-    return dt.datetime.now(practice_tz()).date()
-
-
-def local_date(moment: dt.datetime) -> dt.date:
-    return moment.astimezone(practice_tz()).date()
-
-
-def day_start(day: dt.date) -> dt.datetime:
-    """The first instant of a local date, as an aware datetime."""
-    return dt.datetime.combine(day, dt.time.min, tzinfo=practice_tz())
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,87 +110,6 @@ class OrderFacts:
             or (a.decided_at is not None and a.decided_at >= asked)
             for a in self.authorizations
         )
-
-
-# Read before the rules: a change committed in between is read with the old version,
-# and the next load sees the new one.
-_RULES_VERSION_SQL = "SELECT version FROM payers_rulebookversion WHERE id = 1"
-
-
-class RuleBook:
-    """Every payer rule, indexed by payer, with the spec's matching."""
-
-    def __init__(self, rules: Iterable[PayerRule]) -> None:
-        self.by_payer: dict[int, list[PayerRule]] = defaultdict(list)
-        for rule in rules:
-            self.by_payer[rule.payer_id].append(rule)
-        # match()'s answers: a book never changes, and a scan asks the same few
-        # (payer, plan, category, code, day) questions for thousands of visits.
-        self._matches: dict[tuple[int, str, str, str, dt.date], PayerRule | None] = {}
-
-    # (database name, rule book version, the book): rules change rarely, and building
-    # 400 PayerRule objects costs more than the auth check's other work.
-    _cached: tuple[tuple[str, int], RuleBook] | None = None
-
-    @classmethod
-    def load(cls) -> RuleBook:
-        """Every rule as the database holds it now; the same book again while the rules'
-        version (payers.models.RuleBookVersion, set by a trigger on any write) is the same."""
-        with connection.cursor() as cursor:
-            cursor.execute(_RULES_VERSION_SQL)
-            row = cursor.fetchone()
-        key = (connection.settings_dict["NAME"], row[0]) if row else None
-        cached = cls._cached
-        if key is not None and cached is not None and cached[0] == key:
-            return cached[1]
-        book = cls(PayerRule.objects.all())
-        cls._cached = (key, book) if key is not None else None
-        return book
-
-    def match(
-        self, payer_id: int, plan: str, category: str, code: str, day: dt.date
-    ) -> PayerRule | None:
-        """The most specific rule in effect on `day`: codes 4, category 2, plan 1.
-
-        Ties go to the latest effective_from, then the lowest id. None: unknown.
-        """
-        question = (payer_id, plan, category, code, day)
-        try:
-            return self._matches[question]
-        except KeyError:
-            pass
-        if len(self._matches) >= self.MAX_MATCHES:  # a long-lived worker's days move on
-            self._matches.clear()
-        best = self._matches[question] = self._match(payer_id, plan, category, code, day)
-        return best
-
-    MAX_MATCHES = 100_000
-
-    def _match(
-        self, payer_id: int, plan: str, category: str, code: str, day: dt.date
-    ) -> PayerRule | None:
-        best: PayerRule | None = None
-        best_key: tuple[int, int, int] | None = None
-        for rule in self.by_payer.get(payer_id, ()):
-            if rule.effective_from > day or (
-                rule.effective_to is not None and rule.effective_to < day
-            ):
-                continue
-            if rule.plan and rule.plan != plan:
-                continue
-            if rule.service_category and rule.service_category != category:
-                continue
-            if rule.codes and code not in rule.codes:
-                continue
-            score = (
-                (4 if rule.codes else 0)
-                + (2 if rule.service_category else 0)
-                + (1 if rule.plan else 0)
-            )
-            key = (score, rule.effective_from.toordinal(), -rule.id)
-            if best_key is None or key > best_key:
-                best, best_key = rule, key
-        return best
 
 
 Rule = PayerRule | type[RuleDefaults]
@@ -490,179 +381,3 @@ def evaluate_order(order: OrderFacts, rules: RuleBook, as_of: dt.date) -> Evalua
         for kind, due_date in due.items()
     ]
     return Evaluation(decisions=decisions, findings=findings)
-
-
-# Ids are passed as id_array() text (or lists: both cast to bigint[]).
-_ORDERS_SQL = """
-SELECT id, patient_id, service_category, code, priority, visits_ordered, auth_requested_at
-FROM patients_order WHERE id = ANY(%(ids)s::bigint[]) ORDER BY id
-"""
-# Booked in the window, or used (whatever the date); the local day computed by PostgreSQL.
-# One row per order, its days in arrays (upcoming ids and days, used days, each in the
-# order of start, id): a third of the Python work of one row per appointment.
-_APPOINTMENTS_SQL = """
-SELECT order_id,
-       array_agg(id ORDER BY start, id) FILTER (WHERE status = %(booked)s),
-       array_agg(day ORDER BY start, id) FILTER (WHERE status = %(booked)s),
-       array_agg(day ORDER BY start, id) FILTER (WHERE status <> %(booked)s)
-FROM (
-    SELECT order_id, id, status, start, (start AT TIME ZONE %(tz)s)::date AS day
-    FROM patients_appointment
-    WHERE order_id = ANY(%(ids)s::bigint[])
-      AND ((status = %(booked)s AND start >= %(lo)s AND start < %(hi)s) OR status = ANY(%(used)s))
-) a
-GROUP BY order_id
-"""
-# Authorization.objects.counted(): drafts and cancelled requests are ignored.
-_AUTHORIZATIONS_SQL = """
-SELECT order_id, id, status, auth_number, start_date, end_date, approved_visits,
-       submitted_at, decided_at, expedited
-FROM payers_authorization
-WHERE order_id = ANY(%(ids)s::bigint[]) AND NOT (status = ANY(%(ignored)s))
-ORDER BY order_id, id
-"""
-# Coverage.objects.primary(): rank 1.
-_COVERAGES_SQL = """
-SELECT patient_id, id, payer_id, plan, start, "end"
-FROM patients_coverage
-WHERE patient_id = ANY(%(patients)s::bigint[]) AND rank = 1
-ORDER BY patient_id, start DESC, id
-"""
-
-
-# A window_end of None reads every booked visit from as_of on (the same statement, so
-# the same plan, with a bound no appointment reaches).
-_NO_END = dt.date(9999, 12, 30)
-
-
-def load_orders(
-    order_ids: Sequence[int], as_of: dt.date, window_end: dt.date | None, *, lock: bool = False
-) -> list[OrderFacts]:
-    """Read the scan's input for a chunk of orders: four queries, whatever the chunk size.
-
-    window_end: the last day of upcoming visits; None for no end.
-    lock: the orders' rows are also locked (no-key) for the transaction, by the first query.
-
-    Plain SQL with array parameters: the rows go straight into the facts, without the
-    ORM's per-value conversions (the scan reads a million rows; see docs/performance.md).
-    """
-    with connection.cursor() as cursor:
-        orders_sql = _ORDERS_SQL + " FOR NO KEY UPDATE" if lock else _ORDERS_SQL
-        cursor.execute(orders_sql, {"ids": id_array(order_ids)})
-        orders = {row[0]: OrderFacts(*row) for row in cursor.fetchall()}
-        if not orders:
-            return []
-        ids = id_array(orders)
-        cursor.execute(
-            _APPOINTMENTS_SQL,
-            {
-                "ids": ids,
-                "tz": settings.AUTHQ_TIME_ZONE,
-                "booked": AppointmentStatus.BOOKED.value,
-                "lo": day_start(as_of),
-                "hi": day_start((window_end or _NO_END) + dt.timedelta(days=1)),
-                "used": [s.value for s in USED_STATUSES],
-            },
-        )
-        for order_id, upcoming_ids, upcoming_days, used_days in cursor.fetchall():
-            order = orders[order_id]
-            if upcoming_ids:
-                order.upcoming = list(zip(upcoming_ids, upcoming_days, strict=True))
-            if used_days:
-                order.used_days = used_days
-
-        ignored = [AuthStatus.DRAFT.value, AuthStatus.CANCELLED.value]
-        cursor.execute(_AUTHORIZATIONS_SQL, {"ids": ids, "ignored": ignored})
-        for order_id, *rest in cursor.fetchall():
-            orders[order_id].authorizations.append(AuthFacts(*rest))
-
-        by_patient: dict[int, list[OrderFacts]] = defaultdict(list)
-        for order in orders.values():
-            by_patient[order.patient_id].append(order)
-        cursor.execute(_COVERAGES_SQL, {"patients": id_array(by_patient)})
-        for patient_id, *rest in cursor.fetchall():
-            facts = CoverageFacts(*rest)
-            for order in by_patient[patient_id]:
-                order.coverages.append(facts)
-    return list(orders.values())
-
-
-# How far from today a visit date may be checked, either way.
-CHECK_RANGE_DAYS = 3 * 365
-
-
-def check_date_error(day: dt.date) -> str | None:
-    """Why `day` may not be checked (too far from today), or None."""
-    now = today()
-    if abs((day - now).days) > CHECK_RANGE_DAYS:
-        return f"Pick a date within {CHECK_RANGE_DAYS} days of today ({now.isoformat()})."
-    return None
-
-
-@dataclass(frozen=True, slots=True)
-class VisitCheck:
-    """The scheduler's answer: would a visit of this order on this date be covered?
-
-    displaces: when the visit is covered by taking an authorized visit that a visit
-    booked later had, the date of the first booked visit that would lose its coverage.
-    """
-
-    status: str  # "covered", "pending", "not_required" or a gap kind
-    authorization: Authorization | None
-    visits_left: int | None
-    auth_end_date: dt.date | None
-    displaces: dt.date | None = None
-
-
-def _authorization_as_read(auth: AuthFacts, order_id: int) -> Authorization:
-    """The Authorization row as load_orders just read it, without reading it again.
-
-    Its other columns are deferred: Django reads them on first access, as for `.only()`.
-    """
-    names = [
-        "id", "order_id", "status", "auth_number", "start_date", "end_date",
-        "approved_visits", "submitted_at", "decided_at", "expedited",
-    ]  # fmt: skip
-    values = [
-        auth.id, order_id, auth.status, auth.auth_number, auth.start_date, auth.end_date,
-        auth.approved_visits, auth.submitted_at, auth.decided_at, auth.expedited,
-    ]  # fmt: skip
-    return Authorization.from_db(connection.alias, names, values)
-
-
-def check_visit(order: Order, day: dt.date) -> VisitCheck:
-    """Decide one more visit of `order` on `day`, walked among the visits already booked.
-
-    The walk runs over every visit booked from today (or from `day`, if earlier), the
-    asked one in date order after those booked the same day, as the scan would walk it
-    once booked. It runs a second time without the asked visit: a booked visit covered
-    then and not with it is displaced. `visits_left` counts this visit: the approved
-    visits of its authorization that used and other booked visits leave to it.
-    """
-    as_of = min(today(), day)
-    (facts,) = load_orders([order.pk], as_of, None)
-    rules = RuleBook.load()
-    without, _ = decide_appointments(facts, rules)
-    with_it, walk = decide_appointments(facts, rules, extra_day=day)
-    decision = next(d for d in with_it if d.appointment_id is None)
-    auth = decision.authorization
-    visits_left = decision.visits_left if auth is not None else None
-    displaces = None
-    if decision.outcome == COVERED:
-        assert auth is not None
-        left = walk.left(auth)
-        visits_left = None if left is None else left + 1
-        # The asked visit took one: a visit that lost its coverage is one of these.
-        now = {d.appointment_id: d.outcome for d in with_it}
-        displaces = next(
-            (d.day for d in without if d.outcome == COVERED and now[d.appointment_id] != COVERED),
-            None,
-        )
-    authorization = _authorization_as_read(auth, order.pk) if auth is not None else None
-    return VisitCheck(
-        status=decision.outcome,
-        authorization=authorization,
-        visits_left=visits_left,
-        auth_end_date=auth.end_date if auth is not None else None,
-        displaces=displaces,
-    )
