@@ -1,6 +1,6 @@
 """One row of a file as records: its cells parsed by the profile, then checked by the
 models' own validation (field validators, bounds, date window, keys, clean()), the same
-rules the REST API and the admin apply through payers.services.checked."""
+rules the REST API and the admin apply through authq.lib.writes.checked."""
 
 from __future__ import annotations
 
@@ -248,7 +248,7 @@ class ModelChecker:
         """Faults of a record given `values`, on the row's canonical columns (`columns`
         maps model fields to them). An update checks only the fields the row gives; a new
         record every field, with its default where the row gives none. Relations are not
-        read again (as in payers.services.checked)."""
+        read again (as in authq.lib.writes.checked)."""
         errors: dict[str, list[str]] = {}
         for each in model._meta.concrete_fields:
             if each.is_relation or each.primary_key or (not new and each.name not in values):
