@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import HttpResponse
 from django.urls import reverse
@@ -103,14 +104,19 @@ class ImportRunSerializer(serializers.ModelSerializer):
     """A file import: its progress, counts and rejected rows."""
 
     url = serializers.SerializerMethodField()
-    profile = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    profile: serializers.SlugRelatedField[ImportProfile] = serializers.SlugRelatedField(
+        slug_field="name", read_only=True
+    )
+    created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
     created = serializers.SerializerMethodField()
     updated = serializers.SerializerMethodField()
     unchanged = serializers.SerializerMethodField()
     rejected = serializers.IntegerField(source="rows_rejected", read_only=True)
     by_type = serializers.SerializerMethodField()
-    errors = serializers.SerializerMethodField()
+    # The API's field is named errors; DRF's Serializer.errors is a property of its own.
+    errors = serializers.SerializerMethodField()  # type: ignore[assignment]
     rejected_csv = serializers.SerializerMethodField()
     rows_per_second = serializers.SerializerMethodField()
     seconds_left = serializers.SerializerMethodField()
@@ -153,7 +159,7 @@ class ImportRunSerializer(serializers.ModelSerializer):
     @extend_schema_field(RejectedRowSerializer(many=True))
     def get_errors(self, run: ImportRun) -> list[dict[str, Any]]:
         rows = run.rejected_rows.order_by("row").values("row", "column", "message")
-        return list(rows[:MAX_ERRORS_SHOWN])
+        return [dict(row) for row in rows[:MAX_ERRORS_SHOWN]]
 
     @extend_schema_field(serializers.FloatField(allow_null=True))
     def get_rows_per_second(self, run: ImportRun) -> float | None:
@@ -197,7 +203,10 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         try:
             with transaction.atomic():
                 run = services.start_run(
-                    data["profile"], upload=data["file"], name=data["file"].name, by=request.user
+                    data["profile"],
+                    upload=data["file"],
+                    name=data["file"].name,
+                    by=cast(User, request.user),
                 )
                 services.enqueue(run)
         except FileRefused as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -67,7 +68,7 @@ AUTHORIZATION_COLUMNS = (
     "decided_at",
     "denial_reason",
 )
-COLUMNS = {
+COLUMNS: dict[str, tuple[str, ...]] = {
     ProfileKind.SCHEDULE: SCHEDULE_COLUMNS,
     ProfileKind.AUTHORIZATIONS: AUTHORIZATION_COLUMNS,
 }
@@ -296,7 +297,7 @@ class ImportRun(models.Model):
     def unchanged_total(self) -> int:
         return self.total("unchanged")
 
-    def report(self) -> list[dict[str, object]]:
+    def report(self) -> list[dict[str, Any]]:
         """Rows of the report: each record type the run touched with its counts."""
         return [
             {"type": t, **{n: self.count(t, n) for n in COUNT_NAMES if n != "rejected"}}

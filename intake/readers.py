@@ -16,7 +16,7 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from intake.models import COLUMNS, ImportProfile, ProfileKind
 
@@ -68,9 +68,9 @@ def layout(profile: ImportProfile, header: Sequence[Cell]) -> Layout:
     for canonical in COLUMNS[profile.kind]:
         source = profile.columns.get(canonical)
         for name in (source, canonical) if source else (canonical,):
-            index = by_name.get(normalize(name))
-            if index is not None:
-                positions[canonical] = index
+            found = by_name.get(normalize(name))
+            if found is not None:
+                positions[canonical] = found
                 break
     if not positions:
         expected = ", ".join(_shown(profile, c) for c in required_columns(profile.kind, set()))
@@ -197,7 +197,8 @@ def _xlsx_records(path: Path) -> Iterator[tuple[int, list[Cell]]]:
         if sheet is None:
             raise FileRefused("The workbook has no sheet.")
         for index, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield index, list(row)
+            # values_only cells: numbers, text, dates and times (cell_text reads each kind)
+            yield index, cast(list[Cell], list(row))
     finally:
         book.close()
 

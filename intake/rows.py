@@ -226,6 +226,7 @@ class ModelChecker:
         if key in self.verdicts:
             return self.verdicts[key]
         field = model._meta.get_field(name)
+        assert isinstance(field, models.Field)  # a column, never a reverse relation
         verdict = None
         if not (field.blank and value in field.empty_values):
             try:
@@ -266,7 +267,7 @@ class ModelChecker:
             try:
                 self.record(model, values).clean()
             except ValidationError as exc:
-                errors = {k: list(v) for k, v in exc.update_error_dict({}).items()}
+                errors = {k: [str(m) for m in v] for k, v in exc.update_error_dict({}).items()}
         faults = []
         for name, messages in errors.items():
             text = " ".join(m for e in messages for m in ValidationError(e).messages)

@@ -236,7 +236,7 @@ def _cancel_absent(run: ImportRun) -> int:
     day = timezone.localtime(run.created_at, zone).date()
     first = dt.datetime.combine(day, dt.time.min, zone)
     after = dt.datetime.combine(
-        day + dt.timedelta(days=run.profile.snapshot_days + 1), dt.time.min, zone
+        day + dt.timedelta(days=(run.profile.snapshot_days or 0) + 1), dt.time.min, zone
     )
     with connection.cursor() as cursor:
         _act_as(cursor, run)
@@ -866,7 +866,8 @@ def _upsert(
         RETURNING id, {returning}, (xmax = 0)
     """
     cursor.execute(made_sql, {"now": now, "existing": existing})
-    made, raced = [], []
+    made: list[tuple[int, Any]] = []
+    raced: list[tuple[int, Any]] = []
     for pk, extra, inserted in cursor.fetchall():
         (made if inserted else raced).append((pk, extra))
     changed: list[Any] = list(raced)

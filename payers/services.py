@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -450,7 +450,7 @@ def record_appeal(
         )
 
 
-def set_review_outcome[R: (PeerToPeerReview, Appeal)](review: R, *, outcome: str) -> R:
+def set_review_outcome[R: PeerToPeerReview | Appeal](review: R, *, outcome: str) -> R:
     """The result of a peer-to-peer review or an appeal, once known."""
     with transaction.atomic():
         current = type(review).objects.select_for_update().get(pk=review.pk)
@@ -458,7 +458,7 @@ def set_review_outcome[R: (PeerToPeerReview, Appeal)](review: R, *, outcome: str
             raise ActionRefused(f"The outcome is already recorded ({current.outcome}).")
         current.outcome = outcome
         current.save(update_fields=["outcome", "updated_at"])
-        return current
+        return cast(R, current)  # the row of review's own model
 
 
 # Magic bytes of the file types we keep; the extension a browser sends proves nothing.

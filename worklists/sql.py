@@ -36,7 +36,7 @@ def literals(values: Iterable[str]) -> sql.Composed:
 
 def compose(text: str, **parts: sql.Composable) -> str:
     """The statement's text with `parts` filled in ({name} in `text`), ready to run."""
-    return sql.SQL(text).format(**parts).as_string(None)  # type: ignore[arg-type]
+    return sql.SQL(text).format(**parts).as_string(None)
 
 
 # --- The scan's reading (worklists.scan.load, .rules). ---------------------------------

@@ -4,6 +4,7 @@ keeps one row per change; these read the sums and fold the rows."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Q, Sum
@@ -16,7 +17,7 @@ from worklists.models import QueueCount
 COUNTS_LOCK_KEY = 0x61757468_7163_6E  # "authqcn"
 
 
-def queue_counts(today: dt.date) -> dict[tuple[str, str], dict[str, int]]:
+def queue_counts(today: dt.date) -> dict[tuple[str, str], dict[str, Any]]:
     """Active items in the work queue (not snoozed past `today`) by (queue, kind): how
     many, how many overdue on `today`, how many unclaimed. Sums the rows the work-item
     trigger keeps: exact, whatever wrote the items."""

@@ -15,6 +15,7 @@ import datetime as dt
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.conf import settings
 
@@ -156,7 +157,8 @@ class _Walk:
         used = sorted(order.used_days) if self.approved else []
         # Used days within [start_date, end_date], by bisecting the sorted days.
         self.used_in_span = {
-            a.id: bisect_right(used, a.end_date) - bisect_left(used, a.start_date)
+            a.id: bisect_right(used, cast(dt.date, a.end_date))
+            - bisect_left(used, cast(dt.date, a.start_date))
             for a in self.approved
         }
         self.assigned: dict[int, int] = defaultdict(int)
