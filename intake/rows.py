@@ -250,7 +250,8 @@ class ModelChecker:
         maps model fields to them). An update checks only the fields the row gives; a new
         record every field, with its default where the row gives none. Relations are not
         read again (as in authq.lib.writes.checked)."""
-        errors: dict[str, list[str]] = {}
+        # Field messages (str) or the model's ValidationErrors, read alike below.
+        errors: dict[str, list[Any]] = {}
         for each in model._meta.concrete_fields:
             if each.is_relation or each.primary_key or (not new and each.name not in values):
                 continue
@@ -267,7 +268,7 @@ class ModelChecker:
             try:
                 self.record(model, values).clean()
             except ValidationError as exc:
-                errors = {k: [str(m) for m in v] for k, v in exc.update_error_dict({}).items()}
+                errors = {k: list(v) for k, v in exc.update_error_dict({}).items()}
         faults = []
         for name, messages in errors.items():
             text = " ".join(m for e in messages for m in ValidationError(e).messages)
