@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "patients",
     "payers",
     "worklists",
+    "reports",
     "demo",
 ]
 
@@ -441,7 +442,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # The managers' dashboard reads facts this job brings up to date (incrementally).
     "refresh-dashboard": {
-        "task": "worklists.tasks.refresh_dashboard",
+        "task": "reports.tasks.refresh_dashboard",
         "schedule": timedelta(minutes=AUTHQ_DASHBOARD_REFRESH_MINUTES),
     },
     # Patient emails sent while the broker was down are handed to it once it is back.

@@ -39,6 +39,7 @@ urlpatterns = [
         SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api/swagger_ui.html"),
         name="schema-ui",
     ),
+    path("", include("reports.urls")),
     path("", include("worklists.urls")),
 ]
 

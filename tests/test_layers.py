@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-APPS = ("accounts", "patients", "payers", "worklists", "demo")
+APPS = ("accounts", "patients", "payers", "worklists", "reports", "demo")
 # authq's modules besides authq.lib: the project's wiring, which no app may import.
 WIRING = (
     "authq",
@@ -32,11 +32,12 @@ WIRING = (
 # package -> the packages it may not import (besides the wiring, which none may).
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     "authq.lib": APPS,
-    "accounts": ("patients", "payers", "worklists", "demo"),
-    "patients": ("payers", "worklists", "demo"),
-    "payers": ("worklists", "demo"),
-    "worklists": ("demo",),
-    "demo": (),
+    "accounts": ("patients", "payers", "worklists", "reports", "demo"),
+    "patients": ("payers", "worklists", "reports", "demo"),
+    "payers": ("worklists", "reports", "demo"),
+    "worklists": ("reports", "demo"),
+    "reports": ("demo",),
+    "demo": ("reports",),
 }
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
+from reports.models import RequestFact
 from tests import factories as f
-from worklists.models import RequestFact
 
 pytestmark = pytest.mark.django_db
 

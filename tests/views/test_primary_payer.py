@@ -13,9 +13,11 @@ from django.test import Client
 from django.urls import reverse
 
 from patients.models import Coverage, Patient, primary_among
+from reports import figures, refresh
+from reports.models import AtRiskVisit
 from tests import factories as f
-from worklists import dashboards, scan
-from worklists.models import AtRiskVisit, ItemKind, WorkItem
+from worklists import scan
+from worklists.models import ItemKind, WorkItem
 from worklists.services import run_scan
 
 pytestmark = pytest.mark.django_db
@@ -99,7 +101,7 @@ def test_the_at_risk_snapshot_counts_the_visit_under_the_primary_payer(
     overlapping: dict[str, object],
 ) -> None:
     run_scan(as_of=scan.today())
-    dashboards.refresh_request_facts(full=True)
+    refresh.refresh_request_facts(full=True)
     assert list(AtRiskVisit.objects.values_list("payer_id", flat=True)) == [
         overlapping["newer"].pk  # type: ignore[attr-defined]
     ]
@@ -129,11 +131,11 @@ def test_the_payer_filters_find_the_item_under_the_primary_payer_only(
     assert queue_ids(older) == []
 
     today = scan.today()
-    span = dashboards.Filters.default(today)
+    span = figures.Filters.default(today)
 
     def dashboard_items(payer_id: int) -> list[WorkItem]:
-        narrowed = dashboards.Filters(span.start, span.end, payer_id=payer_id)
-        return list(dashboards.open_items(narrowed, today))
+        narrowed = figures.Filters(span.start, span.end, payer_id=payer_id)
+        return list(figures.open_items(narrowed, today))
 
     assert dashboard_items(newer) == [item]
     assert dashboard_items(older) == []

@@ -12,8 +12,9 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
+from reports import figures
 from tests import factories as f
-from worklists import dashboards, scan, services
+from worklists import scan, services
 from worklists.models import EventKind, ItemKind, ItemStatus, WorkItem, WorkItemEvent
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +41,7 @@ def two_gaps() -> tuple[WorkItem, WorkItem]:
 
 def actions_of(user: User) -> int:
     today = scan.today()
-    rows = dashboards.productivity(dashboards.Filters.default(today), today)
+    rows = figures.productivity(figures.Filters.default(today), today)
     return sum(r["actions"] for r in rows if r["person_id"] == user.pk)
 
 

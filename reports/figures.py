@@ -4,7 +4,7 @@ Words used below:
 
 - A **request** is an authorization that was submitted to its payer (it has a submission
   time; drafts are not requests). Request figures read RequestFact, one flattened row per
-  request written by `refresh_request_facts` (a beat job), never the live tables.
+  request written by `reports.refresh.refresh_request_facts` (a beat job), never the live tables.
 - The **date range** selects requests by the local date of their submission (a cohort:
   "requests sent in March"), work-item figures by the local date of the event counted.
 - A request is **expedited** when it was sent as expedited or its order's priority is
@@ -23,15 +23,12 @@ Words used below:
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import (
@@ -50,21 +47,11 @@ from django.db.models.functions import Extract, TruncDate, TruncWeek
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
-from authq.lib.locks import try_advisory_lock
 from patients.models import Appointment, ServiceCategory, primary_payer_on
 from payers.models import AuthStatus, DenialReason, Payer, RuleDefaults
+from reports.models import AtRiskVisit, DashboardRefresh, RequestFact
 from worklists import scan
-from worklists.models import (
-    AtRiskVisit,
-    DashboardRefresh,
-    EventKind,
-    ItemKind,
-    ItemStatus,
-    Queue,
-    RequestFact,
-    WorkItem,
-    WorkItemEvent,
-)
+from worklists.models import EventKind, ItemKind, ItemStatus, Queue, WorkItem, WorkItemEvent
 
 EXPEDITED_CLOCK_HOURS = RuleDefaults.expedited_turnaround_hours  # 72
 STANDARD_CLOCK_HOURS = RuleDefaults.standard_turnaround_days * 24  # 7 calendar days
@@ -671,146 +658,6 @@ class Dashboard:
     refreshed: DashboardRefresh | None = None
 
 
-# Each exportable table: its rows attribute and its columns (key, heading).
-TABLES: dict[str, tuple[str, Sequence[tuple[str, str]]]] = {
-    "turnaround": (
-        "summary",
-        (
-            ("label", "Requests"),
-            ("requests", "Submitted"),
-            ("decided", "Decided"),
-            ("mean", "Mean hours"),
-            ("median", "Median hours"),
-            ("p90", "90th percentile hours"),
-            ("pct_within_clock", "% within clock"),
-            ("pct_approved", "% approved in full"),
-            ("pct_partial", "% partial or modified"),
-            ("pct_denied", "% denied"),
-            ("pct_after_appeal", "% approved after appeal"),
-            ("pct_pended_past_clock", "% pended past the clock"),
-        ),
-    ),
-    "trend": (
-        "trend",
-        (
-            ("week", "Week of"),
-            ("std_requests", "Standard requests"),
-            ("std_median", "Standard median hours"),
-            ("std_within", "Standard % within clock"),
-            ("exp_requests", "Expedited requests"),
-            ("exp_median", "Expedited median hours"),
-            ("exp_within", "Expedited % within clock"),
-        ),
-    ),
-    "payers": (
-        "payers",
-        (
-            ("payer", "Payer"),
-            ("requests", "Requests"),
-            ("decided", "Decided"),
-            ("median", "Median hours"),
-            ("pct_within_clock", "% within clock"),
-            ("pct_denied", "% denied"),
-            ("pending", "Pending"),
-        ),
-    ),
-    "scorecard": (
-        "scorecard",
-        (
-            ("payer", "Payer"),
-            ("kind", "Type"),
-            ("requests", "Requests"),
-            ("decided", "Decided"),
-            ("pct_any_approval", "% approved"),
-            ("pct_denied", "% denied"),
-            ("pct_after_appeal", "% approved after appeal"),
-            ("pct_extended", "% extended timeframe"),
-            ("mean", "Mean hours"),
-            ("median", "Median hours"),
-        ),
-    ),
-    "categories": (
-        "categories",
-        (
-            ("category", "Service"),
-            ("requests", "Requests"),
-            ("decided", "Decided"),
-            ("median", "Median hours"),
-            ("p90", "90th percentile hours"),
-            ("pct_within_clock", "% within clock"),
-            ("pct_denied", "% denied"),
-        ),
-    ),
-    "denials": ("reasons", (("reason", "Denial reason"), ("n", "Denied"))),
-    "denials_by_payer": (
-        "reasons_by_payer",
-        (("payer", "Payer"), ("reason", "Denial reason"), ("n", "Denied")),
-    ),
-    "denials_by_service": (
-        "reasons_by_category",
-        (("category", "Service"), ("reason", "Denial reason"), ("n", "Denied")),
-    ),
-    "overdue_payers": (
-        "overdue_payers",
-        (
-            ("payer", "Payer"),
-            ("n", "Past the clock"),
-            ("expedited", "Of them expedited"),
-            ("oldest_hours", "Oldest (hours)"),
-        ),
-    ),
-    "aging": (
-        "aging",
-        (
-            ("bucket", "Age"),
-            ("stat", "STAT"),
-            ("routine", "Routine"),
-            ("total", "Open"),
-            ("overdue", "Overdue"),
-        ),
-    ),
-    "kinds": (
-        "kinds",
-        (
-            ("queue_label", "Queue"),
-            ("kind_label", "Kind"),
-            ("n", "Open"),
-            ("overdue", "Overdue"),
-            ("unclaimed", "Unclaimed"),
-        ),
-    ),
-    "risk_departments": (
-        "risk_departments",
-        (
-            ("group", "Department"),
-            ("d7", "Next 7 days"),
-            ("d14", "Next 14 days"),
-            ("d30", "Next 30 days"),
-        ),
-    ),
-    "risk_payers": (
-        "risk_payers",
-        (
-            ("group", "Payer"),
-            ("d7", "Next 7 days"),
-            ("d14", "Next 14 days"),
-            ("d30", "Next 30 days"),
-        ),
-    ),
-    "productivity": (
-        "productivity",
-        (
-            ("period", "Period"),
-            ("person", "Person"),
-            ("resolved", "Items resolved"),
-            ("actions", "Actions"),
-            ("submissions", "First submissions"),
-            ("median_to_submit", "Median hours, item to submission"),
-        ),
-    ),
-}
-
-
 def build(f: Filters, *, now: dt.datetime | None = None) -> Dashboard:
     """Every figure of the page for these filters, in one read-only transaction.
 
@@ -848,185 +695,3 @@ def departments() -> list[str]:
     """The department filter's choices: those the last refresh saw."""
     last = DashboardRefresh.objects.filter(finished_at__isnull=False).first()
     return list(last.departments) if last else []
-
-
-# --- CSV ------------------------------------------------------------------------------
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: object) -> str:
-    """A cell as text; one that a spreadsheet would read as a formula gets a leading quote."""
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_STARTS):
-        return "'" + text
-    return text
-
-
-def to_csv(board: Dashboard, table: str) -> str:
-    attr, columns = TABLES[table]
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([heading for _key, heading in columns])
-    for row in getattr(board, attr):
-        writer.writerow([csv_cell(row.get(key)) for key, _heading in columns])
-    return out.getvalue()
-
-
-# --- The refresh (beat job) -----------------------------------------------------------
-
-REFRESH_LOCK = 0x61757468_7164  # pg advisory lock key: "authqd"
-# A transaction that saved a row just before a run may commit after that run read the
-# table; each run looks back this far past the previous run's start to catch it.
-REFRESH_OVERLAP = dt.timedelta(minutes=10)
-
-_UPSERT = """
-INSERT INTO worklists_requestfact (
-    authorization_id, payer_id, service_category, department, expedited, status,
-    submitted_at, submitted_on, decided_at, hours, clock_hours, approved_after_appeal,
-    denial_reason, denial_reason_code, refreshed_at
-)
-SELECT a.id, a.payer_id, o.service_category,
-    COALESCE((
-        SELECT p.department FROM patients_appointment p
-        WHERE p.order_id = a.order_id AND p.department <> ''
-        ORDER BY p.start, p.id LIMIT 1
-    ), ''),
-    x.expedited, a.status, a.submitted_at, (a.submitted_at AT TIME ZONE %(tz)s)::date,
-    a.decided_at,
-    CASE WHEN a.status IN ('approved', 'partial', 'denied') AND a.decided_at IS NOT NULL
-         THEN EXTRACT(EPOCH FROM a.decided_at - a.submitted_at) / 3600.0 END,
-    CASE WHEN x.expedited THEN %(expedited_hours)s ELSE %(standard_hours)s END,
-    a.status IN ('approved', 'partial') AND EXISTS (
-        SELECT 1 FROM payers_appeal ap
-        WHERE ap.authorization_id = a.id AND ap.outcome IN ('overturned', 'partial')
-    ),
-    a.denial_reason, a.denial_reason_code, %(now)s
-FROM payers_authorization a
-JOIN patients_order o ON o.id = a.order_id
-CROSS JOIN LATERAL (SELECT a.expedited OR o.priority IN ('urgent', 'stat') AS expedited) x
-WHERE a.submitted_at IS NOT NULL {where}
-ON CONFLICT (authorization_id) DO UPDATE SET
-    payer_id = EXCLUDED.payer_id, service_category = EXCLUDED.service_category,
-    department = EXCLUDED.department, expedited = EXCLUDED.expedited,
-    status = EXCLUDED.status, submitted_at = EXCLUDED.submitted_at,
-    submitted_on = EXCLUDED.submitted_on, decided_at = EXCLUDED.decided_at,
-    hours = EXCLUDED.hours, clock_hours = EXCLUDED.clock_hours,
-    approved_after_appeal = EXCLUDED.approved_after_appeal,
-    denial_reason = EXCLUDED.denial_reason, denial_reason_code = EXCLUDED.denial_reason_code,
-    refreshed_at = EXCLUDED.refreshed_at
-"""
-
-_CHANGED_SINCE = """
-AND (
-    a.updated_at >= %(since)s
-    OR o.updated_at >= %(since)s
-    OR a.order_id IN (SELECT order_id FROM patients_appointment WHERE updated_at >= %(since)s)
-    OR a.id IN (SELECT authorization_id FROM payers_appeal WHERE updated_at >= %(since)s)
-)
-"""
-
-
-# Visits with a gap (see appointments_at_risk): from the open items, through the
-# appointments of their orders, with the patient's primary coverage on the day.
-_AT_RISK_SNAPSHOT = """
-INSERT INTO worklists_atriskvisit (appointment_id, start, department, service_category, payer_id)
-SELECT ap.id, ap.start, ap.department, o.service_category,
-       patients_primary_payer(o.patient_id, %(today)s)
-FROM patients_appointment ap
-JOIN patients_order o ON o.id = ap.order_id
-WHERE ap.status = 'booked' AND ap.start >= %(start)s AND ap.start < %(end)s
-  AND EXISTS (
-    SELECT 1 FROM worklists_workitem wi
-    WHERE wi.order_id = ap.order_id
-      AND wi.status IN ('open', 'in_progress', 'waiting_on_payer')
-      AND wi.first_service_date <= (ap.start AT TIME ZONE %(tz)s)::date
-  )
-"""
-
-
-def refresh_request_facts(
-    *, full: bool = False, now: dt.datetime | None = None
-) -> DashboardRefresh | None:
-    """Bring RequestFact up to date and retake the AtRiskVisit snapshot; None when
-    another refresh holds the lock.
-
-    Incremental: only requests whose authorization, order, appointments or appeals
-    changed since the previous run started (minus REFRESH_OVERLAP) are rewritten, with an
-    upsert, so running twice or at once changes nothing. full=True rewrites every row.
-    Facts whose authorization lost its submission time are deleted.
-    """
-    started = now or timezone.now()
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            if not try_advisory_lock(REFRESH_LOCK, transaction=True):
-                return None
-            previous = DashboardRefresh.objects.filter(finished_at__isnull=False).first()
-            full = full or previous is None
-            params: dict[str, Any] = {
-                "tz": settings.TIME_ZONE,
-                "expedited_hours": EXPEDITED_CLOCK_HOURS,
-                "standard_hours": STANDARD_CLOCK_HOURS,
-                "now": started,
-            }
-            where = ""
-            if not full:
-                assert previous is not None
-                params["since"] = previous.started_at - REFRESH_OVERLAP
-                where = _CHANGED_SINCE
-            cursor.execute(_UPSERT.format(where=where), params)
-            rows = cursor.rowcount
-            cursor.execute(
-                "DELETE FROM worklists_requestfact f USING payers_authorization a "
-                "WHERE a.id = f.authorization_id AND a.submitted_at IS NULL"
-            )
-            today = scan.local_date(started)
-            cursor.execute("DELETE FROM worklists_atriskvisit")
-            cursor.execute(
-                _AT_RISK_SNAPSHOT,
-                {
-                    "start": scan.day_start(today),
-                    "end": scan.day_start(today + dt.timedelta(days=max(RISK_WINDOWS))),
-                    "tz": settings.TIME_ZONE,
-                    "today": today,
-                },
-            )
-            cursor.execute(
-                "SELECT DISTINCT department FROM worklists_requestfact "
-                "WHERE department <> '' ORDER BY 1"
-            )
-            names = [r[0] for r in cursor.fetchall()]
-        return DashboardRefresh.objects.create(
-            started_at=started,
-            finished_at=max(timezone.now(), started),
-            full=full,
-            rows=rows,
-            departments=names,
-        )
-
-
-def render_dashboard_for_bench(user: User | None = None, query: str = "") -> float:
-    """GET the dashboard once as a manager through Django's test client (every middleware,
-    the view, the template); returns the seconds it took. For `make bench`.
-
-    The figures read RequestFact: run refresh_request_facts() (the beat job) first.
-    """
-    import time
-
-    from django.test import Client
-    from django.urls import reverse
-
-    if user is None:
-        user = next(
-            u for u in User.objects.filter(is_active=True) if u.has_perm("worklists.view_dashboard")
-        )
-    client = Client()
-    client.force_login(user)
-    url = reverse("worklists:dashboard") + (f"?{query}" if query else "")
-    hosts = [h for h in settings.ALLOWED_HOSTS if h not in ("*", "") and not h.startswith(".")]
-    began = time.perf_counter()
-    response = client.get(url, HTTP_HOST=hosts[0] if hosts else "localhost")
-    took = time.perf_counter() - began
-    if response.status_code != 200:
-        raise RuntimeError(f"dashboard answered {response.status_code}")
-    return took
