@@ -49,6 +49,7 @@ from django.utils import timezone
 
 from patients.models import Appointment, ServiceCategory, primary_payer_on
 from payers.models import AuthStatus, DenialReason, Payer, RuleDefaults
+from reports import sql
 from reports.models import AtRiskVisit, DashboardRefresh, RequestFact
 from worklists import scan
 from worklists.models import EventKind, ItemKind, ItemStatus, Queue, WorkItem, WorkItemEvent
@@ -114,35 +115,7 @@ def requests(f: Filters) -> QuerySet[RequestFact]:
     return qs
 
 
-# The aggregates behind every request figure, for any grouping:
-# - requests: submitted requests, cancelled ones left out;
-# - decided: approved, partial or denied now;
-# - approved: approved in full (A1); partial: partly approved or modified (A2, A6);
-#   denied: not certified (A3);
-# - after_appeal: decided, approved now, with an appeal overturned in full or in part;
-# - within_clock: decided no later than the clock; extended: decided after the clock
-#   (CMS-0057-F's "extended timeframe" as seen from the practice's side);
-# - pending: still at the payer; pended_past_clock: pending now, submitted longer ago
-#   than the clock;
-# - mean, median, p90: turnaround hours of the decided requests (hours is NULL for the
-#   others, and aggregates skip NULLs).
-_FIGURES_SQL = """
-    count(*) FILTER (WHERE status <> 'cancelled') AS requests,
-    count(*) FILTER (WHERE status IN ('approved', 'partial', 'denied')) AS decided,
-    count(*) FILTER (WHERE status = 'approved') AS approved,
-    count(*) FILTER (WHERE status = 'partial') AS partial,
-    count(*) FILTER (WHERE status = 'denied') AS denied,
-    count(*) FILTER (WHERE approved_after_appeal) AS after_appeal,
-    count(*) FILTER (WHERE hours <= clock_hours) AS within_clock,
-    count(*) FILTER (WHERE hours > clock_hours) AS extended,
-    count(*) FILTER (WHERE status = 'submitted') AS pending,
-    count(*) FILTER (
-        WHERE status = 'submitted' AND submitted_at < %(now)s - clock_hours * interval '1 hour'
-    ) AS pended_past_clock,
-    avg(hours) AS mean,
-    percentile_cont(0.5) WITHIN GROUP (ORDER BY hours) AS median,
-    percentile_cont(0.9) WITHIN GROUP (ORDER BY hours) AS p90
-"""
+# The figures per grouping are reports.sql.FIGURES (one pass, GROUPING SETS).
 
 # Each grouping the page shows, by the columns it groups on.
 _GROUPINGS = {
@@ -156,38 +129,27 @@ _GROUPINGS = {
 _GROUP_COLUMNS = ("payer_id", "expedited", "service_category", "week")
 
 
-def _where(f: Filters) -> tuple[str, dict[str, Any]]:
-    clauses = ["submitted_on BETWEEN %(start)s AND %(end)s"]
+def _where(f: Filters) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+    """The filters beyond the date range as (column, parameter) pairs, and the values."""
+    equal: list[tuple[str, str]] = []
     params: dict[str, Any] = {"start": f.start, "end": f.end}
     if f.payer_id:
-        clauses.append("payer_id = %(payer)s")
+        equal.append(("payer_id", "payer"))
         params["payer"] = f.payer_id
     if f.category:
-        clauses.append("service_category = %(category)s")
+        equal.append(("service_category", "category"))
         params["category"] = f.category
     if f.department:
-        clauses.append("department = %(department)s")
+        equal.append(("department", "department"))
         params["department"] = f.department
-    return " AND ".join(clauses), params
+    return equal, params
 
 
 def request_groups(f: Filters, now: dt.datetime) -> dict[str, list[dict[str, Any]]]:
     """Every request figure for every grouping of the page, in one pass over the facts
     (GROUPING SETS), keyed like _GROUPINGS."""
-    where, params = _where(f)
-    sets = ", ".join("(" + ", ".join(cols) + ")" for cols in _GROUPINGS.values())
-    sql = f"""
-        SELECT payer_id, expedited, service_category, week,
-               GROUPING(payer_id, expedited, service_category, week) AS grouping_id,
-               {_FIGURES_SQL}
-        FROM (
-            SELECT payer_id, expedited, service_category, status, submitted_at, hours,
-                   clock_hours, approved_after_appeal,
-                   date_trunc('week', submitted_on)::date AS week
-            FROM worklists_requestfact WHERE {where}
-        ) AS requests
-        GROUP BY GROUPING SETS ({sets})
-    """  # noqa: S608 - only our own constants are formatted in; values are parameters
+    equal, params = _where(f)
+    statement = sql.request_groups(equal, _GROUPINGS.values(), _GROUP_COLUMNS)
     by_mask = {}
     for name, cols in _GROUPINGS.items():
         # GROUPING() sets a bit, first argument highest, for each column NOT grouped on.
@@ -198,7 +160,7 @@ def request_groups(f: Filters, now: dt.datetime) -> dict[str, list[dict[str, Any
         by_mask[mask] = name
     out: dict[str, list[dict[str, Any]]] = {name: [] for name in _GROUPINGS}
     with connection.cursor() as cursor:
-        cursor.execute(sql, {**params, "now": now})
+        cursor.execute(statement, {**params, "now": now})
         names = [c.name for c in cursor.description]
         for values in cursor.fetchall():
             row = dict(zip(names, values, strict=True))
