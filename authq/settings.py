@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     # Before worklists: its roles, built after migrate, grant the import permissions.
     "intake",
     "worklists",
+    "reports",
     "demo",
 ]
 
@@ -450,7 +451,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # The managers' dashboard reads facts this job brings up to date (incrementally).
     "refresh-dashboard": {
-        "task": "worklists.tasks.refresh_dashboard",
+        "task": "reports.tasks.refresh_dashboard",
         "schedule": timedelta(minutes=AUTHQ_DASHBOARD_REFRESH_MINUTES),
     },
     # Patient emails sent while the broker was down are handed to it once it is back.

@@ -622,7 +622,7 @@ def web_workloads(port: int, specialists: list[Any], managers: list[Any]) -> dic
     )
 
     try:
-        dashboard = reverse("worklists:dashboard")
+        dashboard = reverse("reports:dashboard")
     except NoReverseMatch:
         dashboard = None
     if dashboard:

@@ -7,8 +7,8 @@ import csv
 import io
 from pathlib import Path
 
+from authq.lib.spreadsheets import csv_cell
 from intake.models import ImportRun
-from worklists.dashboards import csv_cell
 
 
 def rejected_csv(run: ImportRun) -> str:

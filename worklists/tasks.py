@@ -9,7 +9,7 @@ from celery import Task, group, shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connections
 
-from worklists import claiming, dashboards, notifying, parked_tasks
+from worklists import claiming, notifying, parked_tasks
 from worklists.models import ScanRun
 from worklists.scan import counts, runs
 
@@ -91,14 +91,6 @@ def scan_chunk(
 ) -> bool:
     chunk = runs.ScanChunk(first_id, last_id, planned)
     return runs.scan_chunk(run_id, chunk, dt.date.fromisoformat(as_of), orders_planned)
-
-
-@shared_task(base=ParkingTask, name="worklists.tasks.refresh_dashboard")
-def refresh_dashboard() -> int | None:
-    """The beat's refresh of the dashboard's facts; the DashboardRefresh id, or None when
-    another refresh was running."""
-    run = dashboards.refresh_request_facts()
-    return run.pk if run else None
 
 
 @shared_task(base=ParkingTask, name="worklists.tasks.compact_queue_counts")

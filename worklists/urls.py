@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from worklists.views import dashboard, item, pending, queue, scheduler, search, trail, workspace
+from worklists.views import item, pending, queue, scheduler, search, trail, workspace
 
 app_name = "worklists"
 
@@ -70,8 +70,6 @@ urlpatterns = [
         name="order-document",
     ),
     path("orders/<int:pk>/request-auth/", workspace.request_auth, name="order-request-auth"),
-    # The managers' dashboard (helper H).
-    path("dashboard/", dashboard.dashboard, name="dashboard"),
     # Home, queues and claiming.
     path("", queue.home, name="home"),
     path("queue/", queue.queue, name="queue"),

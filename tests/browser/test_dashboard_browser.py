@@ -8,12 +8,14 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from payers.models import Appeal
+from reports import refresh
 from tests import factories as f
 from tests.browser.conftest import PASSWORD, shot
-from worklists import dashboards
+from worklists import scan
 from worklists.models import ItemKind, Queue, WorkItem
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,8 +23,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def _practice() -> None:
     """Two payers' requests over the last weeks, a few open items: enough to draw."""
-    today = dashboards.scan.today()
-    now = dashboards.timezone.now()
+    today = scan.today()
+    now = timezone.now()
     for code, name, category, dept, hours in (
         ("ALPHA", "Alpha Health", "physical_therapy", "Ortho PT", (10, 30, 50, 200)),
         ("BETA", "Beta Care", "imaging", "Imaging", (20, 80, 100, 150)),
@@ -66,7 +68,7 @@ def _practice() -> None:
                 last_seen_as_of=today,
             )
             WorkItem.objects.filter(pk=made.pk).update(created_at=now - dt.timedelta(days=age))
-    dashboards.refresh_request_facts(full=True)
+    refresh.refresh_request_facts(full=True)
 
 
 def test_manager_changes_a_filter_and_the_figures_update_without_a_reload(

@@ -23,6 +23,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from payers.models import Appeal, AuthStatus
+from reports import figures, refresh
 from tests import factories as f
 from tests.views.conftest import (  # noqa: F401 - the page tests' signed-in clients
     manager_web,
@@ -31,12 +32,11 @@ from tests.views.conftest import (  # noqa: F401 - the page tests' signed-in cli
     specialist_web,
     web_as,
 )
-from worklists import dashboards
 from worklists.models import EventKind, ItemKind, ItemStatus, Queue, WorkItem, WorkItemEvent
 
 NOW = f.at("2026-10-20", 12)
 TODAY = dt.date(2026, 10, 20)
-RANGE = dashboards.Filters(start=dt.date(2026, 10, 1), end=dt.date(2026, 10, 20))
+RANGE = figures.Filters(start=dt.date(2026, 10, 1), end=dt.date(2026, 10, 20))
 HOSTILE = '=HYPERLINK("http://evil.example/x","click")'
 SENT = f.at("2026-10-05", 8)
 
@@ -134,10 +134,10 @@ def practice(specialist: User) -> dict[str, Any]:
     event(item2, EventKind.SUBMITTED, f.at("2026-10-10", 17), specialist)
     event(item2, EventKind.SUBMITTED, f.at("2026-10-13", 9), specialist)
     event(item2, EventKind.NOTE, f.at("2026-10-13", 10), specialist)
-    dashboards.refresh_request_facts(full=True, now=NOW)
+    refresh.refresh_request_facts(full=True, now=NOW)
     return {"alpha": alpha, "beta": beta, "item1": item1, "item2": item2, "item3": item3}
 
 
 @pytest.fixture
-def board(practice: dict[str, Any]) -> dashboards.Dashboard:
-    return dashboards.build(RANGE, now=NOW)
+def board(practice: dict[str, Any]) -> figures.Dashboard:
+    return figures.build(RANGE, now=NOW)

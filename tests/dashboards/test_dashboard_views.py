@@ -21,7 +21,7 @@ PASSWORD = "correct-horse-battery"
 
 pytestmark = pytest.mark.django_db
 
-URL = reverse("worklists:dashboard")
+URL = reverse("reports:dashboard")
 IN_RANGE = {"start": "2026-10-01", "end": "2026-10-20"}
 
 
@@ -141,7 +141,7 @@ def test_csv_export_escapes_a_hostile_payer_name(
 def test_every_table_exports_and_an_unknown_one_is_404(
     practice: dict[str, Any], manager_web: Client
 ) -> None:
-    from worklists.dashboards import TABLES
+    from reports.export import TABLES
 
     mfa.reauthenticate(manager_web, PASSWORD)
     for table in TABLES:
@@ -164,9 +164,9 @@ def test_page_queries_are_bounded_and_flat(
     manager_web: Client,
     django_assert_max_num_queries: Any,
 ) -> None:
+    from reports import refresh
     from tests import factories as f
     from tests.dashboards.conftest import SENT
-    from worklists import dashboards
 
     with django_assert_max_num_queries(40) as few:
         manager_web.get(URL, IN_RANGE)
@@ -175,6 +175,6 @@ def test_page_queries_are_bounded_and_flat(
         order = f.order(patient)
         f.visit(order, "2026-10-02", status="fulfilled", department=f"Dept {i}")
         f.auth(order, "denied", payer=payer, submitted_at=SENT, denial_reason=f"reason {i}")
-    dashboards.refresh_request_facts(full=True)
+    refresh.refresh_request_facts(full=True)
     with django_assert_max_num_queries(len(few.captured_queries)):
         manager_web.get(URL, IN_RANGE)

@@ -10,15 +10,15 @@ from django.test import Client
 from django.urls import reverse
 
 from payers.models import DenialReason
+from reports import figures, refresh
 from tests import factories as f
 from tests import mfa
-from worklists import dashboards
 
 pytestmark = pytest.mark.django_db
 
 SENT = f.at("2026-10-05", 8)
 NOW = f.at("2026-10-20", 12)
-RANGE = dashboards.Filters(start=dt.date(2026, 10, 1), end=dt.date(2026, 10, 20))
+RANGE = figures.Filters(start=dt.date(2026, 10, 1), end=dt.date(2026, 10, 20))
 
 
 def _denied(order: Any, payer: Any, code: str, text: str = "", sent: dt.datetime = SENT) -> None:
@@ -60,7 +60,7 @@ def denials() -> None:
         end_date="2026-12-31",
         denial_reason_code=DenialReason.EXCEEDED_FREQUENCY,
     )
-    dashboards.refresh_request_facts(full=True, now=NOW)
+    refresh.refresh_request_facts(full=True, now=NOW)
 
 
 def _counts(rows: list[dict[str, Any]], *keys: str) -> dict[tuple[Any, ...], int]:
@@ -68,17 +68,17 @@ def _counts(rows: list[dict[str, Any]], *keys: str) -> dict[tuple[Any, ...], int
 
 
 def test_denials_are_counted_by_reason_code_with_labels(denials: None) -> None:
-    rows = dashboards.denial_reasons(RANGE)
+    rows = figures.denial_reasons(RANGE)
     assert [(r["reason"], r["n"]) for r in rows] == [
         ("Medical necessity not established", 3),
-        (dashboards.NOT_CODED, 2),
+        (figures.NOT_CODED, 2),
         ("Missing information or records", 1),
         ("Out of network", 1),
     ]
 
 
 def test_denial_reasons_split_by_payer_and_by_service(denials: None) -> None:
-    by_payer = _counts(dashboards.denial_reasons(RANGE, by="payer"), "payer", "code")
+    by_payer = _counts(figures.denial_reasons(RANGE, by="payer"), "payer", "code")
     assert by_payer == {
         ("Payer ALPHA", "medical_necessity"): 2,
         ("Payer ALPHA", "missing_information"): 1,
@@ -87,9 +87,9 @@ def test_denial_reasons_split_by_payer_and_by_service(denials: None) -> None:
         ("Payer BETA", "out_of_network"): 1,
         ("Payer BETA", ""): 1,
     }
-    by_service = _counts(dashboards.denial_reasons(RANGE, by="category"), "category", "reason")
+    by_service = _counts(figures.denial_reasons(RANGE, by="category"), "category", "reason")
     assert by_service[("Imaging", "Out of network")] == 1
-    assert by_service[("Physical therapy", dashboards.NOT_CODED)] == 1
+    assert by_service[("Physical therapy", figures.NOT_CODED)] == 1
 
 
 def test_a_code_recorded_later_reaches_the_figures_at_the_next_refresh(denials: None) -> None:
@@ -98,18 +98,18 @@ def test_a_code_recorded_later_reaches_the_figures_at_the_next_refresh(denials: 
     Authorization.objects.filter(denial_reason="Notes from the old system").update(
         denial_reason_code=DenialReason.PEER_TO_PEER_REQUIRED, updated_at=NOW
     )
-    dashboards.refresh_request_facts(now=NOW + dt.timedelta(minutes=5))
-    rows = _counts(dashboards.denial_reasons(RANGE), "code")
+    refresh.refresh_request_facts(now=NOW + dt.timedelta(minutes=5))
+    rows = _counts(figures.denial_reasons(RANGE), "code")
     assert rows[("peer_to_peer_required",)] == 1
     assert rows[("",)] == 1
 
 
 def test_the_page_and_csv_show_the_reason_labels(denials: None, manager_web: Client) -> None:
-    url = reverse("worklists:dashboard")
+    url = reverse("reports:dashboard")
     query = {"start": "2026-10-01", "end": "2026-10-20"}
     body = manager_web.get(url, query).content.decode()
     assert "Medical necessity not established" in body
-    assert dashboards.NOT_CODED in body
+    assert figures.NOT_CODED in body
     assert "Notes from the old system" not in body
     mfa.reauthenticate(manager_web, "correct-horse-battery")  # a bulk export asks (S18)
     text = manager_web.get(url, {**query, "export": "denials"}).content.decode()

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
+from reports.models import RequestFact
 from tests import factories as f
-from worklists.models import RequestFact
 
 pytestmark = pytest.mark.django_db
 
@@ -16,3 +16,20 @@ def test_refresh_dashboard_command_fills_the_request_facts(capsys):
     call_command("refresh_dashboard")
     assert RequestFact.objects.count() == 1
     assert "refreshed" in capsys.readouterr().out
+
+
+@pytest.mark.django_db(databases=[])
+def test_the_beat_names_only_tasks_the_workers_know() -> None:
+    # The refresh moved to reports: the beat must name it where the workers find it.
+    from django.conf import settings
+
+    from authq.celery import app
+
+    app.loader.import_default_modules()
+    assert "reports.tasks.refresh_dashboard" in app.tasks
+    missing = [
+        entry["task"]
+        for entry in settings.CELERY_BEAT_SCHEDULE.values()
+        if entry["task"] not in app.tasks
+    ]
+    assert missing == []

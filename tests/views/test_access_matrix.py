@@ -140,7 +140,7 @@ EXPECTED: dict[str, Row] = {
     ),
     "worklists:order-request-auth": Row("POST", ("order",), html(WORKERS)),
     # The managers' dashboard (H): managers and admins only (no admin persona here).
-    "worklists:dashboard": Row("GET", (), html((M,))),
+    "reports:dashboard": Row("GET", (), html((M,))),
     # The REST API.
     "api:api-root": Row("GET", (), api(PERSONAS[1:])),
     "api:auth-check": Row("GET", (), api(SCHEDULING), (("order", "order_key"), ("date", "a_date"))),

@@ -40,7 +40,7 @@ def test_anonymous_visitors_get_the_404_page_with_a_sign_in_link(client: Client)
 def test_a_page_the_role_may_not_see_gets_the_403_page_in_the_layout(
     scheduler_web: Client,
 ) -> None:
-    response = scheduler_web.get(reverse("worklists:dashboard"))
+    response = scheduler_web.get(reverse("reports:dashboard"))
     assert response.status_code == 403
     body = response.content.decode()
     assert "<title>Not allowed · authq</title>" in body

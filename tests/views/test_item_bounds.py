@@ -165,7 +165,7 @@ def test_the_scheduler_check_refuses_a_date_outside_the_window(scheduler_web, da
 
 @pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
 def test_the_audit_search_and_the_dashboard_refuse_dates_outside_the_window(manager_web, day):
-    for name in ("worklists:audit", "worklists:dashboard"):
+    for name in ("worklists:audit", "reports:dashboard"):
         page = manager_web.get(reverse(name), {"start": day, "end": day})
         assert page.status_code == 200, name
         assert "Give a date from 1900-01-01 to 2100-12-31." in page.text, name

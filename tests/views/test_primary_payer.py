@@ -14,9 +14,10 @@ from django.urls import reverse
 
 from authq.lib import clock
 from patients.models import Coverage, Patient, primary_among
+from reports import figures, refresh
+from reports.models import AtRiskVisit
 from tests import factories as f
-from worklists import dashboards
-from worklists.models import AtRiskVisit, ItemKind, WorkItem
+from worklists.models import ItemKind, WorkItem
 from worklists.scan.runs import run_scan
 
 pytestmark = pytest.mark.django_db
@@ -100,7 +101,7 @@ def test_the_at_risk_snapshot_counts_the_visit_under_the_primary_payer(
     overlapping: dict[str, object],
 ) -> None:
     run_scan(as_of=clock.today())
-    dashboards.refresh_request_facts(full=True)
+    refresh.refresh_request_facts(full=True)
     assert list(AtRiskVisit.objects.values_list("payer_id", flat=True)) == [
         overlapping["newer"].pk  # type: ignore[attr-defined]
     ]
@@ -130,11 +131,11 @@ def test_the_payer_filters_find_the_item_under_the_primary_payer_only(
     assert queue_ids(older) == []
 
     today = clock.today()
-    span = dashboards.Filters.default(today)
+    span = figures.Filters.default(today)
 
     def dashboard_items(payer_id: int) -> list[WorkItem]:
-        narrowed = dashboards.Filters(span.start, span.end, payer_id=payer_id)
-        return list(dashboards.open_items(narrowed, today))
+        narrowed = figures.Filters(span.start, span.end, payer_id=payer_id)
+        return list(figures.open_items(narrowed, today))
 
     assert dashboard_items(newer) == [item]
     assert dashboard_items(older) == []

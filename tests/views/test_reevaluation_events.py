@@ -13,8 +13,9 @@ from django.test import Client
 from django.urls import reverse
 
 from authq.lib import clock
+from reports import figures
 from tests import factories as f
-from worklists import claiming, dashboards, item_actions
+from worklists import claiming, item_actions
 from worklists.models import EventKind, ItemKind, ItemStatus, WorkItem, WorkItemEvent
 from worklists.scan import apply
 
@@ -42,7 +43,7 @@ def two_gaps() -> tuple[WorkItem, WorkItem]:
 
 def actions_of(user: User) -> int:
     today = clock.today()
-    rows = dashboards.productivity(dashboards.Filters.default(today), today)
+    rows = figures.productivity(figures.Filters.default(today), today)
     return sum(r["actions"] for r in rows if r["person_id"] == user.pk)
 
 

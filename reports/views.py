@@ -1,4 +1,4 @@
-"""The managers' dashboard: one page of figures (worklists/dashboards.py) with charts,
+"""The managers' dashboard: one page of figures (reports/figures.py) with charts,
 filters updating the regions over htmx, and a CSV export of every table."""
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from authq.lib import clock as scan  # the calendar (scan.today was worklists.scan.today)
+from authq.lib import clock
 from authq.lib.bounds import WindowDateField
 from authq.lib.throttling import export_throttled
 from patients.models import ServiceCategory
 from payers.models import Payer
-from worklists import charts, dashboards
+from reports import charts, figures
+from reports.export import TABLES, to_csv
 
 MAX_RANGE_DAYS = 731
 
@@ -75,13 +76,13 @@ class DashboardFilterForm(forms.Form):
             for message in errors
         ]
 
-    def filters(self, today: dt.date) -> dashboards.Filters:
+    def filters(self, today: dt.date) -> figures.Filters:
         """The chosen filters; defaults (the last 90 days, everything) fill the gaps.
 
         A field in error falls back to its default alone (a wrong range: the default
         range, with the payer, service and department still applied), and the page says so.
         """
-        default = dashboards.Filters.default(today)
+        default = figures.Filters.default(today)
         if not self.is_bound:
             return default
         self.is_valid()
@@ -92,7 +93,7 @@ class DashboardFilterForm(forms.Form):
             end = data.get("end") or default.end
             start = data.get("start") or end - (default.end - default.start)
         payer = data.get("payer")
-        return dashboards.Filters(
+        return figures.Filters(
             start=start,
             end=end,
             payer_id=payer.pk if payer else None,
@@ -109,14 +110,12 @@ def _can_view(user: object) -> bool:
 # A bulk export asks for the password (or a TOTP code) again unless given in the last few
 # minutes (S18); allauth sends the person there and back to the export.
 @reauthentication_required
-def _export(request: HttpRequest, filters: dashboards.Filters, export: str) -> HttpResponse:
+def _export(request: HttpRequest, filters: figures.Filters, export: str) -> HttpResponse:
     # Counted once the person is confirmed, so a trip to re-authenticate costs no export.
     if (throttled := export_throttled(request)) is not None:
         return throttled
-    board = dashboards.build(filters)
-    response = HttpResponse(
-        dashboards.to_csv(board, export), content_type="text/csv; charset=utf-8"
-    )
+    board = figures.build(filters)
+    response = HttpResponse(to_csv(board, export), content_type="text/csv; charset=utf-8")
     name = f"authq-{export}-{filters.start:%Y%m%d}-{filters.end:%Y%m%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
@@ -128,8 +127,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """The dashboard, its regions for htmx (`#board`), or one table as CSV (`?export=`)."""
     if not _can_view(request.user):
         raise PermissionDenied
-    today = scan.today()
-    departments = dashboards.departments()
+    today = clock.today()
+    departments = figures.departments()
     form = DashboardFilterForm(request.GET or None, departments=departments)
     form_errors = form.messages() if form.is_bound and not form.is_valid() else None
     filters = form.filters(today)
@@ -139,11 +138,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             initial={"start": filters.start, "end": filters.end}, departments=departments
         )
     export = request.GET.get("export")
-    if export is not None and export not in dashboards.TABLES:
+    if export is not None and export not in TABLES:
         raise Http404("no such table")
     if export:
         return _export(request, filters, export)
-    board = dashboards.build(filters)
+    board = figures.build(filters)
     query = request.GET.copy()
     query.pop("export", None)
     context = {
@@ -154,11 +153,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "charts": charts.for_board(board),
         "clock": {
-            "expedited": dashboards.EXPEDITED_CLOCK_HOURS,
-            "standard": dashboards.STANDARD_CLOCK_HOURS,
+            "expedited": figures.EXPEDITED_CLOCK_HOURS,
+            "standard": figures.STANDARD_CLOCK_HOURS,
         },
     }
-    template = "worklists/dashboard.html"
+    template = "reports/dashboard.html"
     if getattr(request, "htmx", False):
         template += "#board"
     return render(request, template, context)

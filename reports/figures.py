@@ -4,7 +4,7 @@ Words used below:
 
 - A **request** is an authorization that was submitted to its payer (it has a submission
   time; drafts are not requests). Request figures read RequestFact, one flattened row per
-  request written by `refresh_request_facts` (a beat job), never the live tables.
+  request written by `reports.refresh.refresh_request_facts` (a beat job), never the live tables.
 - The **date range** selects requests by the local date of their submission (a cohort:
   "requests sent in March"), work-item figures by the local date of the event counted.
 - A request is **expedited** when it was sent as expedited or its order's priority is
@@ -23,15 +23,12 @@ Words used below:
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import (
@@ -50,21 +47,12 @@ from django.db.models.functions import Extract, TruncDate, TruncWeek
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
-from authq.lib import clock as scan  # the calendar (scan.today was worklists.scan.today)
-from authq.lib.locks import try_advisory_lock
+from authq.lib import clock
 from patients.models import Appointment, ServiceCategory, primary_payer_on
 from payers.models import AuthStatus, DenialReason, Payer, RuleDefaults
-from worklists.models import (
-    AtRiskVisit,
-    DashboardRefresh,
-    EventKind,
-    ItemKind,
-    ItemStatus,
-    Queue,
-    RequestFact,
-    WorkItem,
-    WorkItemEvent,
-)
+from reports import sql
+from reports.models import AtRiskVisit, DashboardRefresh, RequestFact
+from worklists.models import EventKind, ItemKind, ItemStatus, Queue, WorkItem, WorkItemEvent
 
 EXPEDITED_CLOCK_HOURS = RuleDefaults.expedited_turnaround_hours  # 72
 STANDARD_CLOCK_HOURS = RuleDefaults.standard_turnaround_days * 24  # 7 calendar days
@@ -108,7 +96,7 @@ class Filters:
 
     @classmethod
     def default(cls, today: dt.date | None = None) -> Filters:
-        today = today or scan.today()
+        today = today or clock.today()
         return cls(start=today - dt.timedelta(days=DEFAULT_RANGE_DAYS - 1), end=today)
 
 
@@ -127,35 +115,7 @@ def requests(f: Filters) -> QuerySet[RequestFact]:
     return qs
 
 
-# The aggregates behind every request figure, for any grouping:
-# - requests: submitted requests, cancelled ones left out;
-# - decided: approved, partial or denied now;
-# - approved: approved in full (A1); partial: partly approved or modified (A2, A6);
-#   denied: not certified (A3);
-# - after_appeal: decided, approved now, with an appeal overturned in full or in part;
-# - within_clock: decided no later than the clock; extended: decided after the clock
-#   (CMS-0057-F's "extended timeframe" as seen from the practice's side);
-# - pending: still at the payer; pended_past_clock: pending now, submitted longer ago
-#   than the clock;
-# - mean, median, p90: turnaround hours of the decided requests (hours is NULL for the
-#   others, and aggregates skip NULLs).
-_FIGURES_SQL = """
-    count(*) FILTER (WHERE status <> 'cancelled') AS requests,
-    count(*) FILTER (WHERE status IN ('approved', 'partial', 'denied')) AS decided,
-    count(*) FILTER (WHERE status = 'approved') AS approved,
-    count(*) FILTER (WHERE status = 'partial') AS partial,
-    count(*) FILTER (WHERE status = 'denied') AS denied,
-    count(*) FILTER (WHERE approved_after_appeal) AS after_appeal,
-    count(*) FILTER (WHERE hours <= clock_hours) AS within_clock,
-    count(*) FILTER (WHERE hours > clock_hours) AS extended,
-    count(*) FILTER (WHERE status = 'submitted') AS pending,
-    count(*) FILTER (
-        WHERE status = 'submitted' AND submitted_at < %(now)s - clock_hours * interval '1 hour'
-    ) AS pended_past_clock,
-    avg(hours) AS mean,
-    percentile_cont(0.5) WITHIN GROUP (ORDER BY hours) AS median,
-    percentile_cont(0.9) WITHIN GROUP (ORDER BY hours) AS p90
-"""
+# The figures per grouping are reports.sql.FIGURES (one pass, GROUPING SETS).
 
 # Each grouping the page shows, by the columns it groups on.
 _GROUPINGS = {
@@ -169,38 +129,27 @@ _GROUPINGS = {
 _GROUP_COLUMNS = ("payer_id", "expedited", "service_category", "week")
 
 
-def _where(f: Filters) -> tuple[str, dict[str, Any]]:
-    clauses = ["submitted_on BETWEEN %(start)s AND %(end)s"]
+def _where(f: Filters) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+    """The filters beyond the date range as (column, parameter) pairs, and the values."""
+    equal: list[tuple[str, str]] = []
     params: dict[str, Any] = {"start": f.start, "end": f.end}
     if f.payer_id:
-        clauses.append("payer_id = %(payer)s")
+        equal.append(("payer_id", "payer"))
         params["payer"] = f.payer_id
     if f.category:
-        clauses.append("service_category = %(category)s")
+        equal.append(("service_category", "category"))
         params["category"] = f.category
     if f.department:
-        clauses.append("department = %(department)s")
+        equal.append(("department", "department"))
         params["department"] = f.department
-    return " AND ".join(clauses), params
+    return equal, params
 
 
 def request_groups(f: Filters, now: dt.datetime) -> dict[str, list[dict[str, Any]]]:
     """Every request figure for every grouping of the page, in one pass over the facts
     (GROUPING SETS), keyed like _GROUPINGS."""
-    where, params = _where(f)
-    sets = ", ".join("(" + ", ".join(cols) + ")" for cols in _GROUPINGS.values())
-    sql = f"""
-        SELECT payer_id, expedited, service_category, week,
-               GROUPING(payer_id, expedited, service_category, week) AS grouping_id,
-               {_FIGURES_SQL}
-        FROM (
-            SELECT payer_id, expedited, service_category, status, submitted_at, hours,
-                   clock_hours, approved_after_appeal,
-                   date_trunc('week', submitted_on)::date AS week
-            FROM worklists_requestfact WHERE {where}
-        ) AS requests
-        GROUP BY GROUPING SETS ({sets})
-    """  # noqa: S608 - only our own constants are formatted in; values are parameters
+    equal, params = _where(f)
+    statement = sql.request_groups(equal, _GROUPINGS.values(), _GROUP_COLUMNS)
     by_mask = {}
     for name, cols in _GROUPINGS.items():
         # GROUPING() sets a bit, first argument highest, for each column NOT grouped on.
@@ -211,7 +160,7 @@ def request_groups(f: Filters, now: dt.datetime) -> dict[str, list[dict[str, Any
         by_mask[mask] = name
     out: dict[str, list[dict[str, Any]]] = {name: [] for name in _GROUPINGS}
     with connection.cursor() as cursor:
-        cursor.execute(sql, {**params, "now": now})
+        cursor.execute(statement, {**params, "now": now})
         names = [c.name for c in cursor.description]
         for values in cursor.fetchall():
             row = dict(zip(names, values, strict=True))
@@ -445,9 +394,9 @@ def aging(f: Filters, today: dt.date) -> list[dict[str, Any]]:
     counts: dict[str, Any] = {}
     for i, (_label, low, high) in enumerate(AGE_BUCKETS):
         # Opened on or before today - low, and on or after today - high.
-        cond = Q(created_at__lt=scan.day_start(today - dt.timedelta(days=low - 1)))
+        cond = Q(created_at__lt=clock.day_start(today - dt.timedelta(days=low - 1)))
         if high is not None:
-            cond &= Q(created_at__gte=scan.day_start(today - dt.timedelta(days=high)))
+            cond &= Q(created_at__gte=clock.day_start(today - dt.timedelta(days=high)))
         for queue in Queue.values:
             counts[f"{queue}_{i}"] = Count("pk", filter=cond & Q(queue=queue))
         counts[f"overdue_{i}"] = Count("pk", filter=cond & Q(due_date__lt=today))
@@ -491,7 +440,7 @@ def appointments_at_risk(f: Filters, today: dt.date) -> dict[str, list[dict[str,
     appointment's own) and per payer (the patient's primary coverage on the refresh
     day), as {"department": rows, "payer": rows}. Service, payer and department filters
     apply; the date range does not (it is about now)."""
-    start = scan.day_start(today)
+    start = clock.day_start(today)
     qs = AtRiskVisit.objects.filter(start__gte=start)
     if f.payer_id:
         qs = qs.filter(payer_id=f.payer_id)
@@ -500,7 +449,9 @@ def appointments_at_risk(f: Filters, today: dt.date) -> dict[str, list[dict[str,
     if f.department:
         qs = qs.filter(department=f.department)
     windows = {
-        f"d{days}": Count("pk", filter=Q(start__lt=scan.day_start(today + dt.timedelta(days=days))))
+        f"d{days}": Count(
+            "pk", filter=Q(start__lt=clock.day_start(today + dt.timedelta(days=days)))
+        )
         for days in RISK_WINDOWS
     }
     names = _payer_names()
@@ -522,7 +473,7 @@ def appointments_at_risk(f: Filters, today: dt.date) -> dict[str, list[dict[str,
 
 
 def _range_instants(f: Filters) -> tuple[dt.datetime, dt.datetime]:
-    tz = scan.practice_tz()
+    tz = clock.practice_tz()
     return (
         dt.datetime.combine(f.start, dt.time.min, tzinfo=tz),
         dt.datetime.combine(f.end + dt.timedelta(days=1), dt.time.min, tzinfo=tz),
@@ -671,146 +622,6 @@ class Dashboard:
     refreshed: DashboardRefresh | None = None
 
 
-# Each exportable table: its rows attribute and its columns (key, heading).
-TABLES: dict[str, tuple[str, Sequence[tuple[str, str]]]] = {
-    "turnaround": (
-        "summary",
-        (
-            ("label", "Requests"),
-            ("requests", "Submitted"),
-            ("decided", "Decided"),
-            ("mean", "Mean hours"),
-            ("median", "Median hours"),
-            ("p90", "90th percentile hours"),
-            ("pct_within_clock", "% within clock"),
-            ("pct_approved", "% approved in full"),
-            ("pct_partial", "% partial or modified"),
-            ("pct_denied", "% denied"),
-            ("pct_after_appeal", "% approved after appeal"),
-            ("pct_pended_past_clock", "% pended past the clock"),
-        ),
-    ),
-    "trend": (
-        "trend",
-        (
-            ("week", "Week of"),
-            ("std_requests", "Standard requests"),
-            ("std_median", "Standard median hours"),
-            ("std_within", "Standard % within clock"),
-            ("exp_requests", "Expedited requests"),
-            ("exp_median", "Expedited median hours"),
-            ("exp_within", "Expedited % within clock"),
-        ),
-    ),
-    "payers": (
-        "payers",
-        (
-            ("payer", "Payer"),
-            ("requests", "Requests"),
-            ("decided", "Decided"),
-            ("median", "Median hours"),
-            ("pct_within_clock", "% within clock"),
-            ("pct_denied", "% denied"),
-            ("pending", "Pending"),
-        ),
-    ),
-    "scorecard": (
-        "scorecard",
-        (
-            ("payer", "Payer"),
-            ("kind", "Type"),
-            ("requests", "Requests"),
-            ("decided", "Decided"),
-            ("pct_any_approval", "% approved"),
-            ("pct_denied", "% denied"),
-            ("pct_after_appeal", "% approved after appeal"),
-            ("pct_extended", "% extended timeframe"),
-            ("mean", "Mean hours"),
-            ("median", "Median hours"),
-        ),
-    ),
-    "categories": (
-        "categories",
-        (
-            ("category", "Service"),
-            ("requests", "Requests"),
-            ("decided", "Decided"),
-            ("median", "Median hours"),
-            ("p90", "90th percentile hours"),
-            ("pct_within_clock", "% within clock"),
-            ("pct_denied", "% denied"),
-        ),
-    ),
-    "denials": ("reasons", (("reason", "Denial reason"), ("n", "Denied"))),
-    "denials_by_payer": (
-        "reasons_by_payer",
-        (("payer", "Payer"), ("reason", "Denial reason"), ("n", "Denied")),
-    ),
-    "denials_by_service": (
-        "reasons_by_category",
-        (("category", "Service"), ("reason", "Denial reason"), ("n", "Denied")),
-    ),
-    "overdue_payers": (
-        "overdue_payers",
-        (
-            ("payer", "Payer"),
-            ("n", "Past the clock"),
-            ("expedited", "Of them expedited"),
-            ("oldest_hours", "Oldest (hours)"),
-        ),
-    ),
-    "aging": (
-        "aging",
-        (
-            ("bucket", "Age"),
-            ("stat", "STAT"),
-            ("routine", "Routine"),
-            ("total", "Open"),
-            ("overdue", "Overdue"),
-        ),
-    ),
-    "kinds": (
-        "kinds",
-        (
-            ("queue_label", "Queue"),
-            ("kind_label", "Kind"),
-            ("n", "Open"),
-            ("overdue", "Overdue"),
-            ("unclaimed", "Unclaimed"),
-        ),
-    ),
-    "risk_departments": (
-        "risk_departments",
-        (
-            ("group", "Department"),
-            ("d7", "Next 7 days"),
-            ("d14", "Next 14 days"),
-            ("d30", "Next 30 days"),
-        ),
-    ),
-    "risk_payers": (
-        "risk_payers",
-        (
-            ("group", "Payer"),
-            ("d7", "Next 7 days"),
-            ("d14", "Next 14 days"),
-            ("d30", "Next 30 days"),
-        ),
-    ),
-    "productivity": (
-        "productivity",
-        (
-            ("period", "Period"),
-            ("person", "Person"),
-            ("resolved", "Items resolved"),
-            ("actions", "Actions"),
-            ("submissions", "First submissions"),
-            ("median_to_submit", "Median hours, item to submission"),
-        ),
-    ),
-}
-
-
 def build(f: Filters, *, now: dt.datetime | None = None) -> Dashboard:
     """Every figure of the page for these filters, in one read-only transaction.
 
@@ -818,7 +629,7 @@ def build(f: Filters, *, now: dt.datetime | None = None) -> Dashboard:
     in memory instead of spilling to disk.
     """
     now = now or timezone.now()
-    today = scan.local_date(now)
+    today = clock.local_date(now)
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL work_mem = '32MB'")
@@ -848,185 +659,3 @@ def departments() -> list[str]:
     """The department filter's choices: those the last refresh saw."""
     last = DashboardRefresh.objects.filter(finished_at__isnull=False).first()
     return list(last.departments) if last else []
-
-
-# --- CSV ------------------------------------------------------------------------------
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: object) -> str:
-    """A cell as text; one that a spreadsheet would read as a formula gets a leading quote."""
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_STARTS):
-        return "'" + text
-    return text
-
-
-def to_csv(board: Dashboard, table: str) -> str:
-    attr, columns = TABLES[table]
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([heading for _key, heading in columns])
-    for row in getattr(board, attr):
-        writer.writerow([csv_cell(row.get(key)) for key, _heading in columns])
-    return out.getvalue()
-
-
-# --- The refresh (beat job) -----------------------------------------------------------
-
-REFRESH_LOCK = 0x61757468_7164  # pg advisory lock key: "authqd"
-# A transaction that saved a row just before a run may commit after that run read the
-# table; each run looks back this far past the previous run's start to catch it.
-REFRESH_OVERLAP = dt.timedelta(minutes=10)
-
-_UPSERT = """
-INSERT INTO worklists_requestfact (
-    authorization_id, payer_id, service_category, department, expedited, status,
-    submitted_at, submitted_on, decided_at, hours, clock_hours, approved_after_appeal,
-    denial_reason, denial_reason_code, refreshed_at
-)
-SELECT a.id, a.payer_id, o.service_category,
-    COALESCE((
-        SELECT p.department FROM patients_appointment p
-        WHERE p.order_id = a.order_id AND p.department <> ''
-        ORDER BY p.start, p.id LIMIT 1
-    ), ''),
-    x.expedited, a.status, a.submitted_at, (a.submitted_at AT TIME ZONE %(tz)s)::date,
-    a.decided_at,
-    CASE WHEN a.status IN ('approved', 'partial', 'denied') AND a.decided_at IS NOT NULL
-         THEN EXTRACT(EPOCH FROM a.decided_at - a.submitted_at) / 3600.0 END,
-    CASE WHEN x.expedited THEN %(expedited_hours)s ELSE %(standard_hours)s END,
-    a.status IN ('approved', 'partial') AND EXISTS (
-        SELECT 1 FROM payers_appeal ap
-        WHERE ap.authorization_id = a.id AND ap.outcome IN ('overturned', 'partial')
-    ),
-    a.denial_reason, a.denial_reason_code, %(now)s
-FROM payers_authorization a
-JOIN patients_order o ON o.id = a.order_id
-CROSS JOIN LATERAL (SELECT a.expedited OR o.priority IN ('urgent', 'stat') AS expedited) x
-WHERE a.submitted_at IS NOT NULL {where}
-ON CONFLICT (authorization_id) DO UPDATE SET
-    payer_id = EXCLUDED.payer_id, service_category = EXCLUDED.service_category,
-    department = EXCLUDED.department, expedited = EXCLUDED.expedited,
-    status = EXCLUDED.status, submitted_at = EXCLUDED.submitted_at,
-    submitted_on = EXCLUDED.submitted_on, decided_at = EXCLUDED.decided_at,
-    hours = EXCLUDED.hours, clock_hours = EXCLUDED.clock_hours,
-    approved_after_appeal = EXCLUDED.approved_after_appeal,
-    denial_reason = EXCLUDED.denial_reason, denial_reason_code = EXCLUDED.denial_reason_code,
-    refreshed_at = EXCLUDED.refreshed_at
-"""
-
-_CHANGED_SINCE = """
-AND (
-    a.updated_at >= %(since)s
-    OR o.updated_at >= %(since)s
-    OR a.order_id IN (SELECT order_id FROM patients_appointment WHERE updated_at >= %(since)s)
-    OR a.id IN (SELECT authorization_id FROM payers_appeal WHERE updated_at >= %(since)s)
-)
-"""
-
-
-# Visits with a gap (see appointments_at_risk): from the open items, through the
-# appointments of their orders, with the patient's primary coverage on the day.
-_AT_RISK_SNAPSHOT = """
-INSERT INTO worklists_atriskvisit (appointment_id, start, department, service_category, payer_id)
-SELECT ap.id, ap.start, ap.department, o.service_category,
-       patients_primary_payer(o.patient_id, %(today)s)
-FROM patients_appointment ap
-JOIN patients_order o ON o.id = ap.order_id
-WHERE ap.status = 'booked' AND ap.start >= %(start)s AND ap.start < %(end)s
-  AND EXISTS (
-    SELECT 1 FROM worklists_workitem wi
-    WHERE wi.order_id = ap.order_id
-      AND wi.status IN ('open', 'in_progress', 'waiting_on_payer')
-      AND wi.first_service_date <= (ap.start AT TIME ZONE %(tz)s)::date
-  )
-"""
-
-
-def refresh_request_facts(
-    *, full: bool = False, now: dt.datetime | None = None
-) -> DashboardRefresh | None:
-    """Bring RequestFact up to date and retake the AtRiskVisit snapshot; None when
-    another refresh holds the lock.
-
-    Incremental: only requests whose authorization, order, appointments or appeals
-    changed since the previous run started (minus REFRESH_OVERLAP) are rewritten, with an
-    upsert, so running twice or at once changes nothing. full=True rewrites every row.
-    Facts whose authorization lost its submission time are deleted.
-    """
-    started = now or timezone.now()
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            if not try_advisory_lock(REFRESH_LOCK, transaction=True):
-                return None
-            previous = DashboardRefresh.objects.filter(finished_at__isnull=False).first()
-            full = full or previous is None
-            params: dict[str, Any] = {
-                "tz": settings.TIME_ZONE,
-                "expedited_hours": EXPEDITED_CLOCK_HOURS,
-                "standard_hours": STANDARD_CLOCK_HOURS,
-                "now": started,
-            }
-            where = ""
-            if not full:
-                assert previous is not None
-                params["since"] = previous.started_at - REFRESH_OVERLAP
-                where = _CHANGED_SINCE
-            cursor.execute(_UPSERT.format(where=where), params)
-            rows = cursor.rowcount
-            cursor.execute(
-                "DELETE FROM worklists_requestfact f USING payers_authorization a "
-                "WHERE a.id = f.authorization_id AND a.submitted_at IS NULL"
-            )
-            today = scan.local_date(started)
-            cursor.execute("DELETE FROM worklists_atriskvisit")
-            cursor.execute(
-                _AT_RISK_SNAPSHOT,
-                {
-                    "start": scan.day_start(today),
-                    "end": scan.day_start(today + dt.timedelta(days=max(RISK_WINDOWS))),
-                    "tz": settings.TIME_ZONE,
-                    "today": today,
-                },
-            )
-            cursor.execute(
-                "SELECT DISTINCT department FROM worklists_requestfact "
-                "WHERE department <> '' ORDER BY 1"
-            )
-            names = [r[0] for r in cursor.fetchall()]
-        return DashboardRefresh.objects.create(
-            started_at=started,
-            finished_at=max(timezone.now(), started),
-            full=full,
-            rows=rows,
-            departments=names,
-        )
-
-
-def render_dashboard_for_bench(user: User | None = None, query: str = "") -> float:
-    """GET the dashboard once as a manager through Django's test client (every middleware,
-    the view, the template); returns the seconds it took. For `make bench`.
-
-    The figures read RequestFact: run refresh_request_facts() (the beat job) first.
-    """
-    import time
-
-    from django.test import Client
-    from django.urls import reverse
-
-    if user is None:
-        user = next(
-            u for u in User.objects.filter(is_active=True) if u.has_perm("worklists.view_dashboard")
-        )
-    client = Client()
-    client.force_login(user)
-    url = reverse("worklists:dashboard") + (f"?{query}" if query else "")
-    hosts = [h for h in settings.ALLOWED_HOSTS if h not in ("*", "") and not h.startswith(".")]
-    began = time.perf_counter()
-    response = client.get(url, HTTP_HOST=hosts[0] if hosts else "localhost")
-    took = time.perf_counter() - began
-    if response.status_code != 200:
-        raise RuntimeError(f"dashboard answered {response.status_code}")
-    return took

@@ -14,6 +14,8 @@ from typing import Any
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from reports.figures import EXPEDITED_CLOCK_HOURS, STANDARD_CLOCK_HOURS
+
 
 @dataclass(frozen=True)
 class Bar:
@@ -218,8 +220,6 @@ def _ticks(peak: float) -> list[float]:
 
 def for_board(board: Any) -> dict[str, SafeString]:
     """Every chart of the dashboard, from the figures already computed."""
-    from worklists.dashboards import EXPEDITED_CLOCK_HOURS, STANDARD_CLOCK_HOURS
-
     trend = board.trend
     weeks = [row["week"].strftime("%b %-d") for row in trend]
     payers = board.payers[:12]

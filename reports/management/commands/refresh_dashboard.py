@@ -4,14 +4,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from worklists import dashboards
+from reports.refresh import refresh_request_facts
 
 
 class Command(BaseCommand):
     help = "Bring the managers' dashboard facts up to date (as the beat does every few minutes)."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        run = dashboards.refresh_request_facts()
+        run = refresh_request_facts()
         if run is None:
             raise CommandError("Another dashboard refresh is running; try again shortly.")
         self.stdout.write("Dashboard facts refreshed.")
