@@ -24,11 +24,10 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from patients.audit import record_view
-from patients.models import Appointment
-from payers.models import Payer
 from worklists import paging, scan, services
 from worklists.forms import UNASSIGNED, AssignForm, QueueFilterForm, query_without
-from worklists.models import ItemKind, Queue, WorkItem
+from worklists.models import Queue, WorkItem
+from worklists.selectors import queue as queue_sel
 from worklists.views.access import can_view_items, scoped_item
 from worklists.views.queue_rows import ROWS_SQL, RowMarkup
 
@@ -106,49 +105,6 @@ def _cached_choices(key: str, load: Callable[[], list[tuple[str, str]]], wanted:
     return choices
 
 
-def _departments() -> list[tuple[str, str]]:
-    names = (
-        Appointment.objects.exclude(department="")
-        .order_by("department")
-        .values_list("department", flat=True)
-        .distinct()
-    )
-    return [(name, name) for name in names]
-
-
-def _workers() -> list[tuple[str, str]]:
-    return [(str(u.pk), u.get_full_name() or u.username) for u in services.workers()]
-
-
-def _payers() -> list[tuple[str, str]]:
-    return [
-        (str(pk), name) for pk, name in Payer.objects.order_by("name").values_list("id", "name")
-    ]
-
-
-def _overview(today: dt.date) -> list[dict[str, object]]:
-    """Counts of every open item by queue and kind, whatever the filters: one small query."""
-    counts = services.queue_counts(today)
-    summary = []
-    for queue_value, queue_label in Queue.choices:
-        kinds = [
-            {"value": kind, "label": label, **counts[(queue_value, kind)]}
-            for kind, label in ItemKind.choices
-            if (queue_value, kind) in counts
-        ]
-        summary.append(
-            {
-                "value": queue_value,
-                "label": queue_label,
-                "n": sum(k["n"] for k in kinds),
-                "overdue": sum(k["overdue"] for k in kinds),
-                "unclaimed": sum(k["unclaimed"] for k in kinds),
-                "kinds": kinds,
-            }
-        )
-    return summary
-
-
 def _page(query: paging.PageQuery, markup: RowMarkup, today: dt.date) -> paging.QueuePage:
     """The page `query` asks for, its ids and rows read by one statement."""
     ids_sql, ids_params = query.ids.query.sql_with_params()
@@ -204,20 +160,20 @@ def _queue_context(request: HttpRequest, params: QueryDict) -> dict[str, object]
         workers=_cached_choices(
             # "Unassigned" is the form's own choice, never a colleague to look for.
             "worklists:queue:workers",
-            _workers,
+            queue_sel.workers,
             "" if assignee == UNASSIGNED else assignee,
         ),
         departments=_cached_choices(
-            "worklists:queue:departments", _departments, wanted("department", "")
+            "worklists:queue:departments", queue_sel.departments, wanted("department", "")
         ),
-        payers=_cached_choices("worklists:queue:payers", _payers, wanted("payer", "")),
+        payers=_cached_choices("worklists:queue:payers", queue_sel.payers, wanted("payer", "")),
     )
     # Snoozed items (a follow-up date still ahead) wait on the pending page.
     items = WorkItem.objects.open().in_work_queue(today)
     filtered = form.is_bound and form.is_valid() and form.active_count() > 0
     if filtered:
         items = form.filter(items, user=request.user, today=today)
-    summary = _overview(today)
+    summary = queue_sel.overview(today)
 
     # Unfiltered, the overview has already counted every open item; the filters on queue,
     # kind, due date and unclaimed are counted from the same rows (services.count_open).
