@@ -16,6 +16,7 @@ from worklists.models import ItemKind, Queue
 
 
 def departments() -> list[tuple[str, str]]:
+    """The department filter's choices: every department an appointment names."""
     names = (
         Appointment.objects.exclude(department="")
         .order_by("department")
@@ -26,10 +27,12 @@ def departments() -> list[tuple[str, str]]:
 
 
 def workers() -> list[tuple[str, str]]:
+    """The assignee filter's choices: the people who work items."""
     return [(str(u.pk), u.get_full_name() or u.username) for u in services.workers()]
 
 
 def payers() -> list[tuple[str, str]]:
+    """The payer filter's choices, by name."""
     return [
         (str(pk), name) for pk, name in Payer.objects.order_by("name").values_list("id", "name")
     ]
