@@ -9,18 +9,13 @@ redirects to the page.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-import simple_icd_10_cm as icd
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
-from django.db.models import Q
 from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -31,9 +26,7 @@ from authq.lib import clock
 from authq.lib.exceptions import ActionRefused, DuplicateKey, TransitionNotAllowed
 from patients.audit import record_view
 from patients.models import (
-    USED_STATUSES,
     Appointment,
-    AppointmentStatus,
     Coverage,
     Order,
     Patient,
@@ -43,13 +36,9 @@ from payers.models import (
     Authorization,
     AuthStatus,
     Document,
-    Payer,
-    PayerRule,
     PeerToPeerReview,
-    ReviewVendor,
 )
 from worklists import claiming, item_actions, notices, notifying
-from worklists.event_text import EventWords
 from worklists.forms_item import (
     AppealForm,
     BenefitsForm,
@@ -65,16 +54,13 @@ from worklists.forms_item import (
 )
 from worklists.models import (
     ACTIVE_STATUSES,
-    ItemKind,
     NotificationChannel,
     NotificationStatus,
     PatientNotification,
     WorkItem,
     WorkItemNote,
-    event_label,
 )
-from worklists.scan import evaluate, load
-from worklists.scan.rules import RuleBook
+from worklists.selectors.item import ItemPage, diagnoses, item_page
 from worklists.views.access import scoped_item
 from worklists.views.queue import back_to_queue
 
@@ -102,207 +88,26 @@ def _may(user: Any, action: str) -> bool:
     return all(user.has_perm(p) for p in ACTION_PERMS[action])
 
 
-# Reading the page.
+# Reading the page: the records come from worklists.selectors.item; the view records
+# what it shows and builds the forms.
 
 
-@dataclass(slots=True)
-class AuthRow:
-    auth: Authorization
-    approved: int | None = None
-    used: int = 0
-    scheduled: int = 0
-    left: int | None = None
-    old: bool = False
-
-    @property
-    def unlimited(self) -> bool:
-        return self.auth.is_approved and self.auth.approved_visits is None
-
-    def _pct(self, n: int) -> float:
-        total = max(self.approved or 0, self.used + self.scheduled, 1)
-        return round(100 * n / total, 1)
-
-    @property
-    def used_pct(self) -> float:
-        return self._pct(self.used)
-
-    @property
-    def scheduled_pct(self) -> float:
-        return self._pct(self.scheduled)
-
-    @property
-    def over(self) -> int:
-        if self.approved is None:
-            return 0
-        return max(0, self.used + self.scheduled - self.approved)
-
-
-@dataclass(slots=True)
-class VisitRow:
-    start: dt.datetime
-    status: str
-    status_label: str
-    state: str  # css: covered, pending, gap, used, off, past, not_required
-    label: str
-    auth_id: int | None = None
-    outcome: str = ""  # the walk's decision (covered, pending, a gap kind), if walked
-
-
-OUTCOME_LABELS = {
-    evaluate.COVERED: "covered",
-    evaluate.PENDING: "pending at payer",
-    evaluate.NOT_REQUIRED: "no auth needed",
-    **{k.value: k.label.lower() for k in ItemKind},
-}
-
-
-def _auth_rows(
-    auths: list[Authorization], walk: Any, today: dt.date
-) -> tuple[list[AuthRow], list[AuthRow]]:
-    """The order's authorizations, current first and old ones (ended, cancelled, or a
-    denial a later decision replaced) apart."""
-    epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
-    decided = [a for a in auths if a.decided_at is not None and a.status != AuthStatus.SUBMITTED]
-    latest_decided = max(decided, key=lambda a: (a.decided_at or epoch, a.id), default=None)
-    rows = []
-    for auth in auths:
-        row = AuthRow(auth)
-        if auth.is_approved:
-            row.approved = auth.approved_visits
-            row.used = walk.used_in_span.get(auth.id, 0)
-            row.scheduled = walk.assigned.get(auth.id, 0)
-            if auth.approved_visits is not None:
-                row.left = auth.approved_visits - row.used - row.scheduled
-        row.old = (
-            auth.status == AuthStatus.CANCELLED
-            or (auth.end_date is not None and auth.end_date < today)
-            or (auth.status == AuthStatus.DENIED and latest_decided is not auth)
-        )
-        rows.append(row)
-    return [r for r in rows if not r.old], [r for r in rows if r.old]
-
-
-def _visit_rows(
-    appointments: list[Any], decisions: list[evaluate.Decision], today: dt.date
-) -> list[VisitRow]:
-    by_id = {d.appointment_id: d for d in decisions}
-    rows = []
-    for appt in appointments:
-        decision = by_id.get(appt.id)
-        status_label = appt.get_status_display()
-        if appt.status in USED_STATUSES:
-            state, label = "used", "used"
-        elif decision is not None:
-            outcome = decision.outcome
-            state = (
-                outcome
-                if outcome in (evaluate.COVERED, evaluate.PENDING, evaluate.NOT_REQUIRED)
-                else "gap"
-            )
-            label = OUTCOME_LABELS.get(outcome, outcome)
-            if outcome == evaluate.COVERED and decision.authorization is not None:
-                number = decision.authorization.auth_number or f"#{decision.authorization.id}"
-                label = f"covered by {number}"
-            rows.append(
-                VisitRow(
-                    appt.start,
-                    appt.status,
-                    status_label,
-                    state,
-                    label,
-                    decision.authorization.id if decision.authorization else None,
-                    outcome,
-                )
-            )
-            continue
-        elif appt.status == AppointmentStatus.BOOKED and clock.local_date(appt.start) < today:
-            state, label = "past", "booked, not checked in"
-        else:
-            state, label = "off", "does not count"
-        rows.append(VisitRow(appt.start, appt.status, status_label, state, label))
-    return rows
-
-
-@dataclass(slots=True)
-class Directory:
-    """Whom the specialist reaches about the order: the payer and, when the payer
-    delegates the order's service line, the utilization-review vendor (asked first)."""
-
-    payer: Payer
-    vendor: ReviewVendor | None
-
-    @property
-    def reach(self) -> Payer | ReviewVendor:
-        """Where requests for this order go: the vendor when there is one, else the payer."""
-        return self.vendor or self.payer
-
-
-def _directory(
-    order: Order, coverages: list[Coverage], primary_id: int | None, auths: list[Authorization]
-) -> Directory | None:
-    """The payer of the primary coverage in force today (the one a submission goes to),
-    else the payer of the order's newest authorization; None when neither names one."""
-    payer = next((c.payer for c in coverages if c.pk == primary_id), None)
-    if payer is None:
-        payer = next((a.payer for a in auths if a.payer is not None), None)
-    if payer is None:
-        return None
-    vendor = ReviewVendor.objects.filter(
-        payer_id=payer.pk, service_category=order.service_category
-    ).first()
-    return Directory(payer, vendor)
-
-
-def _diagnoses(codes: list[str]) -> list[tuple[str, str]]:
-    out = []
-    for code in codes:
-        try:
-            out.append((code, icd.get_description(code)))
-        except ValueError:
-            out.append((code, ""))
-    return out
-
-
-def _event_rows(events: list[Any], notes: list[WorkItemNote]) -> list[dict[str, Any]]:
-    # Names instead of ids: a query per kind of record named (the page's notes are loaded).
-    words = EventWords(events, notes=notes)
-    return [
-        {
-            "at": e.at,
-            "label": event_label(e.kind),
-            "kind": e.kind,
-            "actor": e.actor.username if e.actor else "scan",
-            "data": ", ".join(f"{k}: {v}" for k, v in words.pairs(e)),
-        }
-        for e in events
-    ]
-
-
-def _record_shown(
-    request: HttpRequest,
-    order: Order,
-    items: list[WorkItem],
-    coverages: list[Coverage],
-    auths: list[Authorization],
-    appointments: list[Any],
-    documents: list[Document],
-    notes: list[WorkItemNote],
-    notifications: list[PatientNotification],
-) -> None:
+def _record_shown(request: HttpRequest, page: ItemPage) -> None:
     """S25: one audit insert per kind of patient record the page shows."""
+    order = page.order
     pid = [order.patient_id]
     record_view(request, [order.patient_id], Patient, patient_ids=pid)
     record_view(request, [order.pk], Order, patient_ids=pid)
     for model, rows in (
-        (WorkItem, items),
-        (Coverage, coverages),
-        (Authorization, auths),
-        (PeerToPeerReview, [p for a in auths for p in a.peer_reviews.all()]),
-        (Appeal, [x for a in auths for x in a.appeals.all()]),
-        (Appointment, appointments),
-        (Document, documents),
-        (WorkItemNote, notes),
-        (PatientNotification, notifications),
+        (WorkItem, page.shown_items),
+        (Coverage, page.coverages),
+        (Authorization, page.auths),
+        (PeerToPeerReview, page.peer_reviews),
+        (Appeal, page.appeals),
+        (Appointment, page.appointments),
+        (Document, page.documents),
+        (WorkItemNote, page.notes),
+        (PatientNotification, page.notifications),
     ):
         if rows:
             record_view(request, rows, model, patient_ids=pid)
@@ -317,7 +122,7 @@ def _page_context(
     flash: str = "",
     open_panel: str = "",
 ) -> dict[str, Any]:
-    """Everything the page shows, in a fixed number of queries whatever the order's size.
+    """The page's records (read by the selector), their reads recorded, and the forms.
 
     Without an item (the order's workspace when nothing is open on it): the order's
     records, with no item history and no actions. `flash`: the message after an action;
@@ -326,60 +131,15 @@ def _page_context(
     user = request.user
     order = item.order if item is not None else order
     assert order is not None
-    patient = order.patient
-    today = clock.today()
-
-    coverages = list(
-        Coverage.objects.filter(patient_id=patient.pk)
-        .select_related("payer", "benefits_verified_by")
-        .order_by("rank", "-start", "id")
-    )
-    auths = list(
-        Authorization.objects.filter(order_id=order.pk)
-        .select_related("payer")
-        .prefetch_related("peer_reviews", "appeals")
-        .order_by("-id")
-    )
-    appointments = list(order.appointments.order_by("start", "id"))
-    last_day = max([clock.local_date(a.start) for a in appointments], default=today)
-    window_end = max(today + dt.timedelta(days=settings.AUTHQ_HORIZON_DAYS), last_day)
-    (facts,) = load.load_orders([order.pk], today, window_end)
-    rules = RuleBook(PayerRule.objects.filter(payer_id__in={c.payer_id for c in coverages}))
-    decisions, walk = evaluate.decide_appointments(facts, rules)
-    rule = evaluate.rule_for(facts, today, rules)
-    primary = evaluate.primary_coverage(facts, today)
-
-    current, old = _auth_rows(auths, walk, today)
-    directory = _directory(order, coverages, primary.id if primary else None, auths)
-    visits = _visit_rows(appointments, decisions, today)
-    counts = {
-        "used": sum(1 for v in visits if v.state == "used"),
-        "covered": sum(1 for v in visits if v.state == evaluate.COVERED),
-        "pending": sum(1 for v in visits if v.state == evaluate.PENDING),
-        "gap": sum(1 for v in visits if v.state == "gap"),
-    }
-    events = list(item.events.select_related("actor").order_by("-at", "-id")[:300]) if item else []
-    notes = list(item.notes.select_related("author")[:100]) if item else []
-    notifications = list(item.notifications.select_related("sent_by")[:50]) if item else []
     can_docs = user.has_perm("payers.view_document")
-    documents = (
-        list(
-            Document.objects.filter(order_id=order.pk)
-            .select_related("uploaded_by")
-            .order_by("-uploaded_at", "-id")
-        )
-        if can_docs
-        else []
-    )
-    others = list(
-        WorkItem.objects.filter(order_id=order.pk)
-        .filter(Q(status__in=ACTIVE_STATUSES))
-        .exclude(pk=item.pk if item else None)
-        .order_by("id")
-    )
+    page = item_page(order, item, with_documents=can_docs)
+    _record_shown(request, page)
+    patient = order.patient
+    today = page.today
+    auths, others, first_gap = page.auths, page.others, page.first_gap
+    current, old, primary = page.current_auths, page.old_auths, page.primary
 
     may = {action: item is not None and _may(user, action) for action in ACTION_PERMS}
-    first_gap = next((clock.local_date(v.start) for v in visits if v.state == "gap"), None)
     order_auths = Authorization.objects.filter(order_id=order.pk).order_by("-id")
     forms: dict[str, Any] = {
         "benefits": None,
@@ -431,7 +191,7 @@ def _page_context(
             },
             prefix=f"cov{c.pk}",
         )
-        for c in coverages
+        for c in page.coverages
     }
     # A pending review's outcome form that came back with errors: (action, review id).
     outcome_error: tuple[str, int] | None = None
@@ -449,29 +209,26 @@ def _page_context(
             # A refusal (say, an outcome already recorded) may have no form left to sit by.
             refused = " ".join(bound["form"].non_field_errors())
     denied = any(r.auth.status == AuthStatus.DENIED for r in current + old)
-    shown_items = [item, *others] if item else others
-    _record_shown(
-        request, order, shown_items, coverages, auths, appointments, documents, notes, notifications
-    )
     return {
         "item": item,
         "order": order,
         "patient": patient,
         "today": today,
         "coverages": [
-            (c, coverage_forms[c.pk], primary is not None and c.pk == primary.id) for c in coverages
+            (c, coverage_forms[c.pk], primary is not None and c.pk == primary.id)
+            for c in page.coverages
         ],
-        "rule": rule,
+        "rule": page.rule,
         "primary": primary,
-        "diagnoses": _diagnoses(order.diagnosis_codes),
+        "diagnoses": diagnoses(order.diagnosis_codes),
         "current_auths": current,
         "old_auths": old,
-        "visits": visits,
-        "counts": counts,
-        "events": _event_rows(events, notes),
-        "notes": notes,
-        "notifications": notifications,
-        "documents": documents,
+        "visits": page.visits,
+        "counts": page.counts,
+        "events": page.events,
+        "notes": page.notes,
+        "notifications": page.notifications,
+        "documents": page.documents,
         "can_docs": can_docs,
         "others": others,
         "may": may,
@@ -480,9 +237,9 @@ def _page_context(
         "outcome_error": outcome_error,
         "refused": refused,
         "notice": notice,
-        "notice_queued": any(n.status == NotificationStatus.QUEUED for n in notifications),
+        "notice_queued": any(n.status == NotificationStatus.QUEUED for n in page.notifications),
         "has_denied": denied,
-        "directory": directory,
+        "directory": page.directory,
         "has_submitted": any(r.auth.status == AuthStatus.SUBMITTED for r in current),
         "flash": flash,
         "is_active": item is not None and item.status in ACTIVE_STATUSES,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable
-from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
@@ -27,13 +26,12 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 from authq.lib import clock
 from authq.lib.http import SignedInRequest
 from patients.audit import record_view
-from patients.models import Appointment
-from payers.models import Payer
 from worklists import claiming, paging
 from worklists import sql as statements
 from worklists.forms import UNASSIGNED, AssignForm, QueueFilterForm, query_without
-from worklists.models import ItemKind, Queue, WorkItem
+from worklists.models import Queue, WorkItem
 from worklists.scan import counts as queue_counts
+from worklists.selectors import queue as queue_sel
 from worklists.views.access import can_view_items, scoped_item
 from worklists.views.queue_rows import RowMarkup
 
@@ -111,49 +109,6 @@ def _cached_choices(key: str, load: Callable[[], list[tuple[str, str]]], wanted:
     return choices
 
 
-def _departments() -> list[tuple[str, str]]:
-    names = (
-        Appointment.objects.exclude(department="")
-        .order_by("department")
-        .values_list("department", flat=True)
-        .distinct()
-    )
-    return [(name, name) for name in names]
-
-
-def _workers() -> list[tuple[str, str]]:
-    return [(str(u.pk), u.get_full_name() or u.username) for u in claiming.workers()]
-
-
-def _payers() -> list[tuple[str, str]]:
-    return [
-        (str(pk), name) for pk, name in Payer.objects.order_by("name").values_list("id", "name")
-    ]
-
-
-def _overview(today: dt.date) -> list[dict[str, Any]]:
-    """Counts of every open item by queue and kind, whatever the filters: one small query."""
-    counts = queue_counts.queue_counts(today)
-    summary = []
-    for queue_value, queue_label in Queue.choices:
-        kinds: list[dict[str, Any]] = [
-            {"value": kind, "label": label, **counts[(queue_value, kind)]}
-            for kind, label in ItemKind.choices
-            if (queue_value, kind) in counts
-        ]
-        summary.append(
-            {
-                "value": queue_value,
-                "label": queue_label,
-                "n": sum(k["n"] for k in kinds),
-                "overdue": sum(k["overdue"] for k in kinds),
-                "unclaimed": sum(k["unclaimed"] for k in kinds),
-                "kinds": kinds,
-            }
-        )
-    return summary
-
-
 def _page(query: paging.PageQuery, markup: RowMarkup, today: dt.date) -> paging.QueuePage:
     """The page `query` asks for, its ids and rows read by one statement."""
     ids_sql, ids_params = query.ids.query.sql_with_params()
@@ -209,20 +164,20 @@ def _queue_context(request: SignedInRequest, params: QueryDict) -> dict[str, obj
         workers=_cached_choices(
             # "Unassigned" is the form's own choice, never a colleague to look for.
             "worklists:queue:workers",
-            _workers,
+            queue_sel.workers,
             "" if assignee == UNASSIGNED else assignee,
         ),
         departments=_cached_choices(
-            "worklists:queue:departments", _departments, wanted("department", "")
+            "worklists:queue:departments", queue_sel.departments, wanted("department", "")
         ),
-        payers=_cached_choices("worklists:queue:payers", _payers, wanted("payer", "")),
+        payers=_cached_choices("worklists:queue:payers", queue_sel.payers, wanted("payer", "")),
     )
     # Snoozed items (a follow-up date still ahead) wait on the pending page.
     items = WorkItem.objects.open().in_work_queue(today)
     filtered = form.is_bound and form.is_valid() and form.active_count() > 0
     if filtered:
         items = form.filter(items, user=request.user, today=today)
-    summary = _overview(today)
+    summary = queue_sel.overview(today)
 
     # Unfiltered, the overview has already counted every open item; the filters on queue,
     # kind, due date and unclaimed are counted from the same rows (counts.count_open).

@@ -1,7 +1,8 @@
 """The scheduler's page: find a patient or an order, check a date, ask for an authorization.
 
 Schedulers see status, dates and visits left: never diagnoses or clinical documents,
-and member ids only masked.
+and member ids only masked. worklists.selectors.scheduler reads the records; the views
+record what they show.
 """
 
 from __future__ import annotations
@@ -13,24 +14,21 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from authq.lib import clock
 from authq.lib.bounds import WindowDateField
 from authq.lib.http import SignedInRequest
 from patients.audit import record_view
 from patients.models import Appointment, Coverage, Order, Patient
 from payers.models import Authorization
 from worklists import auth_requests
-from worklists.models import ItemKind, Queue, WorkItem
+from worklists.models import ItemKind, Queue
 from worklists.scan import evaluate, visit_check
+from worklists.selectors.scheduler import find, scheduling_facts
 from worklists.views.access import can_use_scheduler, order_for_scheduling
-
-MAX_PATIENTS = 25
 
 
 def _require(user: object) -> None:
@@ -70,25 +68,6 @@ class CheckForm(forms.Form):
         if error is not None:
             raise forms.ValidationError(error)
         return day
-
-
-def find(q: str) -> tuple[list[Order], list[Patient]]:
-    """Orders whose external id is q, and patients by MRN or name prefix, with their orders."""
-    q = q.strip()
-    if not q:
-        return [], []
-    orders = list(Order.objects.filter(external_id__iexact=q).select_related("patient"))
-    if "," in q:
-        last, first = (part.strip() for part in q.split(",", 1))
-        match = Q(last_name__istartswith=last, first_name__istartswith=first)
-    else:
-        match = Q(mrn__istartswith=q) | Q(last_name__istartswith=q)
-    patients = list(
-        Patient.objects.filter(match)
-        .order_by("last_name", "first_name", "id")
-        .prefetch_related(Prefetch("orders", queryset=Order.objects.order_by("-id")))[:MAX_PATIENTS]
-    )
-    return orders, patients
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,40 +122,25 @@ def explain(check: visit_check.VisitCheck, day: dt.date) -> Answer:
 
 
 def _order_context(order: Order, day: dt.date | None) -> dict[str, object]:
-    today = clock.today()
-    coverage = (
-        Coverage.objects.primary_on(today)
-        .filter(patient_id=order.patient_id)
-        .select_related("payer")
-        .first()
-    )
-    auths = Authorization.objects.counted().filter(order=order).order_by("-id")[:10]
-    upcoming = list(
-        Appointment.objects.filter(order=order, start__gte=clock.day_start(today))
-        .booked()
-        .order_by("start")[:20]
-    )
-    items = list(
-        WorkItem.objects.open().filter(order=order).select_related("assignee").in_queue_order()
-    )
+    facts = scheduling_facts(order, day)
+    today = facts.today
     context: dict[str, object] = {
         "order": order,
         "patient": order.patient,
-        "coverage": coverage,
-        "member_id": mask_member_id(coverage.member_id) if coverage else "",
-        "auths": list(auths),
-        "upcoming": upcoming,
-        "items": items,
-        "stat_item": next((i for i in items if i.queue == Queue.STAT), None),
+        "coverage": facts.coverage,
+        "member_id": mask_member_id(facts.coverage.member_id) if facts.coverage else "",
+        "auths": facts.auths,
+        "upcoming": facts.upcoming,
+        "items": facts.items,
+        "stat_item": next((i for i in facts.items if i.queue == Queue.STAT), None),
         "today": today,
         "form": CheckForm(initial={"day": day or today}),
         "day": day,
         "day_value": (day or today).isoformat(),
     }
-    if day is not None:
-        check = visit_check.check_visit(order, day)
-        context["check"] = check
-        context["answer"] = explain(check, day)
+    if day is not None and facts.check is not None:
+        context["check"] = facts.check
+        context["answer"] = explain(facts.check, day)
     return context
 
 

@@ -24,18 +24,17 @@ from patients.audit import record_views
 from patients.models import Order
 from worklists import auth_requests
 from worklists.models import (
-    ACTIVE_STATUSES,
     PatientNotification,
     WorkItem,
     WorkItemNote,
 )
+from worklists.selectors.trail import timeline
+from worklists.selectors.workspace import workspace
 from worklists.views import item as item_views
 from worklists.views.access import order_for_item_work
-from worklists.views.trail import can_view_trail, timeline
+from worklists.views.trail import can_view_trail
 
 TIMELINE_ENTRIES = 30
-MAX_NOTES = 200
-MAX_NOTIFICATIONS = 100
 
 
 def may_request_auth(user: Any) -> bool:
@@ -55,46 +54,21 @@ def render_workspace(
     bound: dict[str, Any] | None = None,
 ) -> HttpResponse:
     """The page; `bound` is an item action's form that came back with errors (400)."""
-    items = list(
-        WorkItem.objects.filter(order_id=order.pk)
-        .select_related("assignee")
-        .order_by("-created_at", "-id")
-    )
-    open_items = sorted(
-        (i for i in items if i.status in ACTIVE_STATUSES),
-        key=lambda i: (i.queue != "stat", i.due_date, i.pk),
-    )
-    closed = [i for i in items if i.status not in ACTIVE_STATUSES]
     # The item whose form came back with errors stays selected, even if it closed meanwhile.
-    choices = items if bound else open_items
-    selected = next((i for i in choices if i.pk == selected_pk), None)
-    if selected is None and open_items:
-        selected = open_items[0]
-    if selected is not None:
-        selected.order = order
+    ws = workspace(order, selected_pk, keep_closed=bool(bound))
+    selected = ws.selected
     context = item_views._page_context(request, selected, bound, order=order)
-
-    # The item page shows one item's notes and emails; here, those of every item.
-    notes = list(
-        WorkItemNote.objects.filter(work_item__order_id=order.pk)
-        .select_related("author", "work_item")
-        .order_by("-created_at", "-id")[:MAX_NOTES]
-    )
-    notifications = list(
-        PatientNotification.objects.filter(work_item__order_id=order.pk)
-        .select_related("sent_by")
-        .order_by("-sent_at", "-id")[:MAX_NOTIFICATIONS]
-    )
+    # The item page records the selected item's notes and emails; here, those of every item.
     pid = [order.patient_id]
     selected_id = selected.pk if selected else None
     record_views(
         request,
         [
-            (WorkItem, [i.pk for i in closed], pid),
-            (WorkItemNote, [n.pk for n in notes if n.work_item_id != selected_id], pid),
+            (WorkItem, [i.pk for i in ws.closed], pid),
+            (WorkItemNote, [n.pk for n in ws.notes if n.work_item_id != selected_id], pid),
             (
                 PatientNotification,
-                [n.pk for n in notifications if n.work_item_id != selected_id],
+                [n.pk for n in ws.notifications if n.work_item_id != selected_id],
                 pid,
             ),
         ],
@@ -104,16 +78,16 @@ def render_workspace(
     context.update(
         {
             "item": selected,
-            "open_items": open_items,
-            "closed_items": closed,
-            "notes": notes,
-            "notifications": notifications,
+            "open_items": ws.open_items,
+            "closed_items": ws.closed,
+            "notes": ws.notes,
+            "notifications": ws.notifications,
             "entries": entries[:TIMELINE_ENTRIES],
             "more_entries": max(0, len(entries) - TIMELINE_ENTRIES),
             "show_trail": show_trail,
             # Every action form carries back=order, so its answer returns here.
             "back": "order" if selected else "",
-            "may_request_auth": not open_items and may_request_auth(request.user),
+            "may_request_auth": not ws.open_items and may_request_auth(request.user),
         }
     )
     status = 400 if bound else 200
