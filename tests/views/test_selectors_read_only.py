@@ -19,12 +19,14 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from authq.lib import clock
 from patients.audit import record_view
 from patients.models import AccessEvent, Order, Patient
 from tests import factories as f
 from tests.views.item_fixtures import missing_auth_item, order_of, soon
-from worklists import scan, services
+from worklists import item_actions
 from worklists.models import ItemKind, WorkItem
+from worklists.scan import apply
 from worklists.selectors import item as item_sel
 from worklists.selectors import pending as pending_sel
 from worklists.selectors import queue as queue_sel
@@ -66,12 +68,12 @@ def busy(specialist: User) -> WorkItem:
     on the payer, and a snoozed item: something on every page."""
     order = order_of(missing_auth_item())
     auth = f.auth(order, status="denied", decided_at=f.at(soon(-5)), denial_reason="No")
-    services.reevaluate_order(order)
+    apply.reevaluate_order(order)
     denied = WorkItem.objects.open().get(order_id=order.pk, kind=ItemKind.DENIED)
-    services.record_item_appeal(
+    item_actions.record_item_appeal(
         denied, auth, by=specialist, level="1", deadline=soon(20), channel="fax"
     )
-    services.add_item_note(denied, by=specialist, text="called the payer")
+    item_actions.add_item_note(denied, by=specialist, text="called the payer")
     f.auth(order_of(missing_auth_item()), status="submitted", submitted_at=f.at(soon(-1)))
     later = soon(3)
     WorkItem.objects.filter(pk=missing_auth_item().pk).update(follow_up_on=later)
@@ -94,7 +96,7 @@ def test_the_guard_refuses_a_write() -> None:
 def _selectors(item: WorkItem) -> dict[str, Callable[[], Any]]:
     order = item.order
     patient = order.patient
-    today = scan.today()
+    today = clock.today()
     return {
         "item page": lambda: item_sel.item_page(order, item, with_documents=True),
         "item page, no item": lambda: item_sel.item_page(order, None, with_documents=True),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.db.models import F
 from django.utils import timezone
 
+from authq.lib import clock as practice_clock
 from patients.models import Order
 from payers.models import (
     Appeal,
@@ -91,12 +92,12 @@ def _waiting(
             hours = rule.expedited_turnaround_hours
             clock = f"{hours} h"
             due = auth.submitted_at + dt.timedelta(hours=hours)
-            follow_up = clock.local_date(due)
+            follow_up = practice_clock.local_date(due)
         else:
             days = rule.standard_turnaround_days
             clock = f"{days} day{'s' if days != 1 else ''}"
-            follow_up = clock.local_date(auth.submitted_at) + dt.timedelta(days=days)
-            due = clock.day_start(follow_up)
+            follow_up = practice_clock.local_date(auth.submitted_at) + dt.timedelta(days=days)
+            due = practice_clock.day_start(follow_up)
         item = items.get(auth.order_id)
         left = _span(due - now) + (" overdue" if due < now else " left")
         rows.append(
