@@ -11,11 +11,11 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from authq.lib import clock
 from payers.models import Appeal
 from reports import refresh
 from tests import factories as f
 from tests.browser.conftest import PASSWORD, shot
-from worklists import scan
 from worklists.models import ItemKind, Queue, WorkItem
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def _practice() -> None:
     """Two payers' requests over the last weeks, a few open items: enough to draw."""
-    today = scan.today()
+    today = clock.today()
     now = timezone.now()
     for code, name, category, dept, hours in (
         ("ALPHA", "Alpha Health", "physical_therapy", "Ortho PT", (10, 30, 50, 200)),
