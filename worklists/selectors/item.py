@@ -298,11 +298,10 @@ def item_page(order: Order, item: WorkItem | None, *, with_documents: bool) -> I
         if with_documents
         else []
     )
-    others = list(
-        WorkItem.objects.filter(order_id=order.pk, status__in=ACTIVE_STATUSES)
-        .exclude(pk=item.pk if item else None)
-        .order_by("id")
-    )
+    open_items = WorkItem.objects.filter(order_id=order.pk, status__in=ACTIVE_STATUSES)
+    if item is not None:
+        open_items = open_items.exclude(pk=item.pk)
+    others = list(open_items.order_by("id"))
     return ItemPage(
         order=order,
         item=item,
