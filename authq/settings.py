@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "intake",
     "worklists",
     "reports",
+    "fhirapi",
     "demo",
 ]
 
