@@ -169,7 +169,7 @@ def read_entry(index: int, raw: Any) -> Entry:
                 code="not-supported",
             )
         )
-    elif request.url.split("/")[0].split("?")[0] != kind:
+    elif (request.url or "").split("/")[0].split("?")[0] != kind:
         entry.faults.append(
             Fault(f"{entry.base}.request.url", f"Must name the resource's type, {kind}.")
         )

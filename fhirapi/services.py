@@ -175,7 +175,7 @@ def apply_bundle(body: Any, *, request: Request) -> Outcome:
 
 
 def response_bundle(kind: str, entries: Sequence[Entry]) -> Bundle:
-    answers = []
+    answers: list[dict[str, Any]] = []
     for entry in entries:
         if entry.ok:
             answers.append({"response": {"status": entry.status, "location": entry.location}})
