@@ -92,6 +92,7 @@ def test_a_batch_writes_every_record_through_the_api_rules(api: APIClient, acme:
     assert (visit.order, visit.status, visit.department) == (order, "booked", "PT East")
 
 
+@pytest.mark.fault
 def test_r9_bad_and_dangling_entries_are_reported_by_path_and_good_ones_imported(
     api: APIClient, acme: None
 ) -> None:
@@ -169,6 +170,7 @@ def test_an_entry_that_depends_on_a_refused_one_is_refused_with_it(
     assert not Order.objects.exists()
 
 
+@pytest.mark.fault
 def test_a_transaction_with_one_bad_entry_is_rolled_back_whole(api: APIClient, acme: None) -> None:
     entries = [*full_practice(), (None, b.appointment("urn:uuid:s1", "APT-X", status="sleeping"))]
 
@@ -335,3 +337,15 @@ def test_an_api_token_signs_in_and_the_writes_are_audited_with_the_person(
     patient = Patient.objects.get()
     event = AccessEvent.objects.get(action=AccessAction.CREATE, model="patients.patient")
     assert (event.user, event.object_ids) == (integration, [patient.pk])
+
+
+def test_a_bundle_of_more_than_a_thousand_entries_is_refused_whole(api: APIClient) -> None:
+    body = b.bundle("batch", *[(None, b.patient(f"MRN-{n}")) for n in range(1001)])
+
+    response = post(api, body)
+
+    assert response.status_code == 400
+    outcome = OperationOutcome.model_validate(response.json())
+    assert outcome.issue[0].expression == ["Bundle.entry"]
+    assert "At most 1000 entries" in outcome.issue[0].diagnostics
+    assert not Patient.objects.exists()
