@@ -83,9 +83,9 @@ INSTALLED_APPS = [
     "payers",
     # Before worklists: its roles, built after migrate, grant the import permissions.
     "intake",
+    "fhirapi",
     "worklists",
     "reports",
-    "fhirapi",
     "demo",
 ]
 

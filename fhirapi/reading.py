@@ -91,6 +91,7 @@ class Entry:
     faults: list[Fault] = field(default_factory=list)
     status: str = ""
     location: str = ""
+    result: str = ""  # created, updated or unchanged, once applied
 
     @property
     def base(self) -> str:

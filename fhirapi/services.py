@@ -12,13 +12,14 @@ the bundle touched are re-evaluated once, when it commits (worklists.scan.apply)
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pydantic
 from django.core.exceptions import ValidationError as ModelValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.operationoutcome import OperationOutcome
@@ -27,6 +28,7 @@ from rest_framework.request import Request
 
 from authq.lib.exceptions import ActionRefused, TransitionNotAllowed
 from authq.lib.records import constraint_errors, model_error_dict
+from fhirapi.models import BundleImport, RejectedEntry
 from fhirapi.reading import APPLY_ORDER, Entry, Fault, Ref, library_faults, read_entry
 from patients.api import (
     AppointmentSerializer,
@@ -34,7 +36,7 @@ from patients.api import (
     OrderSerializer,
     PatientSerializer,
 )
-from patients.models import Order, Patient
+from patients.models import Appointment, Order, Patient
 from payers import services as payer_services
 from payers.models import Authorization, Payer
 from worklists.scan.apply import reevaluation_gathered
@@ -160,6 +162,7 @@ def apply_bundle(body: Any, *, request: Request) -> Outcome:
                     status="403 Forbidden",
                 )
             )
+    started = time.monotonic()
     with transaction.atomic():
         with reevaluation_gathered():
             todo = sorted(
@@ -168,10 +171,56 @@ def apply_bundle(body: Any, *, request: Request) -> Outcome:
             for entry in todo:
                 _apply(entry, entries, request)
         refused = [e for e in entries if not e.ok]
-        if kind == "transaction" and refused:
+        applied = not (kind == "transaction" and refused)
+        if applied:
+            outcome = Outcome(200, response_bundle(f"{kind}-response", entries))
+        else:
             transaction.set_rollback(True)
-            return Outcome(400, operation_outcome([f for e in refused for f in e.faults]))
-    return Outcome(200, response_bundle(f"{kind}-response", entries))
+            outcome = Outcome(400, operation_outcome([f for e in refused for f in e.faults]))
+    record_bundle(body, kind, entries, request=request, applied=applied, started=started)
+    return outcome
+
+
+def record_bundle(
+    body: dict[str, Any],
+    kind: str,
+    entries: Sequence[Entry],
+    *,
+    request: Request,
+    applied: bool,
+    started: float,
+) -> BundleImport:
+    """The bundle's import record, kept whether it was applied or rolled back."""
+    identifier = body.get("identifier")
+    source = body.get("id") or (identifier.get("value") if isinstance(identifier, dict) else "")
+    results = [e.result for e in entries if e.ok] if applied else []
+    refused = [e for e in entries if not e.ok]
+    with transaction.atomic():
+        record = BundleImport.objects.create(
+            created_by=request.user if request.user.is_authenticated else None,
+            kind=kind,
+            source_id=str(source or "")[:200],
+            entries=len(entries),
+            created=results.count("created"),
+            updated=results.count("updated"),
+            unchanged=results.count("unchanged"),
+            rejected=len(refused),
+            applied=applied,
+            duration_ms=round((time.monotonic() - started) * 1000),
+        )
+        RejectedEntry.objects.bulk_create(
+            [
+                RejectedEntry(
+                    bundle=record,
+                    index=e.index,
+                    path=e.faults[0].path[:300],
+                    message=" ".join(f"{f.path}: {f.message}" for f in e.faults),
+                    raw=e.raw,
+                )
+                for e in refused
+            ]
+        )
+    return record
 
 
 def response_bundle(kind: str, entries: Sequence[Entry]) -> Bundle:
@@ -312,6 +361,7 @@ def _apply_record(entry: Entry, keys: dict[str, str], request: Request) -> None:
         if not serializer.is_valid():
             _fault_fields(entry, serializer.errors)
             return
+        before = _values(serializer.existing or _stored(entry))
         record = serializer.save()
     except ValidationError as exc:
         _fault_fields(entry, exc.detail if isinstance(exc.detail, dict) else {"": exc.detail})
@@ -326,6 +376,10 @@ def _apply_record(entry: Entry, keys: dict[str, str], request: Request) -> None:
         )
         return
     entry.status = "201 Created" if serializer.created else "200 OK"
+    if serializer.created:
+        entry.result = "created"
+    else:
+        entry.result = "unchanged" if _values(record) == before else "updated"
     key = entry.key or str(record.pk)
     entry.key = key
     entry.location = f"{entry.resource_type}/{key}"
@@ -361,7 +415,7 @@ def _apply_claim_response(entry: Entry, keys: dict[str, str]) -> None:
             return
     entry.location = f"Claim/{auth.pk}"
     if _already_recorded(auth, decision):
-        entry.status = "200 OK"
+        entry.status, entry.result = "200 OK", "unchanged"
         return
     try:
         payer_services.record_decision(auth, payer=payer, **_decision_arguments(decision))
@@ -372,7 +426,30 @@ def _apply_claim_response(entry: Entry, keys: dict[str, str]) -> None:
     except ModelValidationError as exc:
         _fault_fields(entry, model_error_dict(exc))
     else:
-        entry.status = "200 OK"
+        entry.status, entry.result = "200 OK", "updated"
+
+
+def _stored(entry: Entry) -> models.Model | None:
+    """The record a resource keyed by mrn or external_id would update, if any."""
+    model = {"Patient": Patient, "ServiceRequest": Order, "Appointment": Appointment}.get(
+        entry.resource_type
+    )
+    if model is None or not entry.key:
+        return None
+    key = "mrn" if model is Patient else "external_id"
+    found: models.Model | None = model._default_manager.filter(**{key: entry.key}).first()
+    return found
+
+
+def _values(record: models.Model | None) -> dict[str, Any] | None:
+    """A record's stored values, but for its timestamps: what an update may change."""
+    if record is None:
+        return None
+    return {
+        f.attname: getattr(record, f.attname)
+        for f in record._meta.concrete_fields
+        if f.name not in ("created_at", "updated_at")
+    }
 
 
 def _decision_arguments(decision: dict[str, Any]) -> dict[str, Any]:
