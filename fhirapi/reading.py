@@ -176,6 +176,16 @@ def read_entry(index: int, raw: Any) -> Entry:
         )
     if entry.ok:
         READERS[kind](entry, model.resource)
+    # PUT Type/<key> updates that record: the key must be the one the resource gives.
+    named = (request.url or "").partition("?")[0].partition("/")[2] if request else ""
+    keyed = kind in ("Patient", "ServiceRequest", "Appointment")
+    if entry.ok and keyed and request and request.method == "PUT" and named not in ("", entry.key):
+        entry.faults.append(
+            Fault(
+                f"{entry.base}.request.url",
+                f"Names {kind}/{named}, but the resource is {kind}/{entry.key}.",
+            )
+        )
     return entry
 
 

@@ -168,8 +168,9 @@ def apply_bundle(body: Any, *, request: Request) -> Outcome:
             todo = sorted(
                 (e for e in entries if e.ok), key=lambda e: (APPLY_ORDER[e.resource_type], e.index)
             )
+            index = Index(entries)
             for entry in todo:
-                _apply(entry, entries, request)
+                _apply(entry, index, request)
         refused = [e for e in entries if not e.ok]
         applied = not (kind == "transaction" and refused)
         if applied:
@@ -246,7 +247,19 @@ def response_bundle(kind: str, entries: Sequence[Entry]) -> Bundle:
 # Applying one entry
 
 
-def _apply(entry: Entry, entries: Sequence[Entry], request: Request) -> None:
+class Index:
+    """The bundle's entries by fullUrl and by (type, natural key), for references."""
+
+    def __init__(self, entries: Sequence[Entry]) -> None:
+        self.by_url = {e.full_url: e for e in entries if e.full_url}
+        self.by_key = {(e.resource_type, e.key): e for e in entries if e.key}
+        for e in entries:  # an absolute fullUrl ending in Type/key names that key too
+            parts = e.full_url.rstrip("/").split("/")
+            if len(parts) >= 2 and not e.full_url.startswith("urn:"):
+                self.by_key.setdefault((parts[-2], parts[-1]), e)
+
+
+def _apply(entry: Entry, entries: Index, request: Request) -> None:
     try:
         with transaction.atomic():
             keys = {name: _resolve(entry, ref, entries) for name, ref in entry.refs.items()}
@@ -272,11 +285,11 @@ def _target_key(ref: Ref) -> tuple[str, str]:
     return "", ref.reference
 
 
-def _resolve(entry: Entry, ref: Ref, entries: Sequence[Entry]) -> str:
+def _resolve(entry: Entry, ref: Ref, entries: Index) -> str:
     """The natural key a reference names; a fault on `entry` when it names nothing."""
     target: Entry | None = None
     if ref.reference.startswith("urn:"):
-        target = next((e for e in entries if e.full_url == ref.reference), None)
+        target = entries.by_url.get(ref.reference)
         if target is None:
             entry.faults.append(
                 Fault(
@@ -302,15 +315,7 @@ def _resolve(entry: Entry, ref: Ref, entries: Sequence[Entry]) -> str:
                 Fault(f"{ref.path}.reference", f"Must refer to a {ref.type} ({ref.type}/<key>).")
             )
             return ""
-        target = next(
-            (
-                e
-                for e in entries
-                if (e.resource_type == kind and e.key == key)
-                or (ref.reference and e.full_url.endswith(f"/{kind}/{key}"))
-            ),
-            None,
-        )
+        target = entries.by_key.get((kind, key))
         if target is None:
             if KNOWN[kind](key):
                 return key

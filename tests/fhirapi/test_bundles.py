@@ -349,3 +349,32 @@ def test_a_bundle_of_more_than_a_thousand_entries_is_refused_whole(api: APIClien
     assert outcome.issue[0].expression == ["Bundle.entry"]
     assert "At most 1000 entries" in outcome.issue[0].diagnostics
     assert not Patient.objects.exists()
+
+
+def test_a_put_must_name_the_record_it_carries(api: APIClient) -> None:
+    body = b.bundle("batch", (None, b.patient("MRN-A")), (None, b.patient("MRN-B")))
+    body["entry"][0]["request"] = {"method": "PUT", "url": "Patient/MRN-A"}
+    body["entry"][1]["request"] = {"method": "PUT", "url": "Patient/MRN-Z"}
+
+    first, second = answers(post(api, body))
+
+    assert first["status"] == "201 Created"
+    assert issues(second) == [
+        ("Bundle.entry[1].request.url", "Names Patient/MRN-Z, but the resource is Patient/MRN-B.")
+    ]
+    assert list(Patient.objects.values_list("mrn", flat=True)) == ["MRN-A"]
+
+
+def test_a_visit_naming_another_patient_than_its_orders_is_refused(
+    api: APIClient, acme: None
+) -> None:
+    post(api, b.bundle("batch", *full_practice(), (None, b.patient("MRN-OTHER"))))
+    visit = b.appointment("ServiceRequest/ORD-F1", "APT-F5")
+    visit["participant"].append({"actor": {"reference": "Patient/MRN-OTHER"}, "status": "accepted"})
+
+    (answer,) = answers(post(api, b.bundle("batch", (None, visit))))
+
+    assert issues(answer) == [
+        ("Bundle.entry[0].resource.participant[1].actor", "patient: belongs to another patient.")
+    ]
+    assert not Appointment.objects.filter(external_id="APT-F5").exists()
