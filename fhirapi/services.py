@@ -3,17 +3,20 @@ serializers and the payers' decision service.
 
 Every entry is read on its own (fhirapi.reading); the good ones are applied in the order
 of their records' parents (patients, then coverages and orders, then visits, then
-payers' answers), each in a savepoint, so a refused entry costs only itself. References
+payers' answers), each in a transaction of its own (a savepoint, in a transaction
+bundle), so a refused entry costs only itself. References
 between entries (`urn:uuid:` full URLs, `Patient/<mrn>`) resolve to natural keys; a
 reference to a record neither in the bundle nor in authq is refused on its own entry. A
 transaction is all or nothing: any refused entry rolls the whole bundle back. The orders
-the bundle touched are re-evaluated once, when it commits (worklists.scan.apply).
+the bundle touched are re-evaluated once, after its last entry is committed
+(worklists.scan.apply.reevaluation_gathered).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -163,7 +166,10 @@ def apply_bundle(body: Any, *, request: Request) -> Outcome:
                 )
             )
     started = time.monotonic()
-    with transaction.atomic():
+    # A transaction holds its writes until all are applied; a batch commits each entry on
+    # its own (its locks held for one entry, never the bundle's length).
+    whole = transaction.atomic() if kind == "transaction" else nullcontext()
+    with whole:
         with reevaluation_gathered():
             todo = sorted(
                 (e for e in entries if e.ok), key=lambda e: (APPLY_ORDER[e.resource_type], e.index)

@@ -378,3 +378,24 @@ def test_a_visit_naming_another_patient_than_its_orders_is_refused(
         ("Bundle.entry[0].resource.participant[1].actor", "patient: belongs to another patient.")
     ]
     assert not Appointment.objects.filter(external_id="APT-F5").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_batch_keeps_its_good_entries_and_fills_the_queue(
+    api: APIClient, acme: None
+) -> None:
+    """Real commits (no test transaction around the request): each good entry is kept,
+    and the re-evaluation runs once the bundle's last entry is committed."""
+    soon = (today() + dt.timedelta(days=3)).isoformat()
+    entries = [
+        *full_practice()[:3],
+        (None, b.appointment("urn:uuid:s1", start=f"{soon}T09:00:00-05:00")),
+        (None, b.appointment("urn:uuid:s1", "APT-BAD", status="sleeping")),
+    ]
+
+    got = answers(post(api, b.bundle("batch", *entries)))
+
+    assert [a["status"][:3] for a in got] == ["201"] * 4 + ["400"]
+    assert list(Appointment.objects.values_list("external_id", flat=True)) == ["APT-F1"]
+    item = WorkItem.objects.get()
+    assert (item.order.external_id, item.kind) == ("ORD-F1", "missing_auth")
