@@ -55,6 +55,18 @@ REVIEW_OUTCOMES = {
 }
 
 
+# Where each field of the API's serializers is read from, for a fault on a field the
+# resource did not give (a required one): the readers note exact paths for the others.
+FIELD_PATHS = {
+    "Patient": {"mrn": "identifier", "first_name": "name", "last_name": "name",
+                "birth_date": "birthDate"},
+    "Coverage": {"patient": "beneficiary", "payer": "payor", "member_id": "subscriberId",
+                 "start": "period.start", "end": "period.end"},
+    "ServiceRequest": {"patient": "subject", "service_category": "category", "code": "code"},
+    "Appointment": {"order": "basedOn", "start": "start", "status": "status"},
+}  # fmt: skip
+
+
 @dataclass
 class Fault:
     """Why an entry is refused: the FHIRPath at fault, the message, the issue's code

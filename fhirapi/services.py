@@ -32,7 +32,15 @@ from rest_framework.request import Request
 from authq.lib.exceptions import ActionRefused, TransitionNotAllowed
 from authq.lib.records import constraint_errors, model_error_dict
 from fhirapi.models import BundleImport, RejectedEntry
-from fhirapi.reading import APPLY_ORDER, Entry, Fault, Ref, library_faults, read_entry
+from fhirapi.reading import (
+    APPLY_ORDER,
+    FIELD_PATHS,
+    Entry,
+    Fault,
+    Ref,
+    library_faults,
+    read_entry,
+)
 from patients.api import (
     AppointmentSerializer,
     CoverageSerializer,
@@ -266,6 +274,16 @@ class Index:
 
 
 def _apply(entry: Entry, entries: Index, request: Request) -> None:
+    maybe_patient = entry.refs.get("patient")
+    if (
+        entry.resource_type == "Appointment"
+        and maybe_patient is not None
+        and maybe_patient.reference.startswith("urn:")
+        and getattr(entries.by_url.get(maybe_patient.reference), "resource_type", "") != "Patient"
+    ):
+        # A participant named by urn:uuid that is no Patient of the bundle (a practitioner,
+        # a location): not the visit's patient.
+        del entry.refs["patient"]
     try:
         with transaction.atomic():
             keys = {name: _resolve(entry, ref, entries) for name, ref in entry.refs.items()}
@@ -350,9 +368,12 @@ def _resolve(entry: Entry, ref: Ref, entries: Index) -> str:
 def _fault_fields(entry: Entry, errors: dict[str, Any]) -> None:
     """A serializer's or a service's errors, each on the resource's path of its field."""
     for name, messages in errors.items():
-        path = entry.paths.get(name, "")
+        path = entry.paths.get(name) or FIELD_PATHS.get(entry.resource_type, {}).get(name, "")
         where = f"{entry.at}.{path}" if path else entry.at
-        entry.faults.append(Fault(where, _text(messages)))
+        text = _text(messages)
+        # A rule of the whole record (non_field_errors) is named by its words alone.
+        named = path or name in ("", "non_field_errors")
+        entry.faults.append(Fault(where, text if named else f"{name}: {text}"))
 
 
 def _text(messages: Any) -> str:

@@ -399,3 +399,27 @@ def test_a_committed_batch_keeps_its_good_entries_and_fills_the_queue(
     assert list(Appointment.objects.values_list("external_id", flat=True)) == ["APT-F1"]
     item = WorkItem.objects.get()
     assert (item.order.external_id, item.kind) == ("ORD-F1", "missing_auth")
+
+
+def test_a_required_field_left_out_is_named_by_its_path(api: APIClient) -> None:
+    order = b.service_request("Patient/MRN-F1")
+    del order["category"]
+    visit = b.appointment("urn:uuid:s1", "APT-F7")
+    # A practitioner named by a bundle-local id: a participant, not the visit's patient.
+    visit["participant"].append({"actor": {"reference": "urn:uuid:dr-1"}, "status": "accepted"})
+
+    got = answers(
+        post(
+            api,
+            b.bundle(
+                "batch",
+                (None, b.patient()),
+                ("urn:uuid:s1", order),
+                (None, b.service_request("Patient/MRN-F1", "ORD-F3")),
+                (None, {**visit, "basedOn": [{"reference": "ServiceRequest/ORD-F3"}]}),
+            ),
+        )
+    )
+
+    assert issues(got[1]) == [("Bundle.entry[1].resource.category", "This field is required.")]
+    assert got[2]["status"] == got[3]["status"] == "201 Created"
