@@ -48,8 +48,11 @@ from patients.api import (
     PatientSerializer,
 )
 from patients.models import Appointment, Order, Patient
+from patients.signals import announce_orders_changed
 from payers import services as payer_services
 from payers.models import Authorization, Payer
+from worklists.claiming import record_event
+from worklists.models import EventKind, WorkItem
 from worklists.scan.apply import reevaluation_gathered
 
 # Entries one bundle may hold (the JSON batches of the API take 10,000 records; a FHIR
@@ -290,7 +293,7 @@ def _apply(entry: Entry, entries: Index, request: Request) -> None:
             if not entry.ok:
                 raise _Refused
             if entry.resource_type == "ClaimResponse":
-                _apply_claim_response(entry, keys)
+                _apply_claim_response(entry, keys, request.user)
             else:
                 _apply_record(entry, keys, request)
             if not entry.ok:
@@ -417,7 +420,7 @@ def _apply_record(entry: Entry, keys: dict[str, str], request: Request) -> None:
     entry.location = f"{entry.resource_type}/{key}"
 
 
-def _apply_claim_response(entry: Entry, keys: dict[str, str]) -> None:
+def _apply_claim_response(entry: Entry, keys: dict[str, str], by: Any) -> None:
     """The payer's decision, through the service a specialist records it with."""
     auth = Authorization.objects.select_related("order__patient").filter(pk=int(entry.key)).first()
     if auth is None:
@@ -450,7 +453,7 @@ def _apply_claim_response(entry: Entry, keys: dict[str, str]) -> None:
         entry.status, entry.result = "200 OK", "unchanged"
         return
     try:
-        payer_services.record_decision(auth, payer=payer, **_decision_arguments(decision))
+        decided = payer_services.record_decision(auth, payer=payer, **_decision_arguments(decision))
     except TransitionNotAllowed as exc:
         _fault_fields(entry, {"status": [str(exc)]})
     except ActionRefused as exc:
@@ -459,6 +462,27 @@ def _apply_claim_response(entry: Entry, keys: dict[str, str]) -> None:
         _fault_fields(entry, model_error_dict(exc))
     else:
         entry.status, entry.result = "200 OK", "updated"
+        _note_decision(decided, outcome=decision["outcome"], by=by)
+
+
+def _note_decision(auth: Authorization, *, outcome: str, by: Any) -> None:
+    """The answer in the order's timeline, as the item page records it (on the order's
+    first active item, without claiming it), and the order re-evaluated with the bundle's."""
+    item = WorkItem.objects.open().filter(order_id=auth.order_id).in_queue_order().first()
+    if item is not None:
+        record_event(
+            item,
+            EventKind.DECIDED,
+            by,
+            authorization=auth.pk,
+            outcome=outcome,
+            status=auth.status,
+            determination=auth.determination_code,
+            approved_visits=auth.approved_visits,
+            denial_reason=auth.denial_reason_code,
+            channel="fhir",
+        )
+    announce_orders_changed([auth.order_id])
 
 
 def _stored(entry: Entry) -> models.Model | None:

@@ -3,6 +3,7 @@ payer's answer as a PAS ClaimResponse."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -18,10 +19,13 @@ from fhir.resources.R4B.practitioner import Practitioner
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from rest_framework.test import APIClient
 
+from authq.lib.clock import today
 from patients.models import AccessAction, AccessEvent
 from payers.models import Authorization
 from tests import factories as f
 from tests.fhirapi import bundles as b
+from worklists.models import EventKind, WorkItem, WorkItemEvent
+from worklists.scan.apply import reevaluate_order
 
 pytestmark = pytest.mark.django_db
 
@@ -250,3 +254,28 @@ def test_an_approval_without_its_span_is_refused_as_on_the_item_page(
         "Bundle.entry[0].resource.preAuthPeriod.end",
     }
     assert Authorization.objects.get(pk=request_sent.pk).status == "submitted"
+
+
+def test_an_approval_closes_the_orders_item_and_is_in_its_timeline(
+    api: APIClient,
+    integration: User,
+    request_sent: Authorization,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    order = request_sent.order
+    f.rule(request_sent.payer, service_category="physical_therapy")
+    f.visit(order, today() + dt.timedelta(days=3))
+    reevaluate_order(order)
+    item = WorkItem.objects.open().get(order=order)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        post(api, b.bundle("batch", (None, b.claim_response(request_sent.pk, "Patient/MRN-PAS"))))
+
+    item.refresh_from_db()
+    assert item.status == "resolved"
+    event = WorkItemEvent.objects.get(work_item=item, kind=EventKind.DECIDED)
+    assert (event.actor, event.data["outcome"], event.data["authorization"]) == (
+        integration,
+        "approved",
+        request_sent.pk,
+    )
