@@ -50,7 +50,7 @@ from patients.api import (
 from patients.models import Appointment, Order, Patient
 from patients.signals import announce_orders_changed
 from payers import services as payer_services
-from payers.models import Authorization, Payer
+from payers.models import Authorization, Payer, SubmissionChannel
 from worklists.claiming import record_event
 from worklists.models import EventKind, WorkItem
 from worklists.scan.apply import reevaluation_gathered
@@ -480,7 +480,7 @@ def _note_decision(auth: Authorization, *, outcome: str, by: Any) -> None:
             determination=auth.determination_code,
             approved_visits=auth.approved_visits,
             denial_reason=auth.denial_reason_code,
-            channel="fhir",
+            channel=SubmissionChannel.ELECTRONIC,
         )
     announce_orders_changed([auth.order_id])
 
