@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "payers",
     # Before worklists: its roles, built after migrate, grant the import permissions.
     "intake",
+    "x12feed",
     "worklists",
     "reports",
     "demo",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-APPS = ("accounts", "patients", "payers", "worklists", "intake", "reports", "demo")
+APPS = ("accounts", "patients", "payers", "worklists", "intake", "x12feed", "reports", "demo")
 # authq's modules besides authq.lib: the project's wiring, which no app may import.
 WIRING = (
     "authq",
@@ -32,13 +32,14 @@ WIRING = (
 # package -> the packages it may not import (besides the wiring, which none may).
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     "authq.lib": APPS,
-    "accounts": ("patients", "payers", "worklists", "intake", "reports", "demo"),
-    "patients": ("payers", "worklists", "intake", "reports", "demo"),
-    "payers": ("worklists", "intake", "reports", "demo"),
-    "worklists": ("intake", "reports", "demo"),
-    "intake": ("reports", "demo"),
-    "reports": ("intake", "demo"),
-    "demo": ("intake", "reports"),
+    "accounts": ("patients", "payers", "worklists", "intake", "x12feed", "reports", "demo"),
+    "patients": ("payers", "worklists", "intake", "x12feed", "reports", "demo"),
+    "payers": ("worklists", "intake", "x12feed", "reports", "demo"),
+    "worklists": ("intake", "x12feed", "reports", "demo"),
+    "intake": ("x12feed", "reports", "demo"),
+    "x12feed": ("intake", "reports", "demo"),
+    "reports": ("intake", "x12feed", "demo"),
+    "demo": ("intake", "x12feed", "reports"),
 }
 
 
