@@ -80,7 +80,8 @@ def receive_upload(upload: Any, by: Any) -> tuple[Interchange, bool]:
 
 class X12ViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """X12 interchanges: POST one (202 and the URL to poll; 200 with the earlier record
-    when it was sent before; 400 with the 999-style report when its envelope fails)."""
+    when it was sent before; 400 naming what failed when its envelope fails, its
+    999-style report at the URL in Location)."""
 
     queryset = Interchange.objects.select_related("created_by").order_by("-created_at", "-id")
     serializer_class = InterchangeSerializer
@@ -101,7 +102,6 @@ class X12ViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
             raise ValidationError({"file": [str(exc)]}) from exc
         body = InterchangeSerializer(record, context={"request": request}).data
         if record.status == InterchangeStatus.REFUSED:
-            return Response(
-                {"file": [record.error], **body}, status=400, headers={"Location": body["url"]}
-            )
+            # The whole 999-style report is the interchange's, at its URL.
+            return Response({"file": [record.error]}, status=400, headers={"Location": body["url"]})
         return Response(body, status=202 if created else 200, headers={"Location": body["url"]})

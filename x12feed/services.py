@@ -10,11 +10,11 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from x12feed import parse, t271, t278
+from x12feed import parse, t271, t278, t835
 from x12feed.models import Interchange, InterchangeStatus, ReportLine
 from x12feed.report import Report
 
-HANDLERS = {"271": t271.apply, "278": t278.apply}
+HANDLERS = {"271": t271.apply, "278": t278.apply, "835": t835.apply}
 
 
 class NotX12(ValueError):

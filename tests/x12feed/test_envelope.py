@@ -71,16 +71,17 @@ def test_a_broken_envelope_is_refused_whole_with_a_999_style_report(api_as, mana
     # The second transaction's SE counts one segment too many, and the IEA names
     # another interchange.
     broken = good.replace("SE*15*0002", "SE*16*0002").replace("IEA*1*000001001", "IEA*1*000001002")
-    answer = _post(api_as(manager), broken)
+    client = api_as(manager)
+    answer = _post(client, broken)
     assert answer.status_code == 400
-    body = answer.json()
+    assert "SE count of 16" in answer.json()["file"][0]
+    body = client.get(answer["Location"]).json()
     assert body["status"] == "refused" and body["ack"]["ak9"] == "R"
     assert {(e["level"], e["code"]) for e in body["ack"]["errors"]} == {
         ("transaction", "4"),
         ("interchange", "001"),
     }
     assert [t["ik5"] for t in body["ack"]["transactions"]] == ["R", "R"]
-    assert "SE count of 16" in body["file"][0]
     submitted.refresh_from_db()
     assert submitted.status == AuthStatus.SUBMITTED  # the good transaction was not applied
     assert not services.apply_interchange(body["id"])
