@@ -48,7 +48,8 @@ def _served_schema(base: str, key: str) -> dict[str, Any]:
 def _field_names(document: dict[str, Any], operation: dict[str, Any]) -> set[str]:
     """The body properties and query parameters an operation documents."""
     names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
-    body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+    content = operation.get("requestBody", {}).get("content", {})
+    body = content.get("application/json") or content.get("multipart/form-data")
     if body is not None:
         ref = body["schema"]["$ref"].rsplit("/", 1)[-1]
         names |= set(document["components"]["schemas"][ref]["properties"])

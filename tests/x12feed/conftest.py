@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests import factories as f
 from x12feed import services
 from x12feed.models import Interchange
 
@@ -35,3 +36,11 @@ def send(manager: Any) -> Callable[..., Interchange]:
 def lines(record: Interchange, **filters: Any) -> list[tuple[str, str]]:
     """(subject, outcome) of each report line, in order."""
     return list(record.lines.filter(**filters).values_list("subject", "outcome"))
+
+
+@pytest.fixture
+def submitted() -> Any:
+    """A request pending at payer BCX under the payer reference REF-777."""
+    payer, patient = f.practice("BCX")
+    order = f.order(patient)
+    return f.auth(order, "submitted", payer=payer, payer_reference="REF-777")

@@ -9,7 +9,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
 from payers.models import AuthStatus
-from tests import factories as f
 from tests.x12feed.x12 import interchange
 from x12feed import services
 from x12feed.models import Interchange, InterchangeStatus
@@ -31,13 +30,6 @@ DECISION = [
     "DTP*AAH*RD8*20261201-20270131",
     "HSD*VS*12",
 ]
-
-
-@pytest.fixture
-def submitted():
-    payer, patient = f.practice("BCX")
-    order = f.order(patient)
-    return f.auth(order, "submitted", payer=payer, payer_reference="REF-777")
 
 
 def _post(client, text: str, name: str = "resp.x12"):
