@@ -137,7 +137,7 @@ def remittance_835(on: dt.date) -> tuple[str, str] | None:
         return None
     claims: list[str] = []
     for n, (visit, coverage, auth) in enumerate(chosen):
-        day = _day(local_date(visit.start))
+        served = _day(local_date(visit.start))
         denied = n == 0 or auth is None
         svc = f"SVC*HC:{visit.order.code}*150*{'0' if denied else '110'}**1"
         adjust = ["CAS*CO*197*150", "LQ*HE*N54"] if denied else ["CAS*CO*45*40"]
@@ -145,7 +145,7 @@ def remittance_835(on: dt.date) -> tuple[str, str] | None:
         claims += [
             f"CLP*DEMO{visit.pk}*{'4' if denied else '1'}*150*{'0' if denied else '110'}**12*PC{visit.pk}",
             f"NM1*QC*1*MEMBER*DEMO****MI*{coverage.member_id}",
-            svc, f"DTM*472*{day}", *adjust, *ref,
+            svc, f"DTM*472*{served}", *adjust, *ref,
         ]  # fmt: skip
     claims += [
         "CLP*DEMO-UNKNOWN*4*90*0**12*PCX",

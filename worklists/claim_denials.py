@@ -80,13 +80,13 @@ def explain(
             number = auth.auth_number or auth.pk
             return Explanation(
                 DenialCause.EXPIRED,
-                f"authorization {number} expired {_day(auth.end_date)} (visit on {_day(day)})",
+                f"authorization {number} expired {_day(auth.end_date or day)} (visit on {_day(day)})",
                 auth,
             )
         auth = auths[0]
         return Explanation(
             DenialCause.EXPIRED,
-            f"authorization {auth.auth_number or auth.pk} starts {_day(auth.start_date)}, "
+            f"authorization {auth.auth_number or auth.pk} starts {_day(auth.start_date or day)}, "
             f"after the visit on {_day(day)}",
             auth,
         )

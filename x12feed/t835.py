@@ -70,7 +70,9 @@ class Remittance:
 
 def read(tx: Transaction) -> Remittance:
     found = Remittance()
-    claim, members, claim_date = "", [], None
+    claim = ""
+    claim_date: dt.date | None = None
+    members: list[str] = []
     line: Line | None = None
     for seg in tx.body():
         sid = seg.id

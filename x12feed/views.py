@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from authq.lib.http import HtmxRequest
 from x12feed import services
 from x12feed.api import receive_upload
 from x12feed.forms import X12UploadForm
@@ -43,7 +44,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def interchange(request: HttpRequest, pk: int) -> HttpResponse:
+def interchange(request: HtmxRequest, pk: int) -> HttpResponse:
     if not request.user.has_perm("x12feed.view_interchange"):
         raise PermissionDenied
     record = get_object_or_404(Interchange.objects.select_related("created_by"), pk=pk)

@@ -232,3 +232,14 @@ def test_the_scan_leaves_billing_items_alone(send, pt):
     send(interchange("835", remittance(claim("C1", line("97110", "20261203", "CAS*CO*197*150")))))
     reevaluate_order(pt.pk, as_of=dt.date(2027, 1, 12))
     assert _items().get().status == "open"
+
+
+def test_billing_items_are_listed_and_filtered_by_the_work_items_api(send, pt, api):
+    f.visit(pt, "2026-12-03", status="fulfilled")
+    send(interchange("835", remittance(claim("C1", line("97110", "20261203", "CAS*CO*197*150")))))
+    found = api.get("/api/v1/work-items/", {"queue": "billing", "kind": "claim_denied_auth"})
+    assert found.status_code == 200
+    assert [(i["queue"], i["kind"]) for i in found.json()["results"]] == [
+        ("billing", "claim_denied_auth")
+    ]
+    assert api.get("/api/v1/work-items/", {"queue": "stat"}).json()["results"] == []
