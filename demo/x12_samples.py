@@ -56,6 +56,7 @@ def answers_278(on: dt.date) -> tuple[str, str] | None:
         return None
     bodies = []
     for auth, code in zip(pending, ("A1", "A3", "A4"), strict=False):
+        assert auth.payer is not None  # filtered above
         start = auth.requested_start_date or on
         end = auth.requested_end_date or start + dt.timedelta(days=60)
         decision = {
@@ -72,9 +73,8 @@ def answers_278(on: dt.date) -> tuple[str, str] | None:
             "HL*4*3*EV*0", f"TRN*2*{auth.payer_reference}*9{auth.payer.code[:9]}",
             "UM*HS*I*2", *decision,
         ])  # fmt: skip
-    return pending[0].payer.code, envelope(
-        "278", bodies, sender=pending[0].payer.code, control=2780001, on=on
-    )
+    sender = pending[0].payer.code if pending[0].payer else "DEMO"
+    return sender, envelope("278", bodies, sender=sender, control=2780001, on=on)
 
 
 def benefits_271(on: dt.date) -> tuple[str, str] | None:
