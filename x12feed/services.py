@@ -107,24 +107,43 @@ def apply_interchange(pk: int, *, by: Any = None) -> Interchange | None:
         found = parse.read(_text(handle.read()))
     report = Report(record)
     ack = parse.acknowledgment(found)
-    for tx in found.transactions:
-        if tx.problems:
-            report.rejected(tx, "; ".join(p.message for p in tx.problems), at=None)
-            continue
-        handler = HANDLERS.get(tx.set_id)
-        if handler is None or not tx.version.startswith(parse.VERSION):
-            report.rejected(
-                tx,
-                f"Transaction {tx.set_id} version {tx.version or '?'}: authq reads 271, 278 "
-                "and 835 of 5010 (005010).",
-            )
-            continue
-        handler(tx, report, by=actor)
+    try:
+        for tx in found.transactions:
+            _apply_transaction(tx, report, actor)
+    except Exception as exc:
+        # What was applied stays (each transaction commits on its own) and is reported;
+        # the rest waits for a person: the error's type only, its text may hold PHI.
+        _finish(
+            record, report, ack, InterchangeStatus.FAILED, f"{type(exc).__name__} while applying"
+        )
+        raise
+    _finish(record, report, ack, InterchangeStatus.DONE)
+    return record
+
+
+def _apply_transaction(tx: parse.Transaction, report: Report, actor: Any) -> None:
+    if tx.problems:
+        report.rejected(tx, "; ".join(p.message for p in tx.problems))
+        return
+    handler = HANDLERS.get(tx.set_id)
+    if handler is None or not tx.version.startswith(parse.VERSION):
+        report.rejected(
+            tx,
+            f"Transaction {tx.set_id} version {tx.version or '?'}: authq reads 271, 278 "
+            "and 835 of 5010 (005010).",
+        )
+        return
+    handler(tx, report, by=actor)
+
+
+def _finish(
+    record: Interchange, report: Report, ack: dict[str, Any], status: str, error: str = ""
+) -> None:
     with transaction.atomic():
         ReportLine.objects.bulk_create(report.lines)
-        record.status = InterchangeStatus.DONE
+        record.status = status
+        record.error = error
         record.finished_at = timezone.now()
         record.counts = dict(sorted(report.counts.items()))
         record.ack = ack
-        record.save(update_fields=["status", "finished_at", "counts", "ack"])
-    return record
+        record.save(update_fields=["status", "error", "finished_at", "counts", "ack"])

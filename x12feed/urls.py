@@ -9,4 +9,5 @@ app_name = "x12feed"
 urlpatterns = [
     path("imports/x12/", views.upload, name="upload"),
     path("imports/x12/<int:pk>/", views.interchange, name="interchange"),
+    path("imports/x12/<int:pk>/rejected.csv", views.rejected_csv, name="rejected-csv"),
 ]

@@ -3,6 +3,9 @@ its 999-style acknowledgment and what each transaction and claim line did."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -10,10 +13,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from authq.lib.http import HtmxRequest
+from authq.lib.spreadsheets import csv_cell
 from x12feed import services
 from x12feed.api import receive_upload
 from x12feed.forms import X12UploadForm
-from x12feed.models import Interchange
+from x12feed.models import Interchange, Outcome
 from x12feed.roles import can_import_x12
 
 SHOWN = 50
@@ -51,3 +55,23 @@ def interchange(request: HtmxRequest, pk: int) -> HttpResponse:
     lines = list(record.lines.order_by("seq")[:LINES_SHOWN])
     template = "x12feed/interchange.html#report" if request.htmx else "x12feed/interchange.html"
     return render(request, template, {"record": record, "lines": lines})
+
+
+@login_required
+@require_GET
+def rejected_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    """The lines that were rejected or matched nothing, as received, with an added
+    `error` column, to correct and send again."""
+    if not request.user.has_perm("x12feed.view_interchange"):
+        raise PermissionDenied
+    record = get_object_or_404(Interchange, pk=pk)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["set", "transaction", "position", "subject", "segments", "error"])
+    lines = record.lines.filter(outcome__in=(Outcome.REJECTED, Outcome.UNMATCHED))
+    for line in lines.order_by("seq"):
+        cells = [line.set_id, line.transaction, line.position, line.subject, line.raw]
+        writer.writerow([csv_cell(str(c)) for c in [*cells, line.message]])
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="x12-{record.pk}-rejected.csv"'
+    return response

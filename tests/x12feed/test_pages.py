@@ -3,6 +3,9 @@ a refused envelope shows its acknowledgment; who may see it."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -83,3 +86,15 @@ def test_the_pages_read_a_fixed_number_of_queries(manager, send, django_assert_m
     with django_assert_max_num_queries(len(few.captured_queries)):
         web.get("/imports/x12/")
         web.get(f"/imports/x12/{first.pk}/")
+
+
+def test_the_rejected_and_unmatched_lines_download_as_csv(manager, send, submitted, specialist):
+    unknown = ["BHT*0007*11*REQ-2*20261203*1200", "HL*1**20*1", "HCR*A1*AUTH-1", "TRN*2*NOPE"]
+    record = send(interchange("278", unknown, DECISION))
+    answer = _web(manager).get(f"/imports/x12/{record.pk}/rejected.csv")
+    assert answer.status_code == 200 and answer["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(answer.content.decode())))
+    assert rows[0] == ["set", "transaction", "position", "subject", "segments", "error"]
+    assert len(rows) == 2 and rows[1][:4] == ["278", "0001", "6", "decision"]
+    assert rows[1][4].startswith("HL*1**20*1~") and "NOPE" in rows[1][5]
+    assert _web(specialist).get(f"/imports/x12/{record.pk}/rejected.csv").status_code == 403
