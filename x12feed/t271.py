@@ -194,7 +194,8 @@ def _apply_member(tx: Transaction, member: Subscriber, report: Report, *, by: An
         with transaction.atomic():
             item = WorkItem.objects.open().filter(order__patient_id=coverage.patient_id).first()
             if item is not None:
-                item_actions.verify_item_benefits(item, coverage, by=by, **values)
+                source = f"X12 271, interchange {report.interchange.control_number}"
+                item_actions.verify_item_benefits(item, coverage, by=by, source=source, **values)
             else:
                 patient_services.verify_benefits(coverage, by=by, **values)
     except ValidationError as exc:

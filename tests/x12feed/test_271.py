@@ -111,7 +111,8 @@ def test_the_verification_is_in_the_items_history_like_the_form(send, manager, c
     item = WorkItem.objects.open().get(order__patient=coverage.patient)
     send(interchange("271", response("EB*B*IND*PT***27*35")))
     event = WorkItemEvent.objects.get(work_item=item, kind=EventKind.BENEFITS_VERIFIED)
-    assert event.data == {"coverage": coverage.pk} and event.actor == manager
+    assert event.data == {"coverage": coverage.pk, "source": "X12 271, interchange 000001001"}
+    assert event.actor == manager
 
 
 def test_an_unknown_member_is_reported_and_changes_nothing(send, coverage):

@@ -158,3 +158,13 @@ def test_the_command_imports_a_file_and_reports_it(tmp_path, capsys, submitted):
     broken.write_text(interchange("278", DECISION, control="2002").replace("GE*1*1", "GE*2*1"))
     with pytest.raises(CommandError, match="refused"):
         call_command("import_x12", str(broken))
+
+
+def test_the_worker_task_applies_a_queued_interchange(submitted, manager):
+    from x12feed.tasks import apply_interchange
+
+    record, _ = services.receive(interchange("278", DECISION).encode(), name="r.x12", by=manager)
+    assert apply_interchange.apply(args=[record.pk]).get() == "done"
+    assert apply_interchange.apply(args=[record.pk]).get() is None  # delivered twice
+    submitted.refresh_from_db()
+    assert submitted.status == AuthStatus.APPROVED
