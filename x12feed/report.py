@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
+
 from x12feed.models import Interchange, Outcome, ReportLine
 from x12feed.parse import Segment, Transaction
 
@@ -44,3 +46,12 @@ class Report:
 
     def rejected(self, tx: Transaction, message: str, *, at: Segment | None = None) -> None:
         self.add(tx, "transaction", Outcome.REJECTED, message, at=at, raw=tx.segments)
+
+
+def error_text(exc: ValidationError) -> str:
+    """A refusal with the fields it names: "start_date: Required ...; end_date: ..."."""
+    if hasattr(exc, "error_dict"):
+        return "; ".join(
+            f"{name}: {' '.join(messages)}" for name, messages in exc.message_dict.items()
+        )
+    return "; ".join(exc.messages)

@@ -20,7 +20,7 @@ from x12feed.dates import BadDate, amount, quantity
 from x12feed.matching import coverage_on, payer_named
 from x12feed.models import Outcome
 from x12feed.parse import Segment, Transaction
-from x12feed.report import Report
+from x12feed.report import Report, error_text
 
 # X12 service type codes (EB03) of each service category; 30 (health benefit plan
 # coverage) stands for all of them when a payer answers only that.
@@ -203,7 +203,7 @@ def _apply_member(tx: Transaction, member: Subscriber, report: Report, *, by: An
             tx,
             "benefits",
             Outcome.REJECTED,
-            "; ".join(exc.messages),
+            error_text(exc),
             at=member.at,
             raw=member.segments,
         )

@@ -20,7 +20,7 @@ from worklists.scan.apply import reevaluate_order
 from x12feed.dates import BadDate, quantity, span
 from x12feed.models import Outcome
 from x12feed.parse import Segment, Transaction
-from x12feed.report import Report
+from x12feed.report import Report, error_text
 
 # HCR01 -> the outcome a specialist records (A4: pended, the request stays submitted).
 OUTCOMES = {"A1": "approved", "A2": "partial", "A6": "partial", "A3": "denied", "A4": "pended"}
@@ -132,7 +132,7 @@ def _apply_one(tx: Transaction, d: Decision, report: Report, *, by: Any) -> None
         with transaction.atomic():
             message = _record(auth, d, code, by=by)
     except (ActionRefused, ValidationError) as exc:
-        text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        text = error_text(exc) if isinstance(exc, ValidationError) else str(exc)
         report.add(
             tx, "decision", Outcome.REJECTED, f"HCR01 {code}: {text}", at=d.hcr, raw=d.segments
         )

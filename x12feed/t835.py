@@ -22,7 +22,7 @@ from x12feed.dates import BadDate, amount, day
 from x12feed.matching import coverages, payer_named
 from x12feed.models import Outcome
 from x12feed.parse import Segment, Transaction
-from x12feed.report import Report
+from x12feed.report import Report, error_text
 
 AUTH_CARCS = frozenset({"15", "39", "197", "198", "243"})
 AUTH_RARCS = frozenset({"N54", "M62"})
@@ -220,9 +220,7 @@ def _deny(
                 appointment.order, denied, appointment=appointment, by=by
             )
     except ValidationError as exc:
-        report.add(
-            tx, "line", Outcome.REJECTED, "; ".join(exc.messages), at=line.at, raw=line.segments
-        )
+        report.add(tx, "line", Outcome.REJECTED, error_text(exc), at=line.at, raw=line.segments)
         return
     codes = ", ".join(line.auth_carcs + line.auth_rarcs)
     report.add(

@@ -149,7 +149,10 @@ def test_an_unknown_reference_is_reported_unmatched(send, request_sent):
 def test_an_approval_without_a_span_is_rejected_naming_the_field(send, request_sent):
     record = send(interchange("278", response("HCR*A1*AUTH-1")))
     assert lines(record) == [("decision", "rejected")]
-    assert "start_date" in record.lines.get().message or "Required" in record.lines.get().message
+    assert record.lines.get().message == (
+        "HCR01 A1: start_date: Required when status is approved.; "
+        "end_date: Required when status is approved."
+    )
     assert _status(request_sent).status == "submitted"
 
 

@@ -89,7 +89,8 @@ def test_missing_trailers_are_envelope_errors(send, submitted):
     text = interchange("278", DECISION).replace("GE*1*1~\n", "")
     record = send(text)
     assert record.status == InterchangeStatus.REFUSED
-    assert "Unterminated" in record.error or "GE" in record.error
+    assert "Unterminated Loop GS" in record.error
+    assert ("interchange", "024") in {(e["level"], e["code"]) for e in record.ack["errors"]}
 
 
 def test_each_transaction_is_applied_or_reported_on_its_own(send, submitted):
