@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     # Before worklists: its roles, built after migrate, grant the import permissions.
     "intake",
     "fhirapi",
+    "x12feed",
     "worklists",
     "reports",
     "demo",

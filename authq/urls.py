@@ -41,6 +41,7 @@ urlpatterns = [
         name="schema-ui",
     ),
     path("", include("intake.urls")),
+    path("", include("x12feed.urls")),
     path("", include("reports.urls")),
     path("", include("worklists.urls")),
 ]

@@ -42,8 +42,9 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
 )
-from django.db.models.functions import Extract, TruncDate, TruncWeek
+from django.db.models.functions import Extract, TruncDate, TruncMonth, TruncWeek
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
@@ -52,7 +53,16 @@ from patients.models import Appointment, ServiceCategory, primary_payer_on
 from payers.models import AuthStatus, DenialReason, Payer, RuleDefaults
 from reports import sql
 from reports.models import AtRiskVisit, DashboardRefresh, RequestFact
-from worklists.models import EventKind, ItemKind, ItemStatus, Queue, WorkItem, WorkItemEvent
+from worklists.models import (
+    ClaimDenial,
+    DenialCause,
+    EventKind,
+    ItemKind,
+    ItemStatus,
+    Queue,
+    WorkItem,
+    WorkItemEvent,
+)
 
 EXPEDITED_CLOCK_HOURS = RuleDefaults.expedited_turnaround_hours  # 72
 STANDARD_CLOCK_HOURS = RuleDefaults.standard_turnaround_days * 24  # 7 calendar days
@@ -608,6 +618,61 @@ def productivity_totals(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 # --- The whole page -------------------------------------------------------------------
 
 
+# --- Claims denied for their authorization (835 remittances) ---------------------------
+
+
+def _money(rows: dict[Any, list[Any]]) -> list[dict[str, Any]]:
+    return [{"key": k, "n": v[0], "dollars": v[1]} for k, v in rows.items()]
+
+
+def claim_denials(f: Filters) -> dict[str, Any]:
+    """Claim lines a payer denied for their authorization (worklists.ClaimDenial, from
+    835 remittances) whose date of service is in the range, narrowed to the payer (the
+    remittance's) and the service category of their order (the department filter does
+    not apply). Count and denied dollars per month of service, by root cause (missing,
+    expired, exceeded, wrong code, other), by payer and by billed code; and the loop's
+    score: the share of them whose order had a work item opened before the date of
+    service (authq had flagged it). One query.
+    """
+    qs = ClaimDenial.objects.filter(service_date__range=(f.start, f.end))
+    if f.payer_id:
+        qs = qs.filter(payer_id=f.payer_id)
+    if f.category:
+        qs = qs.filter(work_item__order__service_category=f.category)
+    rows = (
+        qs.annotate(month=TruncMonth("service_date"))
+        .values("month", "cause", "payer__name", "code", "flagged_before")
+        .annotate(n=Count("id"), dollars=Sum("denied_amount"))
+        .order_by()
+    )
+    months: dict[Any, list[Any]] = defaultdict(lambda: [0, 0])
+    causes: dict[Any, list[Any]] = {label: [0, 0] for label in DenialCause.labels}
+    payers: dict[Any, list[Any]] = defaultdict(lambda: [0, 0])
+    codes: dict[Any, list[Any]] = defaultdict(lambda: [0, 0])
+    flagged = total = 0
+    for row in rows:
+        cause = DenialCause(row["cause"]).label
+        for table, key in (
+            (months, row["month"]),
+            (causes, cause),
+            (payers, row["payer__name"]),
+            (codes, row["code"]),
+        ):
+            table[key][0] += row["n"]
+            table[key][1] += row["dollars"]
+        total += row["n"]
+        flagged += row["n"] if row["flagged_before"] else 0
+    return {
+        "months": _money(dict(sorted(months.items()))),
+        "causes": _money(causes),
+        "payers": sorted(_money(payers), key=lambda r: (-r["n"], r["key"])),
+        "codes": sorted(_money(codes), key=lambda r: (-r["n"], r["key"])),
+        "total": total,
+        "flagged": flagged,
+        "pct_flagged": _share(flagged, total),
+    }
+
+
 @dataclass
 class Dashboard:
     filters: Filters
@@ -628,6 +693,7 @@ class Dashboard:
     risk_payers: list[dict[str, Any]] = field(default_factory=list)
     productivity: list[dict[str, Any]] = field(default_factory=list)
     productivity_totals: list[dict[str, Any]] = field(default_factory=list)
+    claims: dict[str, Any] = field(default_factory=dict)
     refreshed: DashboardRefresh | None = None
 
 
@@ -660,6 +726,7 @@ def build(f: Filters, *, now: dt.datetime | None = None) -> Dashboard:
         board.risk_payers = risk["payer"]
         board.productivity = productivity(f, today)
         board.productivity_totals = productivity_totals(board.productivity)
+        board.claims = claim_denials(f)
         board.refreshed = DashboardRefresh.objects.filter(finished_at__isnull=False).first()
     return board
 

@@ -54,12 +54,17 @@ def _set_status(item: WorkItem, action: str) -> None:
 
 
 def verify_item_benefits(
-    item: WorkItem, coverage: Coverage, *, by: User, **benefits: Any
+    item: WorkItem, coverage: Coverage, *, by: User, source: str = "", **benefits: Any
 ) -> Coverage:
+    """The benefits form's service; `source` names where they came from when not the
+    form (an X12 271)."""
     with transaction.atomic():
         claim_if_unclaimed(item, by)
         coverage = patient_services.verify_benefits(coverage, by=by, **benefits)
-        record_work(item, EventKind.BENEFITS_VERIFIED, by, {"coverage": coverage.pk})
+        data: dict[str, object] = {"coverage": coverage.pk}
+        if source:
+            data["source"] = source
+        record_work(item, EventKind.BENEFITS_VERIFIED, by, data)
     return coverage
 
 

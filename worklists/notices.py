@@ -21,7 +21,13 @@ from django.template.loader import render_to_string
 
 from patients.models import Order
 from payers.models import Authorization, AuthStatus
-from worklists.models import ItemKind, NotificationTemplate, PatientNotification, WorkItem
+from worklists.models import (
+    FEED_KINDS,
+    ItemKind,
+    NotificationTemplate,
+    PatientNotification,
+    WorkItem,
+)
 
 T = NotificationTemplate
 
@@ -67,8 +73,10 @@ def allowed_templates(
     allowed: set[str] = set()
     if AuthStatus.SUBMITTED in statuses:
         allowed.add(T.PENDING)
-    gaps = {GAP_TEMPLATES[ItemKind(kind)] for kind in open_kinds}
-    if gaps:
+    kinds = set(map(ItemKind, open_kinds))
+    gaps = {GAP_TEMPLATES[k] for k in kinds if k in GAP_TEMPLATES}
+    # A denied claim (billing) has no message of its own, but no "approved" either.
+    if gaps or kinds & set(FEED_KINDS):
         allowed |= gaps
     else:
         if AuthStatus.APPROVED in statuses:

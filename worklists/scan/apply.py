@@ -18,6 +18,7 @@ from patients.models import Order
 from worklists import sql
 from worklists.models import (
     ACTIVE_STATUSES,
+    FEED_KINDS,
     EventKind,
     ItemStatus,
     Resolution,
@@ -75,6 +76,8 @@ def apply_findings(order_ids: Sequence[int], as_of: dt.date, rules: RuleBook) ->
             statuses = [s.value for s in (*ACTIVE_STATUSES, ItemStatus.DISMISSED)]
             cursor.execute(sql.ITEMS, [id_array(locked), statuses])
             for item_id, order_id, kind, status, *fields in cursor.fetchall():
+                if kind in FEED_KINDS:
+                    continue
                 if status == ItemStatus.DISMISSED:
                     dismissed.add(_dismissal_key(order_id, kind, fields[1], fields[3]))
                 else:

@@ -28,6 +28,7 @@ from payers.models import (
 from worklists.event_text import EventWords
 from worklists.models import (
     ACTIVE_STATUSES,
+    ClaimDenial,
     ItemKind,
     PatientNotification,
     WorkItem,
@@ -228,6 +229,7 @@ class ItemPage:
     documents: list[Document]  # empty unless asked for
     others: list[WorkItem]  # the order's other open items
     first_gap: dt.date | None  # the day of the first visit without coverage
+    denials: list[ClaimDenial]  # the claim lines of a claim_denied_auth item
 
     @property
     def shown_items(self) -> list[WorkItem]:
@@ -316,4 +318,9 @@ def item_page(order: Order, item: WorkItem | None, *, with_documents: bool) -> I
         documents=documents,
         others=others,
         first_gap=next((clock.local_date(v.start) for v in visits if v.state == "gap"), None),
+        denials=(
+            list(item.denials.select_related("payer"))
+            if item and item.kind == ItemKind.CLAIM_DENIED_AUTH
+            else []
+        ),
     )

@@ -232,6 +232,7 @@ def _page_context(
         "documents": page.documents,
         "can_docs": can_docs,
         "others": others,
+        "denials": page.denials,
         "may": may,
         "forms": forms,
         "open_panel": open_panel,

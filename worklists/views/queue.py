@@ -228,7 +228,7 @@ def _queue_context(request: SignedInRequest, params: QueryDict) -> dict[str, obj
 @require_GET
 @login_required
 def queue(request: SignedInRequest) -> HttpResponse:
-    """The STAT and routine queues in queue order, filtered, paged, refreshing itself."""
+    """The STAT, routine and billing queues in queue order, filtered, paged, refreshing itself."""
     if not can_view_items(request.user):
         raise PermissionDenied
     context = _queue_context(request, request.GET)
