@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-APPS = ("accounts", "patients", "payers", "worklists", "intake", "reports", "demo")
+APPS = ("accounts", "patients", "payers", "worklists", "intake", "feeds", "reports", "demo")
 # authq's modules besides authq.lib: the project's wiring, which no app may import.
 WIRING = (
     "authq",
@@ -32,13 +32,15 @@ WIRING = (
 # package -> the packages it may not import (besides the wiring, which none may).
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     "authq.lib": APPS,
-    "accounts": ("patients", "payers", "worklists", "intake", "reports", "demo"),
-    "patients": ("payers", "worklists", "intake", "reports", "demo"),
-    "payers": ("worklists", "intake", "reports", "demo"),
-    "worklists": ("intake", "reports", "demo"),
-    "intake": ("reports", "demo"),
-    "reports": ("intake", "demo"),
-    "demo": ("intake", "reports"),
+    "accounts": ("patients", "payers", "worklists", "intake", "feeds", "reports", "demo"),
+    "patients": ("payers", "worklists", "intake", "feeds", "reports", "demo"),
+    "payers": ("worklists", "intake", "feeds", "reports", "demo"),
+    "worklists": ("intake", "feeds", "reports", "demo"),
+    "intake": ("feeds", "reports", "demo"),
+    # The live feed reads intake's import profiles (payer ids, assigning authority).
+    "feeds": ("reports", "demo"),
+    "reports": ("intake", "feeds", "demo"),
+    "demo": ("intake", "feeds", "reports"),
 }
 
 
