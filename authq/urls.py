@@ -40,6 +40,7 @@ urlpatterns = [
         name="schema-ui",
     ),
     path("", include("intake.urls")),
+    path("", include("feeds.urls")),
     path("", include("reports.urls")),
     path("", include("worklists.urls")),
 ]
