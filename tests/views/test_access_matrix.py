@@ -25,6 +25,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from feeds.models import Hl7Message
 from intake.models import ImportProfile, ImportRun
 from patients.models import Coverage, Order, Patient
 from payers.models import Authorization, ReviewVendor
@@ -171,6 +172,12 @@ EXPECTED: dict[str, Row] = {
     "api:import-list": Row("GET", (), api((M,))),
     "api:import-detail": Row("GET", ("import_run",), api((M,))),
     "api:import-rejected": Row("GET", ("import_run",), api((M,))),
+    # The HL7 feed's messages hold PHI in full: administrators only (no admin persona here).
+    "feeds:interfaces": Row("GET", (), html(())),
+    "feeds:message": Row("GET", ("hl7_message",), html(())),
+    "feeds:replay": Row("POST", ("hl7_message",), html(())),
+    "api:hl7-message-list": Row("GET", (), api(())),
+    "api:hl7-message-detail": Row("GET", ("hl7_message",), api(())),
     "schema": Row("GET", (), api(PERSONAS[1:])),
     "schema-ui": Row("GET", (), api(PERSONAS[1:])),
 }
@@ -277,6 +284,9 @@ def world(make_user: Any) -> dict[str, Any]:
         "vendor": vendor.pk,
         "payer_code": payer.code,
         "import_run": run.pk,
+        "hl7_message": Hl7Message.objects.create(
+            control_id="W1", status="rejected", ack_code="AE", raw="MSH|^~\\&|", ack=""
+        ).pk,
         "profile_name": profile.name,
         "mrn": patient.mrn,
         "order_key": order.external_id,
@@ -307,6 +317,7 @@ MISSING = {
     "vendor": 987654,
     "payer_code": "NOPE",
     "import_run": 987654,
+    "hl7_message": 987654,
     "profile_name": "NOPE",
     "mrn": "NOPE",
     "order_key": "NOPE",
