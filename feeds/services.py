@@ -61,9 +61,11 @@ _profile_cache: tuple[float, FeedProfile] | None = None
 
 
 def forget_profile() -> None:
-    """Read the profile again on the next message (tests, after editing it)."""
-    global _profile_cache
+    """Read the profile (and the feed's account) again on the next message (tests, after
+    editing the profile or emptying the database)."""
+    global _profile_cache, _user_cache
     _profile_cache = None
+    _user_cache = None
 
 
 def feed_profile(*, fresh: bool = False) -> FeedProfile:
@@ -85,8 +87,15 @@ def feed_profile(*, fresh: bool = False) -> FeedProfile:
     return profile
 
 
+_user_cache: User | None = None
+
+
 def feed_user() -> User:
-    """The account the feed's writes are recorded under (it cannot sign in)."""
+    """The account the feed's writes are recorded under (it cannot sign in); looked up
+    once per process."""
+    global _user_cache
+    if _user_cache is not None:
+        return _user_cache
     user_model = get_user_model()
     user, created = user_model.objects.get_or_create(
         username=settings.AUTHQ_HL7_USER, defaults={"first_name": "HL7 feed"}
@@ -94,6 +103,7 @@ def feed_user() -> User:
     if created:
         user.set_unusable_password()
         user.save(update_fields=["password"])
+    _user_cache = user
     return user
 
 
@@ -232,7 +242,7 @@ def _apply(message: hl7.Message, head: Header, user: User, release: bool) -> Out
         ordered = hl7map.order(message, mrn)
         external_id = ordered.record.values["external_id"]
         if ordered.cancel:
-            found = Order.objects.filter(external_id=external_id).first()
+            found = Order.objects.filter(external_id=external_id).select_related("patient").first()
             if found is None:
                 raise FieldError("ORC-2", f"No order {external_id} to cancel.")
             _check_owner(found, mrn, "ORC-2")
@@ -263,8 +273,7 @@ def _apply(message: hl7.Message, head: Header, user: User, release: bool) -> Out
 
 
 def _check_owner(order: Order, mrn: str, where: str) -> None:
-    owner = Patient.objects.filter(pk=order.patient_id).values_list("mrn", flat=True).first()
-    if owner != mrn:
+    if order.patient.mrn != mrn:
         raise FieldError(
             where,
             f"Belongs to another patient: order {order.external_id} is stored under another "
