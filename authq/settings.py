@@ -315,6 +315,10 @@ if not 0 <= AUTHQ_HL7_PORT <= 65535:
     raise ImproperlyConfigured("AUTHQ_HL7_PORT must be 0 to 65535")
 AUTHQ_HL7_PROFILE = env_str("AUTHQ_HL7_PROFILE", "hl7")
 AUTHQ_HL7_USER = env_str("AUTHQ_HL7_USER", "hl7-feed")
+# Threads applying messages side by side (one patient's always in the same one, in order).
+AUTHQ_HL7_APPLIERS = env_int("AUTHQ_HL7_APPLIERS", 4)
+if not 1 <= AUTHQ_HL7_APPLIERS <= 32:
+    raise ImproperlyConfigured("AUTHQ_HL7_APPLIERS must be 1 to 32")
 AUTHQ_HL7_HOLD_MINUTES = env_int("AUTHQ_HL7_HOLD_MINUTES", 60)
 if not 1 <= AUTHQ_HL7_HOLD_MINUTES <= 7 * 24 * 60:
     raise ImproperlyConfigured("AUTHQ_HL7_HOLD_MINUTES must be 1 to 10080")

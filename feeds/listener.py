@@ -1,10 +1,12 @@
-"""The MLLP listener: the `hl7` library's asyncio server frames the messages; one applier
-thread writes them.
+"""The MLLP listener: the `hl7` library's asyncio server frames the messages; applier
+threads write them.
 
-Connections are read concurrently, but every message is applied by the same single
-thread, in the order the listener read it: so the messages of one patient are applied in
-the order they were received, whichever connection brought them, and one database
-connection serves the feed. Each connection waits for its ACK before its next message
+Connections are read concurrently. Each message goes to one of AUTHQ_HL7_APPLIERS
+applier threads (each with its own database connection), chosen by the patient: the
+first identifier of PID-3. A thread applies its messages one after another in the order
+the listener read them, so the messages of one patient are applied in the order they
+were received, whichever connection brought them, while different patients' messages
+are applied side by side. Each connection waits for its ACK before its next message
 (MLLP's original mode).
 """
 
@@ -13,11 +15,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import threading
+import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import close_old_connections, connections
 from hl7.mllp import HL7StreamReader, HL7StreamWriter, InvalidBlockError, start_hl7_server
 
@@ -29,6 +34,17 @@ SETTLE_SECONDS = 30.0
 MAX_MESSAGE_BYTES = 1 << 20
 
 type Handler = Callable[[str], str]
+
+
+_PID3 = re.compile(rb"(?:^|[\r\n])PID\|[^|\r\n]*\|[^|\r\n]*\|([^|^~&\r\n]*)")
+
+
+def patient_key(block: bytes) -> bytes:
+    """The first identifier of PID-3, read without parsing (b"" when there is none): the
+    messages of one patient go to the same applier. Assumes the usual `|^~&` separators;
+    a message with others goes to the first applier."""
+    found = _PID3.search(block)
+    return found.group(1).strip() if found else b""
 
 
 def decode(block: bytes) -> str:
@@ -67,17 +83,25 @@ def settle() -> None:
         log.error("hl7 held messages not settled (%s)", type(exc).__name__)
 
 
+def _appliers() -> list[ThreadPoolExecutor]:
+    return [
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"hl7-apply-{n}")
+        for n in range(settings.AUTHQ_HL7_APPLIERS)
+    ]
+
+
 @dataclass
 class Listener:
     host: str
     port: int
     handle: Handler = apply_message
     settle_every: float | None = SETTLE_SECONDS
-    executor: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="hl7-apply")
-    )
+    appliers: list[ThreadPoolExecutor] = field(default_factory=_appliers)
     bound_port: int = 0
     server: asyncio.Server | None = None
+
+    def applier(self, block: bytes) -> ThreadPoolExecutor:
+        return self.appliers[zlib.crc32(patient_key(block)) % len(self.appliers)]
 
     async def start(self) -> asyncio.Server:
         self.server = await start_hl7_server(
@@ -103,7 +127,8 @@ class Listener:
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(self.settle_every or SETTLE_SECONDS)
-            await loop.run_in_executor(self.executor, settle)
+            # Held messages are settled by the first applier, between its messages.
+            await loop.run_in_executor(self.appliers[0], settle)
 
     async def client(self, reader: HL7StreamReader, writer: HL7StreamWriter) -> None:
         loop = asyncio.get_running_loop()
@@ -116,7 +141,7 @@ class Listener:
                 except (InvalidBlockError, ValueError):
                     # Not an MLLP block (or too big): answered AR, stored as unreadable.
                     block = b"\x00unreadable block"
-                answer = await loop.run_in_executor(self.executor, self.handle, decode(block))
+                answer = await loop.run_in_executor(self.applier(block), self.handle, decode(block))
                 writer.writeblock(answer.encode("utf-8"))
                 await writer.drain()
         except ConnectionError:
@@ -127,8 +152,9 @@ class Listener:
                 await writer.wait_closed()
 
     def close_database(self) -> None:
-        # In the applier's thread: a connection belongs to the thread that opened it.
-        self.executor.submit(connections.close_all).result()
+        # In each applier's thread: a connection belongs to the thread that opened it.
+        for applier in self.appliers:
+            applier.submit(connections.close_all).result()
 
 
 class ListenerThread:
@@ -170,5 +196,6 @@ class ListenerThread:
                 self.loop.call_soon_threadsafe(task.cancel)
         self.thread.join(10)
         self.listener.close_database()
-        self.listener.executor.shutdown(wait=True)
+        for applier in self.listener.appliers:
+            applier.shutdown(wait=True)
         self.loop.close()

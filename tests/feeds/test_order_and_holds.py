@@ -133,3 +133,20 @@ def test_no_phi_reaches_the_logs(sender: Sender, caplog: pytest.LogCaptureFixtur
     assert "hl7" in logged  # the feed did log, by ids and codes
     for secret in secrets:
         assert secret not in logged
+
+
+def test_one_patients_messages_always_go_to_the_same_applier() -> None:
+    from feeds.listener import Listener
+
+    listener = Listener("127.0.0.1", 0)
+    try:
+        for_patient = {
+            listener.applier(m.encode())
+            for m in (adt("C1"), orm("C2"), siu("C3"), siu("C4", "S15"), adt("C5", "A08"))
+        }
+        assert len(for_patient) == 1
+        others = {listener.applier(adt(f"D{n}", mrn=f"P{n}").encode()) for n in range(40)}
+        assert len(others) == len(listener.appliers) > 1
+    finally:
+        for applier in listener.appliers:
+            applier.shutdown()
