@@ -24,6 +24,7 @@ import hl7
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
@@ -170,7 +171,7 @@ def receive(raw: str, *, user: User | None = None) -> Received:
 
 
 def _again(known: Hl7Message) -> Received:
-    Hl7Message.objects.filter(pk=known.pk).update(times_received=known.times_received + 1)
+    Hl7Message.objects.filter(pk=known.pk).update(times_received=F("times_received") + 1)
     log.info("hl7 %s received again: answered its first ACK", known.pk)
     return Received(known, known.ack, duplicate=True)
 
