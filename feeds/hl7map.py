@@ -245,7 +245,7 @@ def coverages(message: hl7.Message, payers: dict[str, str], mrn_value: str) -> l
             raise FieldError(f"IN1{suffix}-3", "Give the payer id.")
         if start is None:
             raise FieldError(f"IN1{suffix}-12", "Give the coverage's effective date.")
-        values = {
+        values: dict[str, Any] = {
             "patient": mrn_value,
             "payer": payers.get(payer_id.lower(), payer_id),
             "member_id": _text(in1, 36),

@@ -247,8 +247,8 @@ def _apply(message: hl7.Message, head: Header, user: User, release: bool) -> Out
             if found is None:
                 raise FieldError("ORC-2", f"No order {external_id} to cancel.")
             _check_owner(found, mrn, "ORC-2")
-            for visit in found.appointments.filter(status=AppointmentStatus.BOOKED):
-                update_appointment(visit, status=AppointmentStatus.CANCELLED)
+            for booked in found.appointments.filter(status=AppointmentStatus.BOOKED):
+                update_appointment(booked, status=AppointmentStatus.CANCELLED)
             return Outcome(MessageStatus.APPLIED, AckCode.AA)
         _ensure_patient(message, mrn, profile, context)
         _save(OrderSerializer, ordered.record, "ORC-2", context)
