@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "intake",
     # Before worklists too, for the same reason (feeds.roles).
     "feeds",
+    "fhirapi",
     "worklists",
     "reports",
     "demo",

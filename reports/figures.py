@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -333,7 +333,7 @@ def payers_overdue_now(f: Filters, now: dt.datetime) -> list[dict[str, Any]]:
     payer, service and department filters apply."""
     qs = RequestFact.objects.filter(
         status=AuthStatus.SUBMITTED,
-        submitted_at__lt=now - dt.timedelta(hours=1) * F("clock_hours"),
+        submitted_at__lt=now - F("clock_hours") * dt.timedelta(hours=1),
     )
     if f.payer_id:
         qs = qs.filter(payer_id=f.payer_id)
@@ -342,20 +342,22 @@ def payers_overdue_now(f: Filters, now: dt.datetime) -> list[dict[str, Any]]:
     if f.department:
         qs = qs.filter(department=f.department)
     names = dict(Payer.objects.values_list("pk", "name"))
-    rows = []
-    for row in (
-        qs.values("payer_id")
+    return [
+        {
+            "payer_id": row["payer_id"],
+            "n": row["n"],
+            "expedited": row["expedited"],
+            "payer": names.get(row["payer_id"], "(no payer)"),
+            "oldest_hours": round((now - row["oldest"]).total_seconds() / 3600),
+        }
+        for row in qs.values("payer_id")
         .annotate(
             n=Count("pk"),
             expedited=Count("pk", filter=Q(expedited=True)),
             oldest=Min("submitted_at"),
         )
         .order_by("-n", "payer_id")
-    ):
-        row["payer"] = names.get(row["payer_id"], "(no payer)")
-        row["oldest_hours"] = round((now - row.pop("oldest")).total_seconds() / 3600)
-        rows.append(row)
-    return rows
+    ]
 
 
 # --- Queue health: open work items and appointments at risk -----------------------------
@@ -417,8 +419,13 @@ def items_by_kind(f: Filters, today: dt.date) -> list[dict[str, Any]]:
     """Open items per kind and queue: how many, how many overdue, how many unclaimed."""
     labels = dict(ItemKind.choices)
     queues = dict(Queue.choices)
-    rows = list(
-        open_items(f, today)
+    return [
+        {
+            **row,
+            "kind_label": labels.get(row["kind"], row["kind"]),
+            "queue_label": queues.get(row["queue"], row["queue"]),
+        }
+        for row in open_items(f, today)
         .values("kind", "queue")
         .annotate(
             n=Count("pk"),
@@ -426,11 +433,7 @@ def items_by_kind(f: Filters, today: dt.date) -> list[dict[str, Any]]:
             unclaimed=Count("pk", filter=Q(assignee__isnull=True)),
         )
         .order_by("queue", "-n", "kind")
-    )
-    for row in rows:
-        row["kind_label"] = labels.get(row["kind"], row["kind"])
-        row["queue_label"] = queues.get(row["queue"], row["queue"])
-    return rows
+    ]
 
 
 def appointments_at_risk(f: Filters, today: dt.date) -> dict[str, list[dict[str, Any]]]:
@@ -456,14 +459,20 @@ def appointments_at_risk(f: Filters, today: dt.date) -> dict[str, list[dict[str,
     }
     names = _payer_names()
     last = f"d{max(RISK_WINDOWS)}"
-    out: dict[str, list[dict[str, Any]]] = {"department": [], "payer": []}
-    for row in qs.values("department").annotate(**windows).order_by():
-        row["group"] = row.pop("department") or "(no department)"
-        out["department"].append(row)
-    for row in qs.values("payer_id").annotate(**windows).order_by():
-        payer_id = row.pop("payer_id")
-        row["group"] = names.get(payer_id, "(no coverage)") if payer_id else "(no coverage)"
-        out["payer"].append(row)
+
+    def counted(row: Mapping[str, Any], group: str) -> dict[str, Any]:
+        return {**{key: row[key] for key in windows}, "group": group}
+
+    out = {
+        "department": [
+            counted(row, row["department"] or "(no department)")
+            for row in qs.values("department").annotate(**windows).order_by()
+        ],
+        "payer": [
+            counted(row, names.get(row["payer_id"], "(no coverage)"))
+            for row in qs.values("payer_id").annotate(**windows).order_by()
+        ],
+    }
     for rows in out.values():
         rows.sort(key=lambda r: (-r[last], r["group"]))
     return out
@@ -539,24 +548,24 @@ def productivity(f: Filters, today: dt.date) -> list[dict[str, Any]]:
         .annotate(n=Count("pk"))
         .order_by()
     )
-    for row in resolved:
-        entry(row["assignee_id"], row["period"])["resolved"] = row["n"]
+    for done in resolved:
+        entry(done["assignee_id"], done["period"])["resolved"] = done["n"]
 
     events = WorkItemEvent.objects.annotate(**event_ann).filter(
         event_q, at__gte=start, at__lt=end, actor__isnull=False
     )
-    for row in (
+    for acted in (
         events.annotate(period=trunc("at", tzinfo=tz))
         .values("actor_id", "period")
         .annotate(n=Count("pk"))
         .order_by()
     ):
-        entry(row["actor_id"], row["period"])["actions"] = row["n"]
+        entry(acted["actor_id"], acted["period"])["actions"] = acted["n"]
 
     earlier = WorkItemEvent.objects.filter(
         work_item_id=OuterRef("work_item_id"), kind=EventKind.SUBMITTED, at__lt=OuterRef("at")
     )
-    for row in (
+    for sent in (
         events.filter(kind=EventKind.SUBMITTED)
         .exclude(Exists(earlier))
         .annotate(
@@ -567,9 +576,9 @@ def productivity(f: Filters, today: dt.date) -> list[dict[str, Any]]:
         .annotate(n=Count("pk"), median=Percentile("hours", 0.5))
         .order_by()
     ):
-        cell = entry(row["actor_id"], row["period"])
-        cell["submissions"] = row["n"]
-        cell["median_to_submit"] = round(row["median"], 1)
+        cell = entry(sent["actor_id"], sent["period"])
+        cell["submissions"] = sent["n"]
+        cell["median_to_submit"] = round(sent["median"], 1)
 
     people = {
         u.pk: u.get_full_name() or u.username

@@ -11,7 +11,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-APPS = ("accounts", "patients", "payers", "worklists", "intake", "feeds", "reports", "demo")
+APPS = (
+    "accounts", "patients", "payers", "worklists", "intake", "feeds", "reports", "fhirapi", "demo"
+)  # fmt: skip
 # authq's modules besides authq.lib: the project's wiring, which no app may import.
 WIRING = (
     "authq",
@@ -32,15 +34,26 @@ WIRING = (
 # package -> the packages it may not import (besides the wiring, which none may).
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     "authq.lib": APPS,
-    "accounts": ("patients", "payers", "worklists", "intake", "feeds", "reports", "demo"),
-    "patients": ("payers", "worklists", "intake", "feeds", "reports", "demo"),
-    "payers": ("worklists", "intake", "feeds", "reports", "demo"),
-    "worklists": ("intake", "feeds", "reports", "demo"),
-    "intake": ("feeds", "reports", "demo"),
+    "accounts": (
+        "patients",
+        "payers",
+        "worklists",
+        "intake",
+        "feeds",
+        "reports",
+        "fhirapi",
+        "demo",
+    ),
+    "patients": ("payers", "worklists", "intake", "feeds", "reports", "fhirapi", "demo"),
+    "payers": ("worklists", "intake", "feeds", "reports", "fhirapi", "demo"),
+    "worklists": ("intake", "feeds", "reports", "fhirapi", "demo"),
+    "intake": ("feeds", "reports", "fhirapi", "demo"),
     # The live feed reads intake's import profiles (payer ids, assigning authority).
-    "feeds": ("reports", "demo"),
-    "reports": ("intake", "feeds", "demo"),
-    "demo": ("intake", "feeds", "reports"),
+    "feeds": ("reports", "fhirapi", "demo"),
+    "reports": ("intake", "feeds", "fhirapi", "demo"),
+    # A feed above the records: nothing imports it, it imports no other feed.
+    "fhirapi": ("intake", "feeds", "reports", "demo"),
+    "demo": ("intake", "feeds", "reports", "fhirapi"),
 }
 
 

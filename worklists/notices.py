@@ -18,7 +18,6 @@ from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from fpdf import FPDF
 
 from patients.models import Order
 from payers.models import Authorization, AuthStatus
@@ -184,6 +183,8 @@ def _latin1(text: str) -> str:
 
 def letter_pdf(notification: PatientNotification, when: dt.date) -> bytes:
     """A one-page (or longer) letter: practice, date, subject line, the body as kept."""
+    from fpdf import FPDF  # seconds to import: only where a letter is printed
+
     pdf = FPDF(format="Letter")
     pdf.set_title(_latin1(notification.subject))
     pdf.set_creator("authq")

@@ -178,6 +178,11 @@ EXPECTED: dict[str, Row] = {
     "feeds:replay": Row("POST", ("hl7_message",), html(())),
     "api:hl7-message-list": Row("GET", (), api(())),
     "api:hl7-message-detail": Row("GET", ("hl7_message",), api(())),
+    # FHIR R4: bundles by those who may write records (415: the test posts no Bundle),
+    # the PAS request Bundle by those who may read requests and diagnoses.
+    "fhirapi:base": Row("POST", (), {**api((SP, I)), SP: 415, I: 415}),
+    "fhirapi:metadata": Row("GET", (), api(PERSONAS[1:])),
+    "fhirapi:claim": Row("GET", ("auth",), api(ALL_RECORD_READERS)),
     "schema": Row("GET", (), api(PERSONAS[1:])),
     "schema-ui": Row("GET", (), api(PERSONAS[1:])),
 }
