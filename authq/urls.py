@@ -42,6 +42,7 @@ urlpatterns = [
     ),
     path("", include("intake.urls")),
     path("", include("x12feed.urls")),
+    path("", include("feeds.urls")),
     path("", include("reports.urls")),
     path("", include("worklists.urls")),
 ]

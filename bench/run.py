@@ -707,6 +707,119 @@ def web_workloads(port: int, specialists: list[Any], managers: list[Any]) -> dic
 # --- the chunked scan on real workers -----------------------------------------------
 
 
+HL7_MESSAGES = 10_000
+
+
+def _siu_messages(n: int, tag: str) -> list[str]:
+    """n SIU^S12 bookings for the practice's orders (new visits, cleaned afterwards)."""
+    rows = sql(
+        "SELECT o.external_id, p.mrn FROM patients_order o JOIN patients_patient p"
+        " ON p.id = o.patient_id ORDER BY o.id LIMIT 5000"
+    )
+    from authq.lib.clock import today
+
+    day = today() + dt.timedelta(days=10)
+    messages = []
+    for i in range(n):
+        order_id, mrn = rows[i % len(rows)]
+        start = f"{day:%Y%m%d}{9 + i % 8:02d}{(i % 4) * 15:02d}00"
+        messages.append(
+            "\r".join(
+                [
+                    f"MSH|^~\\&|BENCH|CLINIC|AUTHQ|PRACTICE|{day:%Y%m%d}090000||SIU^S12^SIU_S12|"
+                    f"bench-{tag}-{i}|P|2.5.1",
+                    f"SCH|REQ{i}|{APPOINTMENT_PREFIX}hl7-{tag}-{i}|||||||||^^^{start}||||||||||"
+                    f"|||||{order_id}",
+                    f"PID|1||{mrn}||Bench^Patient||19700101",
+                    "AIS|1||97110^Therapeutic exercise^CPT4",
+                    "AIL|1||Bench clinic",
+                ]
+            )
+        )
+    return messages
+
+
+def _send_all(port: int, messages: list[str], connections: int) -> tuple[list[float], float]:
+    """Each connection sends its share, one message after another's ACK; the ACK latencies
+    and the wall time."""
+    from hl7.client import MLLPClient
+
+    shares = [messages[i::connections] for i in range(connections)]
+    latencies: list[list[float]] = [[] for _ in shares]
+    refused: list[str] = []
+
+    def run(index: int) -> None:
+        with MLLPClient("127.0.0.1", port) as client:
+            for message in shares[index]:
+                started = time.perf_counter()
+                answer = client.send_message(message)
+                latencies[index].append(time.perf_counter() - started)
+                if b"MSA|AA|" not in answer:
+                    refused.append(answer.decode()[:200])
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(connections) as pool:
+        list(pool.map(run, range(connections)))
+    wall = time.perf_counter() - started
+    if refused:
+        raise SystemExit(f"bench: {len(refused)} messages not AA, first: {refused[0]!r}")
+    return [x for each in latencies for x in each], wall
+
+
+def _listener(env: dict[str, str], *extra: str) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    log = open(ROOT / "var" / "bench-hl7.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "python"), "manage.py", "hl7_listener",
+         "--port", str(port), *extra],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("bench: the HL7 listener exited; see var/bench-hl7.log")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return proc, port
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("bench: the HL7 listener did not start")
+
+
+def bench_hl7(env: dict[str, str], count: int) -> dict[str, Any]:
+    """SIU bookings over MLLP to the listener (its own process): over 1 connection and 4,
+    each beside the floor of the same connections answering a fixed ACK unparsed."""
+    figures: dict[str, Any] = {"messages": count}
+    sql("DELETE FROM feeds_hl7message WHERE control_id LIKE 'bench-%%'")
+    for connections in (1, 4):
+        messages = _siu_messages(count, f"c{connections}")
+        floor_proc, floor_port = _listener(env, "--fixed-ack")
+        try:
+            floor, floor_wall = _send_all(floor_port, messages, connections)
+        finally:
+            stop(floor_proc)
+        proc, port = _listener(env)
+        try:
+            times, wall = _send_all(port, messages, connections)
+        finally:
+            stop(proc)
+        figures[f"connections_{connections}"] = {
+            **summary(times),
+            "per_s": round(count / wall, 1),
+            "floor": {**summary(floor), "per_s": round(count / floor_wall, 1)},
+        }
+        say(
+            f"hl7, {connections} connection(s): {count / wall:.0f} messages/s, "
+            f"p95 ACK {figures[f'connections_{connections}']['p95_ms']} ms "
+            f"(floor {count / floor_wall:.0f}/s)"
+        )
+    applied = sql("SELECT count(*) FROM feeds_hl7message WHERE control_id LIKE 'bench-%%'"
+                  " AND status = 'applied'")[0][0]  # fmt: skip
+    figures["applied"] = applied
+    sql("DELETE FROM feeds_hl7message WHERE control_id LIKE 'bench-%%'")
+    return figures
+
+
 def bench_workers(env: dict[str, str], counts: tuple[int, ...], runs: int) -> dict[str, Any]:
     from worklists.models import ScanRun
     from worklists.tasks import scan_authorizations
@@ -861,6 +974,14 @@ def table(r: dict[str, Any]) -> str:
                 f"rejected {f['rejected']}; peak RSS +{f['peak_rss_delta_mb']} MB; "
                 f"file {i['file_mb']} MB |"
             )
+    if "hl7" in r:
+        h = r["hl7"]
+        for n in (1, 4):
+            fig = h[f"connections_{n}"]
+            target = "≥ 300 messages/s, p95 < 50 ms" if n == 1 else "—"
+            row(f"HL7 SIU^S12 over MLLP, {n} connection(s)", fig, fig["floor"], target,
+                f"**{fig['per_s']} messages/s** (floor, fixed ACK: {fig['floor']['per_s']}/s); "
+                f"{h['messages']:,} messages, each applied and re-evaluated before its ACK")  # fmt: skip
     if "workers" in r:
         k = r["workers"]
         # The beat's scan, its chunks shared by Celery workers, against the full scan's floor
@@ -896,7 +1017,7 @@ def write_doc(text: str) -> None:
 
 # --- main ---------------------------------------------------------------------------
 
-STEPS = ("scan", "reevaluate", "web", "workers", "import")
+STEPS = ("scan", "reevaluate", "web", "workers", "import", "hl7")
 
 
 def main() -> int:
@@ -966,6 +1087,8 @@ def main() -> int:
                 stop(server)
         if "import" in steps:
             results["import"] = bench_import(args.import_rows)
+        if "hl7" in steps:
+            results["hl7"] = bench_hl7(env, HL7_MESSAGES)
         if "workers" in steps:
             clean_previous_runs()  # the scan must not resolve 80,000 bench items here
             results["workers"] = bench_workers(env, (1, 2), runs=2)

@@ -58,6 +58,7 @@ class ImportProfileSerializer(RecordSerializer):
             "time_format",
             "statuses",
             "payers",
+            "assigning_authority",
             "snapshot_days",
         ]
         extra_kwargs = {"name": {"validators": [validate_key]}}

@@ -125,6 +125,13 @@ class ImportProfile(models.Model):
     payers = models.JSONField(
         default=dict, blank=True, help_text="The source's payer id -> authq payer code."
     )
+    assigning_authority = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="HL7 feed: the assigning authority (PID-3's CX-4) whose identifier is the "
+        "MRN. Empty: the first identifier of PID-3.",
+    )
     snapshot_days = models.PositiveSmallIntegerField(
         null=True,
         blank=True,

@@ -18,6 +18,7 @@ APPS = (
     "worklists",
     "intake",
     "x12feed",
+    "feeds",
     "reports",
     "fhirapi",
     "demo",
@@ -48,19 +49,22 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "worklists",
         "intake",
         "x12feed",
+        "feeds",
         "reports",
         "fhirapi",
         "demo",
     ),
-    "patients": ("payers", "worklists", "intake", "x12feed", "reports", "fhirapi", "demo"),
-    "payers": ("worklists", "intake", "x12feed", "reports", "fhirapi", "demo"),
-    "worklists": ("intake", "x12feed", "reports", "fhirapi", "demo"),
-    "intake": ("x12feed", "reports", "fhirapi", "demo"),
-    # Feeds above the records: nothing imports them, they import no other feed.
-    "x12feed": ("intake", "reports", "fhirapi", "demo"),
-    "fhirapi": ("intake", "x12feed", "reports", "demo"),
-    "reports": ("intake", "x12feed", "fhirapi", "demo"),
-    "demo": ("intake", "x12feed", "reports", "fhirapi"),
+    "patients": ("payers", "worklists", "intake", "x12feed", "feeds", "reports", "fhirapi", "demo"),
+    "payers": ("worklists", "intake", "x12feed", "feeds", "reports", "fhirapi", "demo"),
+    "worklists": ("intake", "x12feed", "feeds", "reports", "fhirapi", "demo"),
+    "intake": ("x12feed", "feeds", "reports", "fhirapi", "demo"),
+    # Feeds above the records: nothing imports them, they import no other feed, but the
+    # live feed reads intake's import profiles (payer ids, assigning authority).
+    "x12feed": ("intake", "feeds", "reports", "fhirapi", "demo"),
+    "feeds": ("x12feed", "reports", "fhirapi", "demo"),
+    "fhirapi": ("intake", "x12feed", "feeds", "reports", "demo"),
+    "reports": ("intake", "x12feed", "feeds", "fhirapi", "demo"),
+    "demo": ("intake", "x12feed", "feeds", "reports", "fhirapi"),
 }
 
 

@@ -25,6 +25,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from feeds.models import Hl7Message
 from intake.models import ImportProfile, ImportRun
 from patients.models import Coverage, Order, Patient
 from payers.models import Authorization, ReviewVendor
@@ -172,6 +173,12 @@ EXPECTED: dict[str, Row] = {
     "api:import-list": Row("GET", (), api((M,))),
     "api:import-detail": Row("GET", ("import_run",), api((M,))),
     "api:import-rejected": Row("GET", ("import_run",), api((M,))),
+    # The HL7 feed's messages hold PHI in full: administrators only (no admin persona here).
+    "feeds:interfaces": Row("GET", (), html(())),
+    "feeds:message": Row("GET", ("hl7_message",), html(())),
+    "feeds:replay": Row("POST", ("hl7_message",), html(())),
+    "api:hl7-message-list": Row("GET", (), api(())),
+    "api:hl7-message-detail": Row("GET", ("hl7_message",), api(())),
     # FHIR R4: bundles by those who may write records (415: the test posts no Bundle),
     # the PAS request Bundle by those who may read requests and diagnoses.
     "fhirapi:base": Row("POST", (), {**api((SP, I)), SP: 415, I: 415}),
@@ -291,6 +298,9 @@ def world(make_user: Any) -> dict[str, Any]:
         "payer_code": payer.code,
         "import_run": run.pk,
         "interchange": x12.pk,
+        "hl7_message": Hl7Message.objects.create(
+            control_id="W1", status="rejected", ack_code="AE", raw="MSH|^~\\&|", ack=""
+        ).pk,
         "profile_name": profile.name,
         "mrn": patient.mrn,
         "order_key": order.external_id,
@@ -322,6 +332,7 @@ MISSING = {
     "payer_code": "NOPE",
     "import_run": 987654,
     "interchange": 987654,
+    "hl7_message": 987654,
     "profile_name": "NOPE",
     "mrn": "NOPE",
     "order_key": "NOPE",

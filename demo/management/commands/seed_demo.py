@@ -111,6 +111,7 @@ class Command(BaseCommand):
         except CommandError:
             return
         self.stdout.write("Import profiles for the Imports page: nextgen, auth-log.")
+        self.stdout.write("Import profile of the HL7 feed (payer ids): hl7.")
 
     def _report(self, s: demo.Summary) -> None:
         out = self.stdout.write
