@@ -41,6 +41,7 @@ from intake.models import (
 from intake.readers import FileRefused, Layout, Table, cell_text, file_digest, layout
 from intake.rows import APPOINTMENT_STATUSES, CellError, Fault, ModelChecker, Reader, Row
 from patients.models import Appointment, Coverage, Order, Patient
+from patients.signals import collect_orders_changed
 from payers.models import Payer
 
 if TYPE_CHECKING:
@@ -137,24 +138,38 @@ def _run(run_id: int, progress: Progress | None) -> ImportRun:
     if run.finished:
         return run
     try:
-        table = Table(Path(run.file.path), run.file_name)
-        found = layout(run.profile, table.header())
+        if run.profile is None:
+            from intake import batches
+
+            records = batches.read(run)
+            applier: Chunk = batches.applier(run)
+            total = len(records)
+            rows: Iterator[tuple[int, list[Any]]] = (
+                (index, [record]) for index, record in enumerate(records) if index >= run.rows_done
+            )
+        else:
+            table = Table(Path(run.file.path), run.file_name)
+            found = layout(run.profile, table.header())
+            kind = run.profile.kind
+            applier = (ScheduleChunk if kind == ProfileKind.SCHEDULE else AuthorizationChunk)(
+                run, found
+            )
+            total = table.count() if run.status == RunStatus.QUEUED else run.rows_total
+            rows = table.rows(skip=run.rows_done)
         if run.status == RunStatus.QUEUED:
-            run.rows_total = table.count()
+            run.rows_total = total
             run.status = RunStatus.RUNNING
             run.started_at = timezone.now()
             run.save(update_fields=["rows_total", "status", "started_at"])
+            applier.run = run
     except (FileRefused, OSError) as exc:
         return _fail(run, str(exc) if isinstance(exc, FileRefused) else "The file is gone.")
     if progress:
         progress(run)
-    applier = (ScheduleChunk if run.profile.kind == ProfileKind.SCHEDULE else AuthorizationChunk)(
-        run, found
-    )
     size = settings.AUTHQ_IMPORT_CHUNK_ROWS
     try:
-        for rows in _chunks(table.rows(skip=run.rows_done), size):
-            run = applier.apply(rows)
+        for chunk in _chunks(rows, size):
+            run = applier.apply(chunk)
             if progress:
                 progress(run)
         return finish(run)
@@ -189,7 +204,8 @@ def _fail(run: ImportRun, message: str) -> ImportRun:
 
 def finish(run: ImportRun) -> ImportRun:
     """Snapshot cancellations, then the one re-evaluation of the orders the run changed."""
-    if run.profile.kind == ProfileKind.SCHEDULE and run.profile.snapshot_days is not None:
+    profile = run.profile
+    if profile and profile.kind == ProfileKind.SCHEDULE and profile.snapshot_days is not None:
         with transaction.atomic():
             cancelled = _cancel_absent(run)
             ImportRun.objects.filter(pk=run.pk).update(snapshot_cancelled=cancelled)
@@ -287,7 +303,8 @@ class Chunk:
         self.profile = run.profile
         self.positions = found.positions
         self.header = found.header
-        self.reader = Reader(run.profile)
+        if run.profile is not None:  # a JSON batch reads no cells
+            self.reader = Reader(run.profile)
 
     def column_name(self, canonical: str) -> str:
         """The column as the file names it."""
@@ -306,7 +323,9 @@ class Chunk:
         tally = Tally()
         with transaction.atomic():
             run = (
-                ImportRun.objects.select_for_update().select_related("profile").get(pk=self.run.pk)
+                ImportRun.objects.select_for_update(of=("self",))
+                .select_related("profile")
+                .get(pk=self.run.pk)
             )
             with connection.cursor() as cursor:
                 _act_as(cursor, run)
@@ -409,9 +428,17 @@ class Existing:
 
 
 class ScheduleChunk(Chunk):
+    # The records a chunk writes and counts (a JSON batch of appointments: those alone).
+    record_types: tuple[str, ...] = ("patients", "coverages", "orders", "appointments")
+
     def __init__(self, run: ImportRun, found: Layout) -> None:
         super().__init__(run, found)
-        given = set(self.positions)
+        self.payers = dict(Payer.objects.values_list("code", "pk"))
+        self.checker = ModelChecker()
+        self.configure(set(self.positions))
+
+    def configure(self, given: set[str]) -> None:
+        """The fields each record type takes from the canonical columns `given`."""
         self.patient_fields = [f for f, c in PATIENT_FIELDS.items() if c in given]
         self.order_fields = [f for f, c in ORDER_FIELDS.items() if c in given]
         self.appointment_fields = [
@@ -425,8 +452,6 @@ class ScheduleChunk(Chunk):
             "start": "start" if "start" in given else "date",
         }
         self.slots = [(rank, cols) for rank, cols in COVERAGE_SLOTS if cols["payer"] in given]
-        self.payers = dict(Payer.objects.values_list("code", "pk"))
-        self.checker = ModelChecker()
 
     # Parsing
 
@@ -521,6 +546,8 @@ class ScheduleChunk(Chunk):
             (Appointment, appointment, self.appointment_columns,
              v.get("appointment_id") in existing.appointments),
         ]  # fmt: skip
+        if "patients" not in self.record_types:  # the stored patient and order of a batch
+            checks = checks[2:]
         for cov in v["coverages"]:
             fields = {
                 k: cov[k] for k in ("rank", "member_id", "start", "end") if cov[k] is not None
@@ -588,7 +615,8 @@ class ScheduleChunk(Chunk):
         self.one_patient_per_key(rows)
         good = [r for r in rows if r.ok]
         for name in ("patients", "orders", "appointments"):
-            tally.seen(name)
+            if name in self.record_types:
+                tally.seen(name)
         with connection.cursor() as cursor:
             for statement in _STAGE_SQL.split(";"):
                 cursor.execute(statement)
@@ -596,7 +624,7 @@ class ScheduleChunk(Chunk):
             cursor.execute("TRUNCATE intake_stage, intake_stage_coverage")
             self.stage(cursor, good)
             touched = self.apply_sql(cursor, good, existing, tally)
-            if self.profile.snapshot_days is not None:
+            if self.profile is not None and self.profile.snapshot_days is not None:
                 self.mark_seen(cursor, rows)
         _touch(self.run, touched)
 
@@ -635,62 +663,60 @@ class ScheduleChunk(Chunk):
             "orders": {r.values["order_id"] for r in rows},
             "appointments": {r.values["appointment_id"] for r in rows},
         }
-        # Patients
-        made, changed = _upsert(
-            cursor,
-            table="patients_patient",
-            key="mrn",
-            source="SELECT DISTINCT ON (mrn) * FROM intake_stage ORDER BY mrn, row DESC",
-            fields={f: f for f in PATIENT_FIELDS if f != "mrn"},
-            given=[f for f in self.patient_fields if f != "mrn"],
-            defaults={"phone": "''", "email": "''"},
-            existing=sorted(existing.patients & keys["patients"]),
-            now=now,
-        )
-        self.count(cursor, tally, "patients", "patients_patient", "mrn", keys, made, changed)
-        # Coverages, after their patients; a change touches every order of the patient.
-        if self.slots:
-            covered = self.coverages(cursor, now, tally)
-            if covered:
-                cursor.execute(
-                    "SELECT id FROM patients_order WHERE patient_id = ANY(%s::bigint[])",
-                    [id_array(covered)],
-                )
-                touched |= {i for (i,) in cursor.fetchall()}
-        # Orders, after their patients
-        made, changed = _upsert(
-            cursor,
-            table="patients_order",
-            key="external_id",
-            source=(
-                "SELECT DISTINCT ON (s.order_id) s.order_id AS external_id, p.id AS patient_id,"
-                " s.service_category, s.code, string_to_array(s.dx, ';')::varchar[] AS diagnosis_codes,"
-                " s.priority, s.visits_ordered, s.ordering_provider"
-                " FROM intake_stage s JOIN patients_patient p ON p.mrn = s.mrn"
-                " ORDER BY s.order_id, s.row DESC"
-            ),
-            fields={
-                "patient_id": "patient_id",
-                "service_category": "service_category",
-                "code": "code",
-                "diagnosis_codes": "diagnosis_codes",
-                "priority": "priority",
-                "visits_ordered": "visits_ordered",
-                "ordering_provider": "ordering_provider",
-            },
-            given=[f for f in self.order_fields if f != "external_id"],
-            defaults={
-                "diagnosis_codes": "'{}'::varchar[]",
-                "priority": "'routine'",
-                "visits_ordered": "NULL::int",
-                "ordering_provider": "''",
-            },
-            guard="patient_id",
-            existing=sorted(set(existing.orders) & keys["orders"]),
-            now=now,
-        )
-        self.count(cursor, tally, "orders", "patients_order", "external_id", keys, made, changed)
-        touched |= {i for i, _ in made} | {i for i, _ in changed}
+        if "patients" in self.record_types:  # a JSON batch of appointments writes none
+            # Patients
+            made, changed = _upsert(
+                cursor,
+                table="patients_patient",
+                key="mrn",
+                source="SELECT DISTINCT ON (mrn) * FROM intake_stage ORDER BY mrn, row DESC",
+                fields={f: f for f in PATIENT_FIELDS if f != "mrn"},
+                given=[f for f in self.patient_fields if f != "mrn"],
+                defaults={"phone": "''", "email": "''"},
+                existing=sorted(existing.patients & keys["patients"]),
+                now=now,
+            )
+            self.count(cursor, tally, "patients", "patients_patient", "mrn", keys, made, changed)
+            # Coverages, after their patients; a change touches every order of the patient.
+            if self.slots:
+                covered = self.coverages(cursor, now, tally)
+                if covered:
+                    cursor.execute(
+                        "SELECT id FROM patients_order WHERE patient_id = ANY(%s::bigint[])",
+                        [id_array(covered)],
+                    )
+                    touched |= {i for (i,) in cursor.fetchall()}
+            # Orders, after their patients
+            made, changed = _upsert(
+                cursor,
+                table="patients_order",
+                key="external_id",
+                source=(
+                    "SELECT DISTINCT ON (s.order_id) s.order_id AS external_id, p.id AS patient_id,"
+                    " s.service_category, s.code, string_to_array(s.dx, ';')::varchar[] AS diagnosis_codes,"
+                    " s.priority, s.visits_ordered, s.ordering_provider"
+                    " FROM intake_stage s JOIN patients_patient p ON p.mrn = s.mrn"
+                    " ORDER BY s.order_id, s.row DESC"
+                ),
+                fields={
+                    "patient_id": "patient_id",
+                    **{f: f for f in ORDER_FIELDS if f != "external_id"},
+                },
+                given=[f for f in self.order_fields if f != "external_id"],
+                defaults={
+                    "diagnosis_codes": "'{}'::varchar[]",
+                    "priority": "'routine'",
+                    "visits_ordered": "NULL::int",
+                    "ordering_provider": "''",
+                },
+                guard="patient_id",
+                existing=sorted(set(existing.orders) & keys["orders"]),
+                now=now,
+            )
+            self.count(
+                cursor, tally, "orders", "patients_order", "external_id", keys, made, changed
+            )
+            touched |= {i for i, _ in made} | {i for i, _ in changed}
         # Appointments, after their orders
         made, changed = _upsert(
             cursor,
@@ -903,6 +929,12 @@ class AuthorizationChunk(Chunk):
     validation, natural key and services), in a savepoint of its own."""
 
     def write(self, rows: list[Row], cells: list[dict[str, Any]], tally: Tally) -> None:
+        # The orders the services announce are re-evaluated once, at the run's end.
+        with collect_orders_changed() as touched:
+            self.write_rows(rows, cells, tally)
+        _touch(self.run, touched)
+
+    def write_rows(self, rows: list[Row], cells: list[dict[str, Any]], tally: Tally) -> None:
         from payers.api import AuthorizationSerializer
         from payers.models import AuthStatus
 
