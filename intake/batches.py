@@ -21,9 +21,10 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from django.core.files.base import ContentFile
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from rest_framework import serializers
 
+from intake import sql
 from intake.models import ImportRun
 from intake.readers import Layout
 from intake.rows import Row
@@ -209,6 +210,9 @@ class AppointmentBatch(BatchChunk, ScheduleChunk):
     """Appointments on the schedule file's set-based path, parsed by the serializer's fields."""
 
     record_types = ("appointments",)
+    # The serializer's fields carry the model fields' validators: the models' check adds
+    # their clean() alone.
+    fields_checked = True
 
     def __init__(self, run: ImportRun) -> None:
         header = ["mrn", *APPOINTMENT_COLUMNS.values()]
@@ -225,6 +229,8 @@ class AppointmentBatch(BatchChunk, ScheduleChunk):
             if name != "order"
         }
         self.order_missing = self.fields["order"].error_messages["does_not_exist"]
+        # A field's verdict on a value, remembered: a batch repeats its times and words.
+        self.verdicts: dict[tuple[str, Any], tuple[Any, str | None]] = {}
 
     def column_name(self, canonical: str) -> str:
         return _API_NAMES.get(canonical, canonical)
@@ -249,16 +255,16 @@ class AppointmentBatch(BatchChunk, ScheduleChunk):
 
     def owners(self, records: list[Any]) -> dict[str, str]:
         """Each referenced order's patient (MRN), in one query."""
-        from patients.models import Order
-
-        keys = {
-            str(r["order"])
-            for r in records
-            if isinstance(r, dict) and isinstance(r.get("order"), str | int)
-        }
-        return dict(
-            Order.objects.filter(external_id__in=keys).values_list("external_id", "patient__mrn")
+        keys = sorted(
+            {
+                str(r["order"])
+                for r in records
+                if isinstance(r, dict) and isinstance(r.get("order"), str | int)
+            }
         )
+        with connection.cursor() as cursor:
+            cursor.execute(sql.ORDER_OWNERS, [keys])
+            return dict(cursor.fetchall())
 
     def parse_record(self, row: Row, record: Any, owners: dict[str, str]) -> frozenset[str]:
         """The record's values as the schedule path takes them (row.values); the canonical
@@ -270,12 +276,13 @@ class AppointmentBatch(BatchChunk, ScheduleChunk):
             if name not in record:
                 row.reject(APPOINTMENT_COLUMNS.get(name, name), "This field is required.")
         values: dict[str, Any] = {"coverages": []}
-        for name, parse in self.parsers.items():
+        for name in self.parsers:
             if name in record:
-                try:
-                    values[APPOINTMENT_COLUMNS[name]] = parse(record[name])
-                except serializers.ValidationError as exc:
-                    row.reject(APPOINTMENT_COLUMNS[name], _messages(exc.detail))
+                value, message = self.verdict(name, record[name])
+                if message is None:
+                    values[APPOINTMENT_COLUMNS[name]] = value
+                else:
+                    row.reject(APPOINTMENT_COLUMNS[name], message)
         order = record.get("order")
         if "order" in record:
             if isinstance(order, bool) or not isinstance(order, str | int):
@@ -292,6 +299,19 @@ class AppointmentBatch(BatchChunk, ScheduleChunk):
                 values["mrn"] = owners[str(order)]
         row.values = values
         return frozenset(c for c in values if c not in ("coverages", "mrn"))
+
+    def verdict(self, name: str, value: Any) -> tuple[Any, str | None]:
+        """(the field's value, None), or (None, why not)."""
+        key = (name, value) if isinstance(value, str | int | None) else None
+        found = self.verdicts.get(key) if key is not None else None
+        if found is None:
+            try:
+                found = (self.parsers[name](value), None)
+            except serializers.ValidationError as exc:
+                found = (None, _messages(exc.detail))
+            if key is not None and name != "external_id":  # keys do not repeat
+                self.verdicts[key] = found
+        return found
 
     def parse(self, row: Row, cells: dict[str, Any]) -> None:
         """Parsed already (parse_record)."""

@@ -245,14 +245,17 @@ class ModelChecker:
         columns: dict[str, str],
         *,
         new: bool,
+        clean_only: bool = False,
     ) -> list[Fault]:
         """Faults of a record given `values`, on the row's canonical columns (`columns`
         maps model fields to them). An update checks only the fields the row gives; a new
         record every field, with its default where the row gives none. Relations are not
-        read again (as in authq.lib.writes.checked)."""
+        read again (as in authq.lib.writes.checked). `clean_only`: the values passed their
+        fields' validators already (the API's serializer fields, built from the same model
+        fields)."""
         # Field messages (str) or the model's ValidationErrors, read alike below.
         errors: dict[str, list[Any]] = {}
-        for each in model._meta.concrete_fields:
+        for each in () if clean_only else model._meta.concrete_fields:
             if each.is_relation or each.primary_key or (not new and each.name not in values):
                 continue
             if each.name in values:

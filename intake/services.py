@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from authq.lib.sql import id_array
 from authq.lib.writes import save_changes, upsert_by_key
+from intake import sql
 from intake.models import (
     COUNT_NAMES,
     ImportProfile,
@@ -430,6 +431,8 @@ class Existing:
 class ScheduleChunk(Chunk):
     # The records a chunk writes and counts (a JSON batch of appointments: those alone).
     record_types: tuple[str, ...] = ("patients", "coverages", "orders", "appointments")
+    # Values already checked by their fields' validators (a JSON batch's serializer fields).
+    fields_checked = False
 
     def __init__(self, run: ImportRun, found: Layout) -> None:
         super().__init__(run, found)
@@ -559,29 +562,26 @@ class ScheduleChunk(Chunk):
             key = (model, known, tuple(sorted((k, _hashable(x)) for k, x in fields.items())))
             faults = cache.get(key)
             if faults is None:
-                faults = self.checker.faults(model, fields, columns, new=not known)
+                faults = self.checker.faults(
+                    model, fields, columns, new=not known, clean_only=self.fields_checked
+                )
                 cache[key] = faults
             row.faults.extend(faults)
 
     def lookup(self, rows: list[Row]) -> Existing:
-        mrns = {r.values["mrn"] for r in rows if r.values.get("mrn")}
-        order_ids = {r.values["order_id"] for r in rows if r.values.get("order_id")}
-        appt_ids = {r.values["appointment_id"] for r in rows if r.values.get("appointment_id")}
-        return Existing(
-            patients=set(Patient.objects.filter(mrn__in=mrns).values_list("mrn", flat=True)),
-            orders={
-                e: (pk, m)
-                for e, pk, m in Order.objects.filter(external_id__in=order_ids).values_list(
-                    "external_id", "pk", "patient__mrn"
-                )
-            },
-            appointments={
-                e: (o, m)
-                for e, o, m in Appointment.objects.filter(external_id__in=appt_ids).values_list(
-                    "external_id", "order_id", "order__patient__mrn"
-                )
-            },
-        )
+        mrns = sorted({r.values["mrn"] for r in rows if r.values.get("mrn")})
+        order_ids = sorted({r.values["order_id"] for r in rows if r.values.get("order_id")})
+        appt_ids = sorted({v for r in rows if (v := r.values.get("appointment_id"))})
+        with connection.cursor() as cursor:
+            patients: set[str] = set()
+            if "patients" in self.record_types:
+                cursor.execute(sql.KNOWN_PATIENTS, [mrns])
+                patients = {m for (m,) in cursor.fetchall()}
+            cursor.execute(sql.KNOWN_ORDERS, [order_ids])
+            orders = {e: (pk, m) for e, pk, m in cursor.fetchall()}
+            cursor.execute(sql.KNOWN_APPOINTMENTS, [appt_ids])
+            appointments = {e: (o, m) for e, o, m in cursor.fetchall()}
+        return Existing(patients=patients, orders=orders, appointments=appointments)
 
     def one_patient_per_key(self, rows: list[Row]) -> None:
         """Within the chunk too: the first row's patient keeps an order or appointment."""
