@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.db.models import Model
 from psycopg import sql
 
+from intake.models import SourcedAppointment, TouchedOrder
 from patients.models import Appointment, AppointmentStatus, Coverage, Order, Patient
 
 
@@ -44,4 +45,252 @@ ORDER_OWNERS = compose(
     " WHERE o.external_id = ANY(%s::text[])",
     o=ORDER,
     p=PATIENT,
+)
+
+# --- The run's bookkeeping -------------------------------------------------------------
+
+# The access audit's triggers read these settings (patients' migrations).
+ACT_AS = "SELECT set_config('authq.user_id', %s, true), set_config('authq.request_id', %s, true)"
+
+TOUCH = compose(
+    "INSERT INTO {t} (run_id, order_id) SELECT %s, unnest(%s::bigint[]) ON CONFLICT DO NOTHING",
+    t=table(TouchedOrder),
+)
+ORDERS_OF_PATIENTS = compose("SELECT id FROM {o} WHERE patient_id = ANY(%s::bigint[])", o=ORDER)
+
+# Snapshot mode: a booked visit of the source, in the window, that this run did not list.
+CANCEL_ABSENT = compose(
+    """
+UPDATE {a} a SET status = {cancelled}, updated_at = %(now)s
+FROM {s} s
+WHERE s.appointment_id = a.id AND s.profile_id = %(profile)s AND s.last_run_id <> %(run)s
+  AND a.status = {booked} AND a.start >= %(first)s AND a.start < %(after)s
+RETURNING a.id, a.order_id
+""",
+    a=APPOINTMENT,
+    s=table(SourcedAppointment),
+    cancelled=CANCELLED,
+    booked=BOOKED,
+)
+MARK_SEEN = compose(
+    """
+INSERT INTO {s} (appointment_id, profile_id, last_run_id)
+SELECT a.id, %s, %s FROM {a} a WHERE a.external_id = ANY(%s::text[])
+ON CONFLICT (appointment_id) DO UPDATE
+SET profile_id = EXCLUDED.profile_id, last_run_id = EXCLUDED.last_run_id
+""",
+    s=table(SourcedAppointment),
+    a=APPOINTMENT,
+)
+
+
+# --- The chunk's staging tables (temporary, emptied at each commit) --------------------
+
+STAGE, STAGE_COVERAGE = sql.Identifier("intake_stage"), sql.Identifier("intake_stage_coverage")
+STAGE_COLUMNS = (
+    "row", "mrn", "first_name", "last_name", "birth_date", "phone", "email",
+    "order_id", "service_category", "code", "dx", "priority", "visits_ordered",
+    "ordering_provider", "appointment_id", "start", "status", "department",
+)  # fmt: skip
+STAGE_COVERAGE_COLUMNS = ("row", "mrn", "payer_id", "member_id", "plan", "start", "end", "rank")
+CREATE_STAGE = [
+    compose(
+        """
+CREATE TEMP TABLE IF NOT EXISTS {t} (
+    row int, mrn text, first_name text, last_name text, birth_date date, phone text,
+    email text, order_id text, service_category text, code text, dx text, priority text,
+    visits_ordered int, ordering_provider text, appointment_id text, start timestamptz,
+    status text, department text
+) ON COMMIT DELETE ROWS""",
+        t=STAGE,
+    ),
+    compose(
+        """
+CREATE TEMP TABLE IF NOT EXISTS {t} (
+    row int, mrn text, payer_id bigint, member_id text, plan text, start date, "end" date,
+    rank smallint
+) ON COMMIT DELETE ROWS""",
+        t=STAGE_COVERAGE,
+    ),
+]
+# Empty already after a commit; not inside an enclosing transaction (a test's).
+TRUNCATE_STAGE = compose("TRUNCATE {s}, {c}", s=STAGE, c=STAGE_COVERAGE)
+
+
+def _names(names: tuple[str, ...]) -> sql.Composed:
+    return sql.SQL(", ").join(sql.Identifier(n) for n in names)
+
+
+COPY_STAGE = compose("COPY {t} ({c}) FROM STDIN", t=STAGE, c=_names(STAGE_COLUMNS))
+COPY_STAGE_COVERAGE = compose(
+    "COPY {t} ({c}) FROM STDIN", t=STAGE_COVERAGE, c=_names(STAGE_COVERAGE_COLUMNS)
+)
+
+# --- The staged rows as each record type's source (the last row of a key wins) ---------
+
+PATIENT_SOURCE = sql.SQL("SELECT DISTINCT ON (mrn) * FROM {s} ORDER BY mrn, row DESC").format(
+    s=STAGE
+)
+ORDER_SOURCE = sql.SQL(
+    "SELECT DISTINCT ON (s.order_id) s.order_id AS external_id, p.id AS patient_id,"
+    " s.service_category, s.code, string_to_array(s.dx, ';')::varchar[] AS diagnosis_codes,"
+    " s.priority, s.visits_ordered, s.ordering_provider"
+    " FROM {s} s JOIN {p} p ON p.mrn = s.mrn ORDER BY s.order_id, s.row DESC"
+).format(s=STAGE, p=PATIENT)
+APPOINTMENT_SOURCE = sql.SQL(
+    "SELECT DISTINCT ON (s.appointment_id) s.appointment_id AS external_id,"
+    " o.id AS order_id, s.start, s.status, s.department"
+    " FROM {s} s JOIN {o} o ON o.external_id = s.order_id ORDER BY s.appointment_id, s.row DESC"
+).format(s=STAGE, o=ORDER)
+
+
+def upsert(
+    model: type[Model],
+    *,
+    key: str,
+    source: sql.Composable,
+    fields: dict[str, str],
+    given: tuple[str, ...],
+    defaults: dict[str, sql.Composable],
+    guard: str,
+    returning: str,
+) -> tuple[str, str]:
+    """The two statements of a set-based upsert from `source` by the unique `key`.
+
+    INSERT: new keys with every field (the source's value where the file gives it, else
+    the default), RETURNING (id, `returning`, inserted). UPDATE: known keys (parameter
+    `existing`), only the `given` fields, only where one differs, and (`guard`) only
+    where that column is equal, RETURNING (id, `returning`). Parameters: now, existing.
+    """
+    t, k = table(model), sql.Identifier(key)
+    columns = list(fields)
+    values = [
+        sql.SQL("src.{}").format(sql.Identifier(fields[c]))
+        if c in given or c not in defaults
+        else defaults[c]
+        for c in columns
+    ]
+    ident = sql.Identifier
+    guarded: sql.Composable = sql.SQL("")
+    on_conflict: sql.Composable = sql.SQL("DO NOTHING")
+    if given:
+        sets = sql.SQL(", ").join(sql.SQL("{c} = EXCLUDED.{c}").format(c=ident(c)) for c in given)
+        if guard:
+            guarded = sql.SQL(" WHERE {t}.{g} = EXCLUDED.{g}").format(t=t, g=ident(guard))
+        on_conflict = sql.SQL("DO UPDATE SET {sets}, updated_at = EXCLUDED.updated_at{w}").format(
+            sets=sets, w=guarded
+        )
+    insert = compose(
+        """
+INSERT INTO {t} ({k}, {columns}, created_at, updated_at)
+SELECT src.{k}, {values}, %(now)s, %(now)s FROM ({source}) src
+WHERE NOT (src.{k} = ANY(%(existing)s::text[]))
+ON CONFLICT ({k}) {on_conflict}
+RETURNING id, {returning}, (xmax = 0)
+""",
+        t=t,
+        k=k,
+        columns=_names(tuple(columns)),
+        values=sql.SQL(", ").join(values),
+        source=source,
+        on_conflict=on_conflict,
+        returning=ident(returning),
+    )
+    update = compose(
+        """
+UPDATE {t} t SET {sets}, updated_at = %(now)s
+FROM ({source}) src
+WHERE t.{k} = src.{k} AND t.{k} = ANY(%(existing)s::text[])
+  AND ({mine}) IS DISTINCT FROM ({theirs}){guard}
+RETURNING t.id, t.{returning}
+""",
+        t=t,
+        k=k,
+        sets=sql.SQL(", ").join(
+            sql.SQL("{c} = src.{v}").format(c=ident(c), v=ident(fields[c])) for c in given
+        ),
+        source=source,
+        mine=sql.SQL(", ").join(sql.SQL("t.{}").format(ident(c)) for c in given),
+        theirs=sql.SQL(", ").join(sql.SQL("src.{}").format(ident(fields[c])) for c in given),
+        guard=sql.SQL(" AND t.{g} = src.{g}").format(g=ident(guard)) if guard else sql.SQL(""),
+        returning=ident(returning),
+    )
+    return insert, update
+
+
+def written_by_run(model: type[Model], key: str) -> str:
+    """Ids of the records with these keys (parameter 1) that the run has written already
+    (updated since it started, parameter 2): counted once, in the chunk that first did."""
+    return compose(
+        "SELECT id FROM {t} WHERE {k} = ANY(%s::text[]) AND updated_at >= %s",
+        t=table(model),
+        k=sql.Identifier(key),
+    )
+
+
+def unchanged(model: type[Model], key: str) -> str:
+    """How many of the chunk's records (parameter 1) neither this chunk (ids, parameter
+    2) nor an earlier one of the run (updated since it started, parameter 3) wrote."""
+    return compose(
+        "SELECT count(*) FROM {t} WHERE {k} = ANY(%s::text[])"
+        " AND NOT (id = ANY(%s::bigint[])) AND updated_at < %s",
+        t=table(model),
+        k=sql.Identifier(key),
+    )
+
+
+# --- Coverages, by their key (patient, payer, member id, start) -------------------------
+
+_STAGED_COVERAGE_KEYS = sql.SQL(
+    "SELECT DISTINCT p.id, s.payer_id, s.member_id, s.start FROM {s} s JOIN {p} p ON p.mrn = s.mrn"
+).format(s=STAGE_COVERAGE, p=PATIENT)
+
+
+def upsert_coverages(compared: tuple[str, ...]) -> str:
+    """Insert the staged coverages, or update the `compared` columns of the stored ones
+    where one differs. RETURNING (id, patient id, inserted). Parameter: now."""
+    ident = sql.Identifier
+    return compose(
+        """
+INSERT INTO {c} (patient_id, payer_id, member_id, plan, rank, start, "end", created_at,
+    updated_at)
+SELECT DISTINCT ON (p.id, s.payer_id, s.member_id, s.start)
+    p.id, s.payer_id, s.member_id, coalesce(s.plan, ''), s.rank, s.start, s."end",
+    %(now)s, %(now)s
+FROM {s} s JOIN {p} p ON p.mrn = s.mrn
+ORDER BY p.id, s.payer_id, s.member_id, s.start, s.row DESC
+ON CONFLICT ON CONSTRAINT patients_coverage_key_unique DO UPDATE
+SET {sets}, updated_at = EXCLUDED.updated_at
+WHERE ({mine}) IS DISTINCT FROM ({theirs})
+RETURNING id, patient_id, (xmax = 0)
+""",
+        c=COVERAGE,
+        s=STAGE_COVERAGE,
+        p=PATIENT,
+        sets=sql.SQL(", ").join(sql.SQL("{x} = EXCLUDED.{x}").format(x=ident(x)) for x in compared),
+        mine=sql.SQL(", ").join(
+            sql.SQL("{c}.{x}").format(c=COVERAGE, x=ident(x)) for x in compared
+        ),
+        theirs=sql.SQL(", ").join(sql.SQL("EXCLUDED.{}").format(ident(x)) for x in compared),
+    )
+
+
+_COVERAGES_OF_STAGE = """
+SELECT {what} FROM {c} c
+JOIN ({keys}) AS k (patient_id, payer_id, member_id, start)
+  ON (c.patient_id, c.payer_id, c.member_id, c.start) = (k.patient_id, k.payer_id, k.member_id, k.start)
+"""
+# The staged coverages the run wrote in an earlier chunk (parameter: the run's start).
+COVERAGES_WRITTEN_BY_RUN = compose(
+    _COVERAGES_OF_STAGE + "WHERE c.updated_at >= %s",
+    what=sql.SQL("c.id"),
+    c=COVERAGE,
+    keys=_STAGED_COVERAGE_KEYS,
+)
+# The staged coverages nobody in this run wrote (parameters: ids written, the run's start).
+COVERAGES_UNCHANGED = compose(
+    _COVERAGES_OF_STAGE + "WHERE NOT (c.id = ANY(%s::bigint[])) AND c.updated_at < %s",
+    what=sql.SQL("count(*)"),
+    c=COVERAGE,
+    keys=_STAGED_COVERAGE_KEYS,
 )
