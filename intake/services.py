@@ -589,6 +589,7 @@ class ScheduleChunk(Chunk):
                 cursor.execute(statement)
             cursor.execute(sql.TRUNCATE_STAGE)
             self.stage(cursor, good)
+            cursor.execute(sql.ANALYZE_STAGE)
             touched = self.apply_sql(cursor, good, existing, tally)
             if self.profile is not None and self.profile.snapshot_days is not None:
                 self.mark_seen(cursor, rows)
@@ -627,7 +628,7 @@ class ScheduleChunk(Chunk):
             "appointments": {r.values["appointment_id"] for r in rows},
         }
         if "patients" in self.record_types:  # a JSON batch of appointments writes none
-            before = self.written(cursor, Patient, "mrn", keys["patients"])
+            before = self.stored(cursor, Patient, "mrn", keys["patients"])
             made, changed = _upsert(
                 cursor,
                 Patient,
@@ -647,7 +648,7 @@ class ScheduleChunk(Chunk):
                     cursor.execute(sql.ORDERS_OF_PATIENTS, [id_array(covered)])
                     touched |= {i for (i,) in cursor.fetchall()}
             # Orders, after their patients
-            before = self.written(cursor, Order, "external_id", keys["orders"])
+            before = self.stored(cursor, Order, "external_id", keys["orders"])
             made, changed = _upsert(
                 cursor,
                 Order,
@@ -671,7 +672,7 @@ class ScheduleChunk(Chunk):
             self.count(cursor, tally, "orders", Order, "external_id", keys, made, changed, before)
             touched |= {i for i, _ in made} | {i for i, _ in changed}
         # Appointments, after their orders
-        before = self.written(cursor, Appointment, "external_id", keys["appointments"])
+        before = self.stored(cursor, Appointment, "external_id", keys["appointments"])
         made, changed = _upsert(
             cursor,
             Appointment,
@@ -702,10 +703,10 @@ class ScheduleChunk(Chunk):
             touched |= {existing.appointments[a][0] for a in moved}
         return touched
 
-    def written(self, cursor: Any, model: type[Any], key: str, keys: set[str]) -> set[int]:
-        """The chunk's records that an earlier chunk of this run wrote."""
-        cursor.execute(sql.written_by_run(model, key), [sorted(keys), self.run.started_at])
-        return {pk for (pk,) in cursor.fetchall()}
+    def stored(self, cursor: Any, model: type[Any], key: str, keys: set[str]) -> dict[int, bool]:
+        """The chunk's stored records: id -> whether an earlier chunk of the run wrote it."""
+        cursor.execute(sql.stored_state(model, key), [self.run.started_at, sorted(keys)])
+        return dict(cursor.fetchall())
 
     def count(
         self,
@@ -717,36 +718,34 @@ class ScheduleChunk(Chunk):
         keys: dict[str, set[str]],
         made: list[Any],
         changed: list[Any],
-        before: set[int],
+        before: dict[int, bool],
     ) -> None:
         """Created and updated as returned, each record once per run: one an earlier
-        chunk wrote already is not counted again (`before`); unchanged: the chunk's other
-        records that this run has not written."""
+        chunk wrote already is not counted again; unchanged: the chunk's stored records
+        that neither this chunk nor an earlier one wrote (`before`: stored id -> written
+        by an earlier chunk)."""
+        written = {pk for pk, _extra in (*made, *changed)}
         tally.add(record_type, "created", len(made))
-        tally.add(record_type, "updated", sum(1 for pk, _extra in changed if pk not in before))
-        written = [pk for pk, _extra in (*made, *changed)]
-        cursor.execute(
-            sql.unchanged(model, key),
-            [sorted(keys[record_type]), id_array(written), self.run.started_at],
+        tally.add(record_type, "updated", sum(1 for pk, _x in changed if not before.get(pk)))
+        tally.add(
+            record_type,
+            "unchanged",
+            sum(1 for pk, earlier in before.items() if not earlier and pk not in written),
         )
-        tally.add(record_type, "unchanged", cursor.fetchone()[0])
 
     def coverages(self, cursor: Any, now: dt.datetime, tally: Tally) -> set[int]:
         """Upsert the staged coverages by their key; the ids of patients whose changed."""
         plan_given = any(cols["plan"] in self.positions for _r, cols in self.slots)
         end_given = any(cols["end"] in self.positions for _r, cols in self.slots)
         compared = ("rank", *(["plan"] if plan_given else []), *(["end"] if end_given else []))
-        cursor.execute(sql.COVERAGES_WRITTEN_BY_RUN, [self.run.started_at])
-        before = {pk for (pk,) in cursor.fetchall()}
+        cursor.execute(sql.STORED_COVERAGES, [self.run.started_at])
+        before: dict[int, bool] = dict(cursor.fetchall())
         cursor.execute(sql.upsert_coverages(compared), {"now": now})
         returned = cursor.fetchall()
-        cursor.execute(
-            sql.COVERAGES_UNCHANGED,
-            [id_array(pk for pk, _p, _i in returned), self.run.started_at],
-        )
-        (unchanged,) = cursor.fetchone()
+        written = {pk for pk, _p, _i in returned}
+        unchanged = sum(1 for pk, earlier in before.items() if not earlier and pk not in written)
         made = sum(1 for _pk, _p, inserted in returned if inserted)
-        updated = sum(1 for pk, _p, inserted in returned if not inserted and pk not in before)
+        updated = sum(1 for pk, _p, inserted in returned if not inserted and not before.get(pk))
         tally.seen("coverages")
         tally.add("coverages", "created", made)
         tally.add("coverages", "updated", updated)

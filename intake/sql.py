@@ -121,6 +121,9 @@ def _names(names: tuple[str, ...]) -> sql.Composed:
     return sql.SQL(", ").join(sql.Identifier(n) for n in names)
 
 
+# After each COPY: without statistics the planner takes a temporary table for a few
+# hundred rows and joins it by scanning the whole of patients, orders or coverages.
+ANALYZE_STAGE = compose("ANALYZE {s}, {c}", s=STAGE, c=STAGE_COVERAGE)
 COPY_STAGE = compose("COPY {t} ({c}) FROM STDIN", t=STAGE, c=_names(STAGE_COLUMNS))
 COPY_STAGE_COVERAGE = compose(
     "COPY {t} ({c}) FROM STDIN", t=STAGE_COVERAGE, c=_names(STAGE_COVERAGE_COLUMNS)
@@ -158,9 +161,10 @@ def upsert(
     """The two statements of a set-based upsert from `source` by the unique `key`.
 
     INSERT: new keys with every field (the source's value where the file gives it, else
-    the default), RETURNING (id, `returning`, inserted). UPDATE: known keys (parameter
-    `existing`), only the `given` fields, only where one differs, and (`guard`) only
-    where that column is equal, RETURNING (id, `returning`). Parameters: now, existing.
+    the default), RETURNING (id, `returning`, inserted); a key stored meanwhile is
+    updated by its ON CONFLICT. UPDATE: known keys (parameter `existing`), only the
+    `given` fields, only where one differs, and (`guard`) only where that column is
+    equal, RETURNING (id, `returning`). Parameters: now, existing.
     """
     t, k = table(model), sql.Identifier(key)
     columns = list(fields)
@@ -184,7 +188,7 @@ def upsert(
         """
 INSERT INTO {t} ({k}, {columns}, created_at, updated_at)
 SELECT src.{k}, {values}, %(now)s, %(now)s FROM ({source}) src
-WHERE NOT (src.{k} = ANY(%(existing)s::text[]))
+WHERE NOT EXISTS (SELECT FROM {t} known WHERE known.{k} = src.{k})
 ON CONFLICT ({k}) {on_conflict}
 RETURNING id, {returning}, (xmax = 0)
 """,
@@ -218,22 +222,11 @@ RETURNING t.id, t.{returning}
     return insert, update
 
 
-def written_by_run(model: type[Model], key: str) -> str:
-    """Ids of the records with these keys (parameter 1) that the run has written already
-    (updated since it started, parameter 2): counted once, in the chunk that first did."""
+def stored_state(model: type[Model], key: str) -> str:
+    """The stored records with these keys (parameter 1): (id, written by this run already,
+    i.e. updated since it started, parameter 2: every write sets updated_at to its time)."""
     return compose(
-        "SELECT id FROM {t} WHERE {k} = ANY(%s::text[]) AND updated_at >= %s",
-        t=table(model),
-        k=sql.Identifier(key),
-    )
-
-
-def unchanged(model: type[Model], key: str) -> str:
-    """How many of the chunk's records (parameter 1) neither this chunk (ids, parameter
-    2) nor an earlier one of the run (updated since it started, parameter 3) wrote."""
-    return compose(
-        "SELECT count(*) FROM {t} WHERE {k} = ANY(%s::text[])"
-        " AND NOT (id = ANY(%s::bigint[])) AND updated_at < %s",
+        "SELECT id, updated_at >= %s FROM {t} WHERE {k} = ANY(%s::text[])",
         t=table(model),
         k=sql.Identifier(key),
     )
@@ -275,22 +268,15 @@ RETURNING id, patient_id, (xmax = 0)
     )
 
 
-_COVERAGES_OF_STAGE = """
-SELECT {what} FROM {c} c
+# The staged coverages stored already: (id, written by this run already; parameter: the
+# run's start).
+STORED_COVERAGES = compose(
+    """
+SELECT c.id, c.updated_at >= %s FROM {c} c
 JOIN ({keys}) AS k (patient_id, payer_id, member_id, start)
-  ON (c.patient_id, c.payer_id, c.member_id, c.start) = (k.patient_id, k.payer_id, k.member_id, k.start)
-"""
-# The staged coverages the run wrote in an earlier chunk (parameter: the run's start).
-COVERAGES_WRITTEN_BY_RUN = compose(
-    _COVERAGES_OF_STAGE + "WHERE c.updated_at >= %s",
-    what=sql.SQL("c.id"),
-    c=COVERAGE,
-    keys=_STAGED_COVERAGE_KEYS,
-)
-# The staged coverages nobody in this run wrote (parameters: ids written, the run's start).
-COVERAGES_UNCHANGED = compose(
-    _COVERAGES_OF_STAGE + "WHERE NOT (c.id = ANY(%s::bigint[])) AND c.updated_at < %s",
-    what=sql.SQL("count(*)"),
+  ON c.patient_id = k.patient_id AND c.payer_id = k.payer_id AND c.member_id = k.member_id
+ AND c.start = k.start
+""",
     c=COVERAGE,
     keys=_STAGED_COVERAGE_KEYS,
 )
