@@ -515,7 +515,8 @@ def start_gunicorn(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
         [
             str(ROOT / ".venv" / "bin" / "gunicorn"), "authq.wsgi:application",
             "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS),
-            "--timeout", "60", "--log-level", "warning",
+            # A cold worker's first request (its imports) can pass a minute on a busy machine.
+            "--timeout", "300", "--log-level", "warning",
         ],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip

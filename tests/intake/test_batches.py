@@ -170,3 +170,21 @@ def test_a_batch_needs_the_import_and_the_resource_permissions(api_as, make_user
     answer = _post(client, {"resource": "patients", "records": [{"mrn": "X"}]})
     assert answer.status_code == 403
     assert not ImportRun.objects.exists() and not Patient.objects.exists()
+
+
+def test_the_schema_describes_json_batches(api_as, admin_user):
+    schema = (
+        api_as(admin_user)
+        .get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+        .json()
+    )
+    post = schema["paths"]["/api/v1/imports/"]["post"]
+    body = post["requestBody"]["content"]
+    assert set(body) >= {"multipart/form-data", "application/json"}
+    batch = schema["components"]["schemas"][
+        body["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    ]
+    assert batch["properties"]["records"]["maxItems"] == 10_000
+    assert "appointments" in str(batch["properties"]["resource"])
+    assert {"200", "202"} <= set(post["responses"])
+    assert any(p["name"] == "wait" for p in post["parameters"])
