@@ -14,6 +14,7 @@ from payers.api import (
     ReviewVendorViewSet,
 )
 from worklists.api import AuthCheckView, WorkItemViewSet
+from x12feed.api import X12ViewSet
 
 app_name = "api"
 
@@ -35,6 +36,7 @@ router.register("authorizations", AuthorizationViewSet, basename="authorization"
 router.register("work-items", WorkItemViewSet, basename="work-item")
 router.register("import-profiles", ImportProfileViewSet, basename="import-profile")
 router.register("imports", ImportViewSet, basename="import")
+router.register("x12", X12ViewSet, basename="x12")
 
 urlpatterns = [
     path("auth-check/", AuthCheckView.as_view(), name="auth-check"),

@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "payers",
     # Before worklists: its roles, built after migrate, grant the import permissions.
     "intake",
+    "fhirapi",
+    "x12feed",
     "worklists",
     "reports",
     "demo",

@@ -542,6 +542,8 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def bench_users(n: int, role: str) -> list[Any]:
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
     from django.contrib.auth.models import Group, User
 
     group = Group.objects.get(name=role)
@@ -549,6 +551,9 @@ def bench_users(n: int, role: str) -> list[Any]:
     for i in range(n):
         user, _ = User.objects.get_or_create(username=f"{BENCH_USERS}{role}-{i:02d}")
         user.groups.set([group])
+        if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+            # Pages answer only people with a second factor (accounts.middleware).
+            TOTP.activate(user, generate_totp_secret())
         users.append(user)
     return users
 
@@ -561,7 +566,8 @@ def session_cookie(user: Any) -> str:
 
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    # The backend that signs people in (axes' standalone backend, first, only counts failures).
+    session[BACKEND_SESSION_KEY] = "authq.backends.PermissionsBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
     csrf = secrets.token_hex(16)  # 32 characters: an unmasked CSRF secret

@@ -19,12 +19,13 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import MultiPartParser
-from rest_framework.permissions import DjangoModelPermissions, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from authq.lib.api import BoundedJSONParser
 from authq.lib.bounds import validate_key
+from authq.lib.permissions import ViewAndAddPermissions
 from authq.lib.records import KeyRelatedField, RecordSerializer, RecordViewSet, record_schema
 from intake import batches, reports, services
 from intake.models import ImportProfile, ImportRun
@@ -83,15 +84,8 @@ class ImportProfileViewSet(RecordViewSet):
     lookup_field = "name"
 
 
-class ImportPermissions(DjangoModelPermissions):
-    """Reading imports needs the view permission, starting one the add permission."""
-
-    perms_map = {
-        **DjangoModelPermissions.perms_map,
-        "GET": ["%(app_label)s.view_%(model_name)s"],
-        "HEAD": ["%(app_label)s.view_%(model_name)s"],
-        "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
-    }
+# Reading imports needs the view permission, starting one the add permission.
+ImportPermissions = ViewAndAddPermissions
 
 
 class RejectedRowSerializer(serializers.Serializer):

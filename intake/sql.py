@@ -7,12 +7,9 @@ from __future__ import annotations
 from django.db.models import Model
 from psycopg import sql
 
+from authq.lib.sql import table
 from intake.models import SourcedAppointment, TouchedOrder
 from patients.models import Appointment, AppointmentStatus, Coverage, Order, Patient
-
-
-def table(model: type[Model]) -> sql.Identifier:
-    return sql.Identifier(model._meta.db_table)
 
 
 def compose(text: str, **parts: sql.Composable) -> str:
