@@ -104,9 +104,11 @@ def test_request_bodies_are_json_only_but_the_file_upload(api):
         for path, method, op in _operations(schema)
         if "requestBody" in op
     }
-    for upload_path in ("/api/v1/imports/", "/api/v1/x12/"):
-        upload = bodies.pop((upload_path, "post"))
-        assert set(upload["content"]) == {"multipart/form-data"}
+    # Imports take a file (multipart) or a JSON batch of records; X12 a file.
+    upload = bodies.pop(("/api/v1/imports/", "post"))
+    assert set(upload["content"]) == {"multipart/form-data", "application/json"}
+    upload = bodies.pop(("/api/v1/x12/", "post"))
+    assert set(upload["content"]) == {"multipart/form-data"}
     assert len(bodies) == 2 * len(RECORDS)
     for body in bodies.values():
         assert set(body["content"]) == {"application/json"}
