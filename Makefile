@@ -31,7 +31,8 @@ Sign in with password "$(AUTHQ_DEMO_PASSWORD)" as:
   integration    REST API client (token: make manage CMD='issue_token integration')
 On first sign-in each user sets up an authenticator app (scan the QR code, or type the
 key into one; without a phone: oathtool --totp -b KEY) and gets recovery codes.
-Ctrl-C stops the web server, the Celery worker and beat, and the embedded servers.
+The HL7 v2 feed listens for MLLP on 127.0.0.1:2575 (AUTHQ_HL7_PORT); admins see it under Interfaces.
+Ctrl-C stops the web server, the Celery worker and beat, the HL7 listener and the embedded servers.
 
 endef
 export BANNER
@@ -84,6 +85,7 @@ run: install
 		--proc "web=env DATABASE_CONN_MAX_AGE=0 $(MANAGE) runserver 127.0.0.1:$(PORT)" \
 		--proc "worker=.venv/bin/celery -A authq worker -l info --concurrency 2" \
 		--proc "beat=.venv/bin/celery -A authq beat -l info" \
+		--proc "hl7=$(MANAGE) hl7_listener" \
 		--ready 127.0.0.1:$(PORT) --banner "$$BANNER"
 
 manage: install

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from feeds.api import Hl7MessageViewSet
 from intake.api import ImportProfileViewSet, ImportViewSet
 from patients.api import AppointmentViewSet, CoverageViewSet, OrderViewSet, PatientViewSet
 from payers.api import (
@@ -14,6 +15,7 @@ from payers.api import (
     ReviewVendorViewSet,
 )
 from worklists.api import AuthCheckView, WorkItemViewSet
+from x12feed.api import X12ViewSet
 
 app_name = "api"
 
@@ -35,6 +37,8 @@ router.register("authorizations", AuthorizationViewSet, basename="authorization"
 router.register("work-items", WorkItemViewSet, basename="work-item")
 router.register("import-profiles", ImportProfileViewSet, basename="import-profile")
 router.register("imports", ImportViewSet, basename="import")
+router.register("x12", X12ViewSet, basename="x12")
+router.register("hl7-messages", Hl7MessageViewSet, basename="hl7-message")
 
 urlpatterns = [
     path("auth-check/", AuthCheckView.as_view(), name="auth-check"),

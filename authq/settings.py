@@ -83,6 +83,10 @@ INSTALLED_APPS = [
     "payers",
     # Before worklists: its roles, built after migrate, grant the import permissions.
     "intake",
+    # Before worklists too, for the same reason (feeds.roles).
+    "feeds",
+    "fhirapi",
+    "x12feed",
     "worklists",
     "reports",
     "demo",
@@ -304,6 +308,22 @@ if not 1 <= AUTHQ_IMPORT_CHUNK_ROWS <= 50_000:
 AUTHQ_MAX_IMPORT_BYTES = env_int("AUTHQ_MAX_IMPORT_BYTES", 256 * 1024 * 1024)
 # The Celery queue imports go to (empty: the default queue), for a worker of their own.
 AUTHQ_IMPORT_QUEUE = env_str("AUTHQ_IMPORT_QUEUE", "")
+# The HL7 v2 feed (feeds): where its listener listens, the import profile that maps its
+# payer ids and names the MRN's assigning authority, the account its writes are recorded
+# under, and how long a message for an unknown order waits for that order.
+AUTHQ_HL7_HOST = env_str("AUTHQ_HL7_HOST", "127.0.0.1")
+AUTHQ_HL7_PORT = env_int("AUTHQ_HL7_PORT", 2575)
+if not 0 <= AUTHQ_HL7_PORT <= 65535:
+    raise ImproperlyConfigured("AUTHQ_HL7_PORT must be 0 to 65535")
+AUTHQ_HL7_PROFILE = env_str("AUTHQ_HL7_PROFILE", "hl7")
+AUTHQ_HL7_USER = env_str("AUTHQ_HL7_USER", "hl7-feed")
+# Threads applying messages side by side (one patient's always in the same one, in order).
+AUTHQ_HL7_APPLIERS = env_int("AUTHQ_HL7_APPLIERS", 4)
+if not 1 <= AUTHQ_HL7_APPLIERS <= 32:
+    raise ImproperlyConfigured("AUTHQ_HL7_APPLIERS must be 1 to 32")
+AUTHQ_HL7_HOLD_MINUTES = env_int("AUTHQ_HL7_HOLD_MINUTES", 60)
+if not 1 <= AUTHQ_HL7_HOLD_MINUTES <= 7 * 24 * 60:
+    raise ImproperlyConfigured("AUTHQ_HL7_HOLD_MINUTES must be 1 to 10080")
 # A claimed item whose assignee has neither claimed nor acted on it for this long goes
 # back to its queue (the beat's release_lapsed_claims, every 5 minutes).
 AUTHQ_CLAIM_LEASE_MINUTES = env_int("AUTHQ_CLAIM_LEASE_MINUTES", 120)

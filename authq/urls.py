@@ -33,6 +33,7 @@ urlpatterns = [
     path("accounts/lockouts/<int:pk>/unlock/", lockout_views.unlock, name="unlock"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("authq.api_urls")),
+    path("fhir/", include("fhirapi.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path(
         "api/schema/ui/",
@@ -40,6 +41,8 @@ urlpatterns = [
         name="schema-ui",
     ),
     path("", include("intake.urls")),
+    path("", include("x12feed.urls")),
+    path("", include("feeds.urls")),
     path("", include("reports.urls")),
     path("", include("worklists.urls")),
 ]

@@ -27,8 +27,8 @@ class ImportProfileAdmin(ServiceAdmin):
 
 class RejectedRowInline(ReadOnlyInline):
     model = RejectedRow
-    fields = ["row", "column", "message"]
-    readonly_fields = fields
+    readonly_fields = ("row", "column", "message")
+    fields = readonly_fields
     show_change_link = False
     max_num = 0
 

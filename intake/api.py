@@ -9,18 +9,25 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import MultiPartParser
-from rest_framework.permissions import DjangoModelPermissions, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from authq.lib.api import BoundedJSONParser
 from authq.lib.bounds import validate_key
+from authq.lib.permissions import ViewAndAddPermissions
 from authq.lib.records import KeyRelatedField, RecordSerializer, RecordViewSet, record_schema
-from intake import reports, services
+from intake import batches, reports, services
 from intake.models import ImportProfile, ImportRun
 from intake.readers import FileRefused
 
@@ -57,6 +64,7 @@ class ImportProfileSerializer(RecordSerializer):
             "time_format",
             "statuses",
             "payers",
+            "assigning_authority",
             "snapshot_days",
         ]
         extra_kwargs = {"name": {"validators": [validate_key]}}
@@ -77,15 +85,8 @@ class ImportProfileViewSet(RecordViewSet):
     lookup_field = "name"
 
 
-class ImportPermissions(DjangoModelPermissions):
-    """Reading imports needs the view permission, starting one the add permission."""
-
-    perms_map = {
-        **DjangoModelPermissions.perms_map,
-        "GET": ["%(app_label)s.view_%(model_name)s"],
-        "HEAD": ["%(app_label)s.view_%(model_name)s"],
-        "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
-    }
+# Reading imports needs the view permission, starting one the add permission.
+ImportPermissions = ViewAndAddPermissions
 
 
 class RejectedRowSerializer(serializers.Serializer):
@@ -105,7 +106,7 @@ class ImportRunSerializer(serializers.ModelSerializer):
 
     url = serializers.SerializerMethodField()
     profile: serializers.SlugRelatedField[ImportProfile] = serializers.SlugRelatedField(
-        slug_field="name", read_only=True
+        slug_field="name", read_only=True, allow_null=True, help_text="Null for a JSON batch."
     )
     created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
         slug_field="username", read_only=True
@@ -124,7 +125,7 @@ class ImportRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = ImportRun
         fields = [
-            "id", "url", "profile", "file_name", "sha256", "size", "status", "error",
+            "id", "url", "profile", "resource", "file_name", "sha256", "size", "status", "error",
             "rows_total", "rows_done", "created", "updated", "unchanged", "rejected",
             "by_type", "snapshot_cancelled", "errors", "rejected_csv", "rows_per_second",
             "seconds_left", "created_by", "created_at", "started_at", "finished_at",
@@ -178,6 +179,26 @@ class ImportUploadSerializer(serializers.Serializer):
     )
 
 
+class ImportBatchSerializer(serializers.Serializer):
+    resource = serializers.ChoiceField(
+        choices=list(batches.RESOURCES), help_text="The API collection the records are of."
+    )
+    records = serializers.ListField(
+        child=serializers.JSONField(),
+        max_length=batches.MAX_RECORDS,
+        help_text="The records, each as a POST to the resource takes it (at most "
+        f"{batches.MAX_RECORDS:,}). A record at fault is reported with its index (`row`, "
+        "from 0) and field (`column`); the others are applied.",
+    )
+
+
+_WAIT = OpenApiParameter(
+    "wait",
+    bool,
+    description="JSON batches: `1` applies the batch before answering, 200 with the report.",
+)
+
+
 class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """File imports: POST a file with its profile (202 and the URL to poll), GET its
     progress and report, GET its rejected rows as CSV."""
@@ -186,17 +207,26 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     serializer_class = ImportRunSerializer
     permission_classes = [IsAuthenticated, ImportPermissions]
     # The upload is multipart (a file); every other answer is JSON or CSV.
-    parser_classes = [MultiPartParser]
+    parser_classes = [MultiPartParser, BoundedJSONParser]
     lookup_value_regex = "[0-9]+"
 
     @extend_schema(
-        request={"multipart/form-data": ImportUploadSerializer},
-        responses={202: ImportRunSerializer},
-        description="Upload a file to import with a profile; answers 202 with the import "
-        "and its `url` to poll. A file that cannot be read, is empty, has no header row "
-        "or lacks a required column is refused with a 400 naming what is wrong.",
+        request={
+            "multipart/form-data": ImportUploadSerializer,
+            "application/json": ImportBatchSerializer,
+        },
+        parameters=[_WAIT],
+        responses={202: ImportRunSerializer, 200: ImportRunSerializer},
+        description="Upload a file to import with a profile, or send a JSON batch of "
+        "records of one resource; answers 202 with the import and its `url` to poll (a "
+        "JSON batch with `?wait=1`: 200 with the import's report once applied). A file "
+        "that cannot be read, is empty, has no header row or lacks a required column is "
+        "refused with a 400 naming what is wrong. A JSON batch needs the permissions of "
+        "its resource's POST too.",
     )
     def create(self, request: Request) -> Response:
+        if request.content_type.split(";")[0].strip() == "application/json":
+            return self.create_batch(request)
         upload = ImportUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         data = upload.validated_data
@@ -211,6 +241,32 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 services.enqueue(run)
         except FileRefused as exc:
             raise ValidationError({"file": [str(exc)]}) from exc
+        body = ImportRunSerializer(run, context={"request": request}).data
+        return Response(body, status=202, headers={"Location": body["url"]})
+
+    def create_batch(self, request: Request) -> Response:
+        wait = request.query_params.get("wait", "0")
+        if wait not in ("0", "1", "true", "false"):
+            raise ValidationError({"wait": ["Give 1 or 0."]})
+        if not isinstance(request.data, dict):
+            raise ValidationError(
+                {"non_field_errors": ["Give an object with resource and records."]}
+            )
+        batch = ImportBatchSerializer(data=request.data)
+        batch.is_valid(raise_exception=True)
+        resource = batch.validated_data["resource"]
+        if not request.user.has_perms(batches.write_permissions(resource)):
+            raise PermissionDenied(f"You may not write {resource}.")
+        with transaction.atomic():
+            run = batches.start_batch(
+                resource, batch.validated_data["records"], by=cast(User, request.user)
+            )
+            if wait in ("0", "false"):
+                services.enqueue(run)
+        if wait in ("1", "true"):
+            run = services.run_import(run.pk) or run
+            body = ImportRunSerializer(run, context={"request": request}).data
+            return Response(body, status=200)
         body = ImportRunSerializer(run, context={"request": request}).data
         return Response(body, status=202, headers={"Location": body["url"]})
 

@@ -125,6 +125,13 @@ class ImportProfile(models.Model):
     payers = models.JSONField(
         default=dict, blank=True, help_text="The source's payer id -> authq payer code."
     )
+    assigning_authority = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="HL7 feed: the assigning authority (PID-3's CX-4) whose identifier is the "
+        "MRN. Empty: the first identifier of PID-3.",
+    )
     snapshot_days = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
@@ -199,7 +206,9 @@ class RunStatus(models.TextChoices):
 
 
 # The record types a run counts, in report order.
-RECORD_TYPES = ("patients", "coverages", "orders", "appointments", "authorizations")
+RECORD_TYPES = (
+    "payers", "payer-rules", "patients", "coverages", "orders", "appointments", "authorizations",
+)  # fmt: skip
 COUNT_NAMES = ("created", "updated", "unchanged", "rejected")
 
 
@@ -211,7 +220,16 @@ class ImportRunQuerySet(models.QuerySet["ImportRun"]):
 class ImportRun(models.Model):
     """One file imported with a profile: who, when, which file, how far, and what it did."""
 
-    profile = models.ForeignKey(ImportProfile, on_delete=models.PROTECT, related_name="runs")
+    # A file has its profile; a JSON batch of the API has none, and names its resource.
+    profile = models.ForeignKey(
+        ImportProfile, on_delete=models.PROTECT, related_name="runs", null=True, blank=True
+    )
+    resource = models.CharField(
+        max_length=32,
+        blank=True,
+        default="",
+        help_text="A JSON batch's resource (appointments, patients...); empty for a file.",
+    )
     file = models.FileField(upload_to="imports/%Y/%m/", max_length=200)
     file_name = models.CharField(max_length=200)
     sha256 = models.CharField(max_length=64)
@@ -242,6 +260,11 @@ class ImportRun(models.Model):
                 condition=Q(status__in=RunStatus.values), name="intake_importrun_status_valid"
             ),
             models.CheckConstraint(
+                condition=Q(profile__isnull=False, resource="")
+                | Q(profile__isnull=True, resource__gt=""),
+                name="intake_importrun_profile_or_resource",
+            ),
+            models.CheckConstraint(
                 condition=Q(rows_done__lte=models.F("rows_total")),
                 name="intake_importrun_done_within_total",
             ),
@@ -253,6 +276,11 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return f"import {self.pk} ({self.file_name})"
+
+    @property
+    def source(self) -> str:
+        """The profile a file was read with, or the resource of a JSON batch."""
+        return self.profile.name if self.profile else f"API batch of {self.resource}"
 
     @property
     def finished(self) -> bool:

@@ -205,6 +205,22 @@ class ModelChecker:
     def __init__(self) -> None:
         self.verdicts: dict[tuple[Any, ...], list[str] | None] = {}
         self.blanks: dict[type[models.Model], dict[str, Any]] = {}
+        self.plans: dict[type[models.Model], list[tuple[str, bool, Any]]] = {}
+
+    def plan(self, model: type[models.Model]) -> list[tuple[str, bool, Any]]:
+        """The fields Model.clean_fields checks, as (name, set automatically, default)."""
+        found = self.plans.get(model)
+        if found is None:
+            found = self.plans[model] = [
+                (
+                    each.name,
+                    bool(getattr(each, "auto_now", False) or getattr(each, "auto_now_add", False)),
+                    each.get_default(),
+                )
+                for each in model._meta.concrete_fields
+                if not (each.is_relation or each.primary_key)
+            ]
+        return found
 
     def record(self, model: type[models.Model], values: dict[str, Any]) -> models.Model:
         """An unsaved record with these values and every other field's default, as
@@ -222,9 +238,11 @@ class ModelChecker:
         return record
 
     def field_messages(self, model: type[models.Model], name: str, value: Any) -> list[str] | None:
-        key = (model, name, value if not isinstance(value, list) else tuple(value))
-        if key in self.verdicts:
+        key = (model, name, value if type(value) is not list else tuple(value))
+        try:
             return self.verdicts[key]
+        except KeyError:
+            pass
         field = model._meta.get_field(name)
         assert isinstance(field, models.Field)  # a column, never a reverse relation
         verdict = None
@@ -245,25 +263,26 @@ class ModelChecker:
         columns: dict[str, str],
         *,
         new: bool,
+        clean_only: bool = False,
     ) -> list[Fault]:
         """Faults of a record given `values`, on the row's canonical columns (`columns`
         maps model fields to them). An update checks only the fields the row gives; a new
         record every field, with its default where the row gives none. Relations are not
-        read again (as in authq.lib.writes.checked)."""
+        read again (as in authq.lib.writes.checked). `clean_only`: the values passed their
+        fields' validators already (the API's serializer fields, built from the same model
+        fields)."""
         # Field messages (str) or the model's ValidationErrors, read alike below.
         errors: dict[str, list[Any]] = {}
-        for each in model._meta.concrete_fields:
-            if each.is_relation or each.primary_key or (not new and each.name not in values):
-                continue
-            if each.name in values:
-                value = values[each.name]
-            elif getattr(each, "auto_now", False) or getattr(each, "auto_now_add", False):
+        for name, automatic, default in () if clean_only else self.plan(model):
+            if name in values:
+                value = values[name]
+            elif not new or automatic:
                 continue
             else:
-                value = each.get_default()
-            messages = self.field_messages(model, each.name, value)
+                value = default
+            messages = self.field_messages(model, name, value)
             if messages:
-                errors[each.name] = messages
+                errors[name] = messages
         if not errors:
             try:
                 self.record(model, values).clean()

@@ -25,9 +25,12 @@ from django.conf import settings
 from django.core.files.base import File
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
+from psycopg import sql as pg_sql
 
+from authq.lib.locks import advisory_unlock, try_advisory_lock
 from authq.lib.sql import id_array
 from authq.lib.writes import save_changes, upsert_by_key
+from intake import sql
 from intake.models import (
     COUNT_NAMES,
     ImportProfile,
@@ -40,7 +43,8 @@ from intake.models import (
 )
 from intake.readers import FileRefused, Layout, Table, cell_text, file_digest, layout
 from intake.rows import APPOINTMENT_STATUSES, CellError, Fault, ModelChecker, Reader, Row
-from patients.models import Appointment, Coverage, Order, Patient
+from patients.models import Appointment, AppointmentStatus, Coverage, Order, Patient, Priority
+from patients.signals import collect_orders_changed
 from payers.models import Payer
 
 if TYPE_CHECKING:
@@ -48,7 +52,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# pg_try_advisory_lock(key, run id): one worker applies a run at a time.
+# The advisory lock (RUN_LOCK_KEY << 32) + run id: one worker applies a run at a time.
 RUN_LOCK_KEY = 0x696E74  # "int"
 
 type Progress = Callable[[ImportRun], None]
@@ -119,17 +123,14 @@ class Tally:
 def run_import(run_id: int, *, progress: Progress | None = None) -> ImportRun | None:
     """Apply a run from its last committed row to the end; None when another worker
     holds it. Safe to call again after a crash, or on a finished run (nothing happens)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [RUN_LOCK_KEY, run_id])
-        (acquired,) = cursor.fetchone()
-    if not acquired:
+    key = (RUN_LOCK_KEY << 32) + run_id
+    if not try_advisory_lock(key):
         log.info("import %s is being applied by another worker", run_id)
         return None
     try:
         return _run(run_id, progress)
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [RUN_LOCK_KEY, run_id])
+        advisory_unlock(key)
 
 
 def _run(run_id: int, progress: Progress | None) -> ImportRun:
@@ -137,24 +138,38 @@ def _run(run_id: int, progress: Progress | None) -> ImportRun:
     if run.finished:
         return run
     try:
-        table = Table(Path(run.file.path), run.file_name)
-        found = layout(run.profile, table.header())
+        if run.profile is None:
+            from intake import batches
+
+            records = batches.read(run)
+            applier: Chunk = batches.applier(run)
+            total = len(records)
+            rows: Iterator[tuple[int, list[Any]]] = (
+                (index, [record]) for index, record in enumerate(records) if index >= run.rows_done
+            )
+        else:
+            table = Table(Path(run.file.path), run.file_name)
+            found = layout(run.profile, table.header())
+            kind = run.profile.kind
+            applier = (ScheduleChunk if kind == ProfileKind.SCHEDULE else AuthorizationChunk)(
+                run, found
+            )
+            total = table.count() if run.status == RunStatus.QUEUED else run.rows_total
+            rows = table.rows(skip=run.rows_done)
         if run.status == RunStatus.QUEUED:
-            run.rows_total = table.count()
+            run.rows_total = total
             run.status = RunStatus.RUNNING
             run.started_at = timezone.now()
             run.save(update_fields=["rows_total", "status", "started_at"])
+            applier.run = run
     except (FileRefused, OSError) as exc:
         return _fail(run, str(exc) if isinstance(exc, FileRefused) else "The file is gone.")
     if progress:
         progress(run)
-    applier = (ScheduleChunk if run.profile.kind == ProfileKind.SCHEDULE else AuthorizationChunk)(
-        run, found
-    )
     size = settings.AUTHQ_IMPORT_CHUNK_ROWS
     try:
-        for rows in _chunks(table.rows(skip=run.rows_done), size):
-            run = applier.apply(rows)
+        for chunk in _chunks(rows, size):
+            run = applier.apply(chunk)
             if progress:
                 progress(run)
         return finish(run)
@@ -189,7 +204,8 @@ def _fail(run: ImportRun, message: str) -> ImportRun:
 
 def finish(run: ImportRun) -> ImportRun:
     """Snapshot cancellations, then the one re-evaluation of the orders the run changed."""
-    if run.profile.kind == ProfileKind.SCHEDULE and run.profile.snapshot_days is not None:
+    profile = run.profile
+    if profile and profile.kind == ProfileKind.SCHEDULE and profile.snapshot_days is not None:
         with transaction.atomic():
             cancelled = _cancel_absent(run)
             ImportRun.objects.filter(pk=run.pk).update(snapshot_cancelled=cancelled)
@@ -221,17 +237,9 @@ def _reevaluate(run: ImportRun) -> None:
         last = ids[-1]
 
 
-_CANCEL_SQL = """
-UPDATE patients_appointment a SET status = 'cancelled', updated_at = %(now)s
-FROM intake_sourcedappointment s
-WHERE s.appointment_id = a.id AND s.profile_id = %(profile)s AND s.last_run_id <> %(run)s
-  AND a.status = 'booked' AND a.start >= %(first)s AND a.start < %(after)s
-RETURNING a.id, a.order_id
-"""
-
-
 def _cancel_absent(run: ImportRun) -> int:
     """Booked visits of the run's source inside its window that the file did not list."""
+    assert run.profile is not None  # snapshot mode is a schedule profile's
     zone = timezone.get_current_timezone()
     day = timezone.localtime(run.created_at, zone).date()
     first = dt.datetime.combine(day, dt.time.min, zone)
@@ -241,7 +249,7 @@ def _cancel_absent(run: ImportRun) -> int:
     with connection.cursor() as cursor:
         _act_as(cursor, run)
         cursor.execute(
-            _CANCEL_SQL,
+            sql.CANCEL_ABSENT,
             {
                 "now": timezone.now(),
                 "profile": run.profile_id,
@@ -261,10 +269,7 @@ def _cancel_absent(run: ImportRun) -> int:
 
 def _act_as(cursor: Any, run: ImportRun) -> None:
     """The access audit's triggers record the person who started the import."""
-    cursor.execute(
-        "SELECT set_config('authq.user_id', %s, true), set_config('authq.request_id', %s, true)",
-        [str(run.created_by_id or ""), f"import-{run.pk}"],
-    )
+    cursor.execute(sql.ACT_AS, [str(run.created_by_id or ""), f"import-{run.pk}"])
 
 
 def _touch(run: ImportRun, order_ids: Iterable[int]) -> None:
@@ -272,11 +277,7 @@ def _touch(run: ImportRun, order_ids: Iterable[int]) -> None:
     if not ids:
         return
     with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO intake_touchedorder (run_id, order_id) "
-            "SELECT %s, unnest(%s::bigint[]) ON CONFLICT DO NOTHING",
-            [run.pk, id_array(ids)],
-        )
+        cursor.execute(sql.TOUCH, [run.pk, id_array(ids)])
 
 
 class Chunk:
@@ -287,7 +288,8 @@ class Chunk:
         self.profile = run.profile
         self.positions = found.positions
         self.header = found.header
-        self.reader = Reader(run.profile)
+        if run.profile is not None:  # a JSON batch reads no cells
+            self.reader = Reader(run.profile)
 
     def column_name(self, canonical: str) -> str:
         """The column as the file names it."""
@@ -306,7 +308,9 @@ class Chunk:
         tally = Tally()
         with transaction.atomic():
             run = (
-                ImportRun.objects.select_for_update().select_related("profile").get(pk=self.run.pk)
+                ImportRun.objects.select_for_update(of=("self",))
+                .select_related("profile")
+                .get(pk=self.run.pk)
             )
             with connection.cursor() as cursor:
                 _act_as(cursor, run)
@@ -378,24 +382,6 @@ COVERAGE_SLOTS = (
          "start": "coverage2_start", "end": "coverage2_end"}),
 )  # fmt: skip
 
-_STAGE_COLUMNS = (
-    "row", "mrn", "first_name", "last_name", "birth_date", "phone", "email",
-    "order_id", "service_category", "code", "dx", "priority", "visits_ordered",
-    "ordering_provider", "appointment_id", "start", "status", "department",
-)  # fmt: skip
-_STAGE_SQL = """
-CREATE TEMP TABLE IF NOT EXISTS intake_stage (
-    row int, mrn text, first_name text, last_name text, birth_date date, phone text,
-    email text, order_id text, service_category text, code text, dx text, priority text,
-    visits_ordered int, ordering_provider text, appointment_id text, start timestamptz,
-    status text, department text
-) ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS intake_stage_coverage (
-    row int, mrn text, payer_id bigint, member_id text, plan text, start date, "end" date,
-    rank smallint
-) ON COMMIT DELETE ROWS
-"""
-
 
 @dataclass
 class Existing:
@@ -409,9 +395,19 @@ class Existing:
 
 
 class ScheduleChunk(Chunk):
+    # The records a chunk writes and counts (a JSON batch of appointments: those alone).
+    record_types: tuple[str, ...] = ("patients", "coverages", "orders", "appointments")
+    # Values already checked by their fields' validators (a JSON batch's serializer fields).
+    fields_checked = False
+
     def __init__(self, run: ImportRun, found: Layout) -> None:
         super().__init__(run, found)
-        given = set(self.positions)
+        self.payers = dict(Payer.objects.values_list("code", "pk"))
+        self.checker = ModelChecker()
+        self.configure(set(self.positions))
+
+    def configure(self, given: set[str]) -> None:
+        """The fields each record type takes from the canonical columns `given`."""
         self.patient_fields = [f for f, c in PATIENT_FIELDS.items() if c in given]
         self.order_fields = [f for f, c in ORDER_FIELDS.items() if c in given]
         self.appointment_fields = [
@@ -425,8 +421,6 @@ class ScheduleChunk(Chunk):
             "start": "start" if "start" in given else "date",
         }
         self.slots = [(rank, cols) for rank, cols in COVERAGE_SLOTS if cols["payer"] in given]
-        self.payers = dict(Payer.objects.values_list("code", "pk"))
-        self.checker = ModelChecker()
 
     # Parsing
 
@@ -521,6 +515,8 @@ class ScheduleChunk(Chunk):
             (Appointment, appointment, self.appointment_columns,
              v.get("appointment_id") in existing.appointments),
         ]  # fmt: skip
+        if "patients" not in self.record_types:  # the stored patient and order of a batch
+            checks = checks[2:]
         for cov in v["coverages"]:
             fields = {
                 k: cov[k] for k in ("rank", "member_id", "start", "end") if cov[k] is not None
@@ -529,32 +525,30 @@ class ScheduleChunk(Chunk):
                 fields["plan"] = cov["plan"]
             checks.append((Coverage, fields, cov["columns"], False))
         for model, fields, columns, known in checks:
-            key = (model, known, tuple(sorted((k, _hashable(x)) for k, x in fields.items())))
+            # The same fields in the same order on every row: no sorting needed.
+            key = (model, known, tuple((k, _hashable(x)) for k, x in fields.items()))
             faults = cache.get(key)
             if faults is None:
-                faults = self.checker.faults(model, fields, columns, new=not known)
+                faults = self.checker.faults(
+                    model, fields, columns, new=not known, clean_only=self.fields_checked
+                )
                 cache[key] = faults
             row.faults.extend(faults)
 
     def lookup(self, rows: list[Row]) -> Existing:
-        mrns = {r.values["mrn"] for r in rows if r.values.get("mrn")}
-        order_ids = {r.values["order_id"] for r in rows if r.values.get("order_id")}
-        appt_ids = {r.values["appointment_id"] for r in rows if r.values.get("appointment_id")}
-        return Existing(
-            patients=set(Patient.objects.filter(mrn__in=mrns).values_list("mrn", flat=True)),
-            orders={
-                e: (pk, m)
-                for e, pk, m in Order.objects.filter(external_id__in=order_ids).values_list(
-                    "external_id", "pk", "patient__mrn"
-                )
-            },
-            appointments={
-                e: (o, m)
-                for e, o, m in Appointment.objects.filter(external_id__in=appt_ids).values_list(
-                    "external_id", "order_id", "order__patient__mrn"
-                )
-            },
-        )
+        mrns = sorted({r.values["mrn"] for r in rows if r.values.get("mrn")})
+        order_ids = sorted({r.values["order_id"] for r in rows if r.values.get("order_id")})
+        appt_ids = sorted({v for r in rows if (v := r.values.get("appointment_id"))})
+        with connection.cursor() as cursor:
+            patients: set[str] = set()
+            if "patients" in self.record_types:
+                cursor.execute(sql.KNOWN_PATIENTS, [mrns])
+                patients = {m for (m,) in cursor.fetchall()}
+            cursor.execute(sql.KNOWN_ORDERS, [order_ids])
+            orders = {e: (pk, m) for e, pk, m in cursor.fetchall()}
+            cursor.execute(sql.KNOWN_APPOINTMENTS, [appt_ids])
+            appointments = {e: (o, m) for e, o, m in cursor.fetchall()}
+        return Existing(patients=patients, orders=orders, appointments=appointments)
 
     def one_patient_per_key(self, rows: list[Row]) -> None:
         """Within the chunk too: the first row's patient keeps an order or appointment."""
@@ -588,21 +582,22 @@ class ScheduleChunk(Chunk):
         self.one_patient_per_key(rows)
         good = [r for r in rows if r.ok]
         for name in ("patients", "orders", "appointments"):
-            tally.seen(name)
+            if name in self.record_types:
+                tally.seen(name)
         with connection.cursor() as cursor:
-            for statement in _STAGE_SQL.split(";"):
+            for statement in sql.CREATE_STAGE:
                 cursor.execute(statement)
-            # Empty already after a commit; not inside an enclosing transaction.
-            cursor.execute("TRUNCATE intake_stage, intake_stage_coverage")
+            cursor.execute(sql.TRUNCATE_STAGE)
             self.stage(cursor, good)
+            cursor.execute(sql.ANALYZE_STAGE)
             touched = self.apply_sql(cursor, good, existing, tally)
-            if self.profile.snapshot_days is not None:
+            if self.profile is not None and self.profile.snapshot_days is not None:
                 self.mark_seen(cursor, rows)
         _touch(self.run, touched)
 
     def stage(self, cursor: Any, rows: list[Row]) -> None:
         raw = cursor.cursor  # psycopg's own cursor, for COPY
-        with raw.copy(f"COPY intake_stage ({', '.join(_STAGE_COLUMNS)}) FROM STDIN") as copy:
+        with raw.copy(sql.COPY_STAGE) as copy:
             for row in rows:
                 v = row.values
                 copy.write_row(
@@ -616,10 +611,7 @@ class ScheduleChunk(Chunk):
                         v.get("department"),
                     )
                 )  # fmt: skip
-        with raw.copy(
-            'COPY intake_stage_coverage (row, mrn, payer_id, member_id, plan, start, "end", rank) '
-            "FROM STDIN"
-        ) as copy:
+        with raw.copy(sql.COPY_STAGE_COVERAGE) as copy:
             for row in rows:
                 for cov in row.values["coverages"]:
                     copy.write_row(
@@ -635,73 +627,57 @@ class ScheduleChunk(Chunk):
             "orders": {r.values["order_id"] for r in rows},
             "appointments": {r.values["appointment_id"] for r in rows},
         }
-        # Patients
-        made, changed = _upsert(
-            cursor,
-            table="patients_patient",
-            key="mrn",
-            source="SELECT DISTINCT ON (mrn) * FROM intake_stage ORDER BY mrn, row DESC",
-            fields={f: f for f in PATIENT_FIELDS if f != "mrn"},
-            given=[f for f in self.patient_fields if f != "mrn"],
-            defaults={"phone": "''", "email": "''"},
-            existing=sorted(existing.patients & keys["patients"]),
-            now=now,
-        )
-        self.count(cursor, tally, "patients", "patients_patient", "mrn", keys, made, changed)
-        # Coverages, after their patients; a change touches every order of the patient.
-        if self.slots:
-            covered = self.coverages(cursor, now, tally)
-            if covered:
-                cursor.execute(
-                    "SELECT id FROM patients_order WHERE patient_id = ANY(%s::bigint[])",
-                    [id_array(covered)],
-                )
-                touched |= {i for (i,) in cursor.fetchall()}
-        # Orders, after their patients
-        made, changed = _upsert(
-            cursor,
-            table="patients_order",
-            key="external_id",
-            source=(
-                "SELECT DISTINCT ON (s.order_id) s.order_id AS external_id, p.id AS patient_id,"
-                " s.service_category, s.code, string_to_array(s.dx, ';')::varchar[] AS diagnosis_codes,"
-                " s.priority, s.visits_ordered, s.ordering_provider"
-                " FROM intake_stage s JOIN patients_patient p ON p.mrn = s.mrn"
-                " ORDER BY s.order_id, s.row DESC"
-            ),
-            fields={
-                "patient_id": "patient_id",
-                "service_category": "service_category",
-                "code": "code",
-                "diagnosis_codes": "diagnosis_codes",
-                "priority": "priority",
-                "visits_ordered": "visits_ordered",
-                "ordering_provider": "ordering_provider",
-            },
-            given=[f for f in self.order_fields if f != "external_id"],
-            defaults={
-                "diagnosis_codes": "'{}'::varchar[]",
-                "priority": "'routine'",
-                "visits_ordered": "NULL::int",
-                "ordering_provider": "''",
-            },
-            guard="patient_id",
-            existing=sorted(set(existing.orders) & keys["orders"]),
-            now=now,
-        )
-        self.count(cursor, tally, "orders", "patients_order", "external_id", keys, made, changed)
-        touched |= {i for i, _ in made} | {i for i, _ in changed}
+        if "patients" in self.record_types:  # a JSON batch of appointments writes none
+            before = self.stored(cursor, Patient, "mrn", keys["patients"])
+            made, changed = _upsert(
+                cursor,
+                Patient,
+                key="mrn",
+                source=sql.PATIENT_SOURCE,
+                fields={f: f for f in PATIENT_FIELDS if f != "mrn"},
+                given=[f for f in self.patient_fields if f != "mrn"],
+                defaults={"phone": pg_sql.Literal(""), "email": pg_sql.Literal("")},
+                existing=sorted(existing.patients & keys["patients"]),
+                now=now,
+            )
+            self.count(cursor, tally, "patients", Patient, "mrn", keys, made, changed, before)
+            # Coverages, after their patients; a change touches every order of the patient.
+            if self.slots:
+                covered = self.coverages(cursor, now, tally)
+                if covered:
+                    cursor.execute(sql.ORDERS_OF_PATIENTS, [id_array(covered)])
+                    touched |= {i for (i,) in cursor.fetchall()}
+            # Orders, after their patients
+            before = self.stored(cursor, Order, "external_id", keys["orders"])
+            made, changed = _upsert(
+                cursor,
+                Order,
+                key="external_id",
+                source=sql.ORDER_SOURCE,
+                fields={
+                    "patient_id": "patient_id",
+                    **{f: f for f in ORDER_FIELDS if f != "external_id"},
+                },
+                given=[f for f in self.order_fields if f != "external_id"],
+                defaults={
+                    "diagnosis_codes": pg_sql.SQL("'{}'::varchar[]"),
+                    "priority": pg_sql.Literal(Priority.ROUTINE.value),
+                    "visits_ordered": pg_sql.SQL("NULL::int"),
+                    "ordering_provider": pg_sql.Literal(""),
+                },
+                guard="patient_id",
+                existing=sorted(set(existing.orders) & keys["orders"]),
+                now=now,
+            )
+            self.count(cursor, tally, "orders", Order, "external_id", keys, made, changed, before)
+            touched |= {i for i, _ in made} | {i for i, _ in changed}
         # Appointments, after their orders
+        before = self.stored(cursor, Appointment, "external_id", keys["appointments"])
         made, changed = _upsert(
             cursor,
-            table="patients_appointment",
+            Appointment,
             key="external_id",
-            source=(
-                "SELECT DISTINCT ON (s.appointment_id) s.appointment_id AS external_id,"
-                " o.id AS order_id, s.start, s.status, s.department"
-                " FROM intake_stage s JOIN patients_order o ON o.external_id = s.order_id"
-                " ORDER BY s.appointment_id, s.row DESC"
-            ),
+            source=sql.APPOINTMENT_SOURCE,
             fields={
                 "order_id": "order_id",
                 "start": "start",
@@ -709,15 +685,17 @@ class ScheduleChunk(Chunk):
                 "department": "department",
             },  # fmt: skip
             given=["order_id", *[f for f in self.appointment_fields if f != "external_id"]],
-            defaults={"status": "'booked'", "department": "''"},
+            defaults={
+                "status": pg_sql.Literal(AppointmentStatus.BOOKED.value),
+                "department": pg_sql.Literal(""),
+            },
             returning="order_id",
             existing=sorted(set(existing.appointments) & keys["appointments"]),
             now=now,
         )
         self.count(
-            cursor, tally, "appointments", "patients_appointment", "external_id", keys, made,
-            changed,
-        )  # fmt: skip
+            cursor, tally, "appointments", Appointment, "external_id", keys, made, changed, before
+        )
         touched |= {o for _i, o in made} | {o for _i, o in changed}
         # An appointment moved off an order changes that order too.
         if changed:
@@ -725,74 +703,52 @@ class ScheduleChunk(Chunk):
             touched |= {existing.appointments[a][0] for a in moved}
         return touched
 
+    def stored(self, cursor: Any, model: type[Any], key: str, keys: set[str]) -> dict[int, bool]:
+        """The chunk's stored records: id -> whether an earlier chunk of the run wrote it."""
+        cursor.execute(sql.stored_state(model, key), [self.run.started_at, sorted(keys)])
+        return dict(cursor.fetchall())
+
     def count(
         self,
         cursor: Any,
         tally: Tally,
         record_type: str,
-        table: str,
+        model: type[Any],
         key: str,
         keys: dict[str, set[str]],
         made: list[Any],
         changed: list[Any],
+        before: dict[int, bool],
     ) -> None:
-        """Created and updated as returned; unchanged: the chunk's other records that this
-        run has not written before (a record repeated in later chunks counts once)."""
+        """Created and updated as returned, each record once per run: one an earlier
+        chunk wrote already is not counted again; unchanged: the chunk's stored records
+        that neither this chunk nor an earlier one wrote (`before`: stored id -> written
+        by an earlier chunk)."""
+        written = {pk for pk, _extra in (*made, *changed)}
         tally.add(record_type, "created", len(made))
-        tally.add(record_type, "updated", len(changed))
-        written = [pk for pk, _extra in (*made, *changed)]
-        cursor.execute(
-            f"SELECT count(*) FROM {table} WHERE {key} = ANY(%s::text[]) "
-            "AND NOT (id = ANY(%s::bigint[])) AND updated_at < %s",
-            [sorted(keys[record_type]), id_array(written), self.run.started_at],
+        tally.add(record_type, "updated", sum(1 for pk, _x in changed if not before.get(pk)))
+        tally.add(
+            record_type,
+            "unchanged",
+            sum(1 for pk, earlier in before.items() if not earlier and pk not in written),
         )
-        tally.add(record_type, "unchanged", cursor.fetchone()[0])
 
     def coverages(self, cursor: Any, now: dt.datetime, tally: Tally) -> set[int]:
         """Upsert the staged coverages by their key; the ids of patients whose changed."""
         plan_given = any(cols["plan"] in self.positions for _r, cols in self.slots)
         end_given = any(cols["end"] in self.positions for _r, cols in self.slots)
-        sets = ["rank = EXCLUDED.rank"]
-        if plan_given:
-            sets.append("plan = EXCLUDED.plan")
-        if end_given:
-            sets.append('"end" = EXCLUDED."end"')
-        compared = [s.split(" = ")[0] for s in sets]
-        cursor.execute(
-            f"""
-            INSERT INTO patients_coverage (patient_id, payer_id, member_id, plan, rank, start,
-                "end", created_at, updated_at)
-            SELECT DISTINCT ON (p.id, c.payer_id, c.member_id, c.start)
-                p.id, c.payer_id, c.member_id, coalesce(c.plan, ''), c.rank, c.start, c."end",
-                %(now)s, %(now)s
-            FROM intake_stage_coverage c JOIN patients_patient p ON p.mrn = c.mrn
-            ORDER BY p.id, c.payer_id, c.member_id, c.start, c.row DESC
-            ON CONFLICT ON CONSTRAINT patients_coverage_key_unique DO UPDATE
-            SET {", ".join(sets)}, updated_at = EXCLUDED.updated_at
-            WHERE ({", ".join("patients_coverage." + c for c in compared)})
-                IS DISTINCT FROM ({", ".join("EXCLUDED." + c for c in compared)})
-            RETURNING id, patient_id, (xmax = 0)
-            """,
-            {"now": now},
-        )
+        compared = ("rank", *(["plan"] if plan_given else []), *(["end"] if end_given else []))
+        cursor.execute(sql.STORED_COVERAGES, [self.run.started_at])
+        before: dict[int, bool] = dict(cursor.fetchall())
+        cursor.execute(sql.upsert_coverages(compared), {"now": now})
         returned = cursor.fetchall()
-        cursor.execute(
-            """
-            SELECT count(*) FROM patients_coverage c
-            JOIN (SELECT DISTINCT p.id, s.payer_id, s.member_id, s.start
-                  FROM intake_stage_coverage s JOIN patients_patient p ON p.mrn = s.mrn)
-                 AS k (patient_id, payer_id, member_id, start)
-              ON (c.patient_id, c.payer_id, c.member_id, c.start)
-               = (k.patient_id, k.payer_id, k.member_id, k.start)
-            WHERE NOT (c.id = ANY(%s::bigint[])) AND c.updated_at < %s
-            """,
-            [id_array(pk for pk, _p, _i in returned), self.run.started_at],
-        )
-        (unchanged,) = cursor.fetchone()
+        written = {pk for pk, _p, _i in returned}
+        unchanged = sum(1 for pk, earlier in before.items() if not earlier and pk not in written)
         made = sum(1 for _pk, _p, inserted in returned if inserted)
+        updated = sum(1 for pk, _p, inserted in returned if not inserted and not before.get(pk))
         tally.seen("coverages")
         tally.add("coverages", "created", made)
-        tally.add("coverages", "updated", len(returned) - made)
+        tally.add("coverages", "updated", updated)
         tally.add("coverages", "unchanged", unchanged)
         return {p for _pk, p, _i in returned}
 
@@ -800,17 +756,8 @@ class ScheduleChunk(Chunk):
         """Snapshot mode: every appointment this file lists (rejected rows' too: a row
         at fault is not a visit cancelled) is seen by this run."""
         ids = {cell for r in rows if (cell := _appointment_cell(self, r))}
-        if not ids:
-            return
-        cursor.execute(
-            """
-            INSERT INTO intake_sourcedappointment (appointment_id, profile_id, last_run_id)
-            SELECT a.id, %s, %s FROM patients_appointment a WHERE a.external_id = ANY(%s)
-            ON CONFLICT (appointment_id) DO UPDATE
-            SET profile_id = EXCLUDED.profile_id, last_run_id = EXCLUDED.last_run_id
-            """,
-            [self.profile.pk, self.run.pk, sorted(ids)],
-        )
+        if ids and self.profile is not None:
+            cursor.execute(sql.MARK_SEEN, [self.profile.pk, self.run.pk, sorted(ids)])
 
 
 def _appointment_cell(chunk: Chunk, row: Row) -> str:
@@ -821,72 +768,51 @@ def _appointment_cell(chunk: Chunk, row: Row) -> str:
 
 
 def _hashable(value: Any) -> Any:
-    return tuple(value) if isinstance(value, list) else value
+    return tuple(value) if type(value) is list else value
 
 
 def _upsert(
     cursor: Any,
+    model: type[Any],
     *,
-    table: str,
     key: str,
-    source: str,
+    source: pg_sql.Composable,
     fields: dict[str, str],
     given: Sequence[str],
     existing: list[str],
     now: dt.datetime,
-    defaults: dict[str, str] | None = None,
+    defaults: dict[str, pg_sql.Composable] | None = None,
     guard: str = "",  # a column that must be equal for a known key to be changed
     returning: str = "id",
 ) -> tuple[list[Any], list[Any]]:
-    """Set-based upsert from the staged rows by the table's unique `key`.
+    """Set-based upsert from the staged rows by the table's unique `key` (intake.sql.upsert).
 
     New keys are inserted with every field (the file's value, else the column's default);
     known keys get only the fields the file gives (`given`), and only when one differs.
     Returns (id, `returning`) of the rows created and of those changed.
     """
-    defaults = defaults or {}
-    columns = list(fields)
-    values = [
-        f"src.{fields[c]}" if c in given or c not in defaults else defaults[c] for c in columns
-    ]
-    if given:
-        on_conflict = (
-            f"DO UPDATE SET {', '.join(f'{c} = EXCLUDED.{c}' for c in given)}, "
-            "updated_at = EXCLUDED.updated_at"
-        )
-        if guard:
-            on_conflict += f" WHERE {table}.{guard} = EXCLUDED.{guard}"
-    else:
-        on_conflict = "DO NOTHING"
-    made_sql = f"""
-        INSERT INTO {table} ({key}, {", ".join(columns)}, created_at, updated_at)
-        SELECT src.{key}, {", ".join(values)}, %(now)s, %(now)s FROM ({source}) src
-        WHERE NOT (src.{key} = ANY(%(existing)s::text[]))
-        ON CONFLICT ({key}) {on_conflict}
-        RETURNING id, {returning}, (xmax = 0)
-    """
-    cursor.execute(made_sql, {"now": now, "existing": existing})
+    # Composed once per table and set of columns a file gives (the rest is the same).
+    memo = (model, tuple(given))
+    statements = _STATEMENTS.get(memo)
+    if statements is None:
+        statements = _STATEMENTS[memo] = sql.upsert(
+            model, key=key, source=source, fields=fields, given=tuple(given),
+            defaults=defaults or {}, guard=guard, returning=returning,
+        )  # fmt: skip
+    insert, update = statements
+    cursor.execute(insert, {"now": now, "existing": existing})
     made: list[tuple[int, Any]] = []
     raced: list[tuple[int, Any]] = []
     for pk, extra, inserted in cursor.fetchall():
         (made if inserted else raced).append((pk, extra))
     changed: list[Any] = list(raced)
     if existing and given:
-        mine = ", ".join(f"t.{c}" for c in given)
-        theirs = ", ".join(f"src.{fields[c]}" for c in given)
-        cursor.execute(
-            f"""
-            UPDATE {table} t SET {", ".join(f"{c} = src.{fields[c]}" for c in given)},
-                updated_at = %(now)s
-            FROM ({source}) src
-            WHERE t.{key} = src.{key} AND t.{key} = ANY(%(existing)s::text[])
-              AND ({mine}) IS DISTINCT FROM ({theirs}) {f"AND t.{guard} = src.{guard}" if guard else ""}
-            RETURNING t.id, t.{returning}
-            """,
-            {"now": now, "existing": existing},
-        )
+        cursor.execute(update, {"now": now, "existing": existing})
         changed += cursor.fetchall()
     return made, changed
+
+
+_STATEMENTS: dict[tuple[type[Any], tuple[str, ...]], tuple[str, str]] = {}
 
 
 # Authorization logs
@@ -903,6 +829,12 @@ class AuthorizationChunk(Chunk):
     validation, natural key and services), in a savepoint of its own."""
 
     def write(self, rows: list[Row], cells: list[dict[str, Any]], tally: Tally) -> None:
+        # The orders the services announce are re-evaluated once, at the run's end.
+        with collect_orders_changed() as touched:
+            self.write_rows(rows, cells, tally)
+        _touch(self.run, touched)
+
+    def write_rows(self, rows: list[Row], cells: list[dict[str, Any]], tally: Tally) -> None:
         from payers.api import AuthorizationSerializer
         from payers.models import AuthStatus
 

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from authq.lib.http import SignedInRequest
 from intake import reports, services
 from intake.forms import UploadForm
 from intake.models import ImportRun
@@ -29,7 +30,7 @@ def _run_for(request: HttpRequest, pk: int) -> ImportRun:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def imports(request: HttpRequest) -> HttpResponse:
+def imports(request: SignedInRequest) -> HttpResponse:
     if not can_import(request.user):
         raise PermissionDenied
     form = UploadForm(request.POST or None, request.FILES or None)
@@ -56,7 +57,7 @@ def imports(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def run(request: HttpRequest, pk: int) -> HttpResponse:
+def run(request: SignedInRequest, pk: int) -> HttpResponse:
     current = _run_for(request, pk)
     context = {"run": current, "rejected_shown": REJECTED_SHOWN}
     if current.finished:

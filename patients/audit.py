@@ -19,34 +19,19 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject, empty
 
 from authq.lib.sql import id_array
+from patients import sql as statements
 from patients.models import AccessAction, AccessEvent
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
-_SET_ACTOR = (
-    "SELECT set_config('authq.user_id', %s, false), "
-    "set_config('authq.request_id', %s, false), "
-    "set_config('authq.remote_addr', %s, false)"
-)
 _READ_PREFIXES = ("SELECT", "SAVEPOINT", "RELEASE", "ROLLBACK", "SET", "SHOW")
-# The tables whose triggers read the settings (patients migration 0004, worklists 0012 and 0013).
-AUDITED_TABLES = (
-    "patients_patient",
-    "patients_coverage",
-    "patients_order",
-    "patients_appointment",
-    "payers_authorization",
-    # worklists migrations 0012 and 0013: the records of the work on an item.
-    "payers_document",
-    "worklists_workitemnote",
-    "worklists_patientnotification",
-)
 
 
 def _writes_patient_data(sql: str) -> bool:
+    """A statement that may write a table whose triggers read the acting person."""
     if sql.lstrip().upper().startswith(_READ_PREFIXES):
         return False
-    return any(table in sql for table in AUDITED_TABLES)
+    return any(table in sql for table in statements.audited_tables())
 
 
 def request_id(request: HttpRequest) -> str:
@@ -120,7 +105,7 @@ class AuditMiddleware:
         def tell_database(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
             user_id = _known_user_id(request)
             if user_id is not None and _writes_patient_data(sql):
-                context["cursor"].execute(_SET_ACTOR, [str(user_id), rid, addr])
+                context["cursor"].execute(statements.SET_ACTOR, [str(user_id), rid, addr])
                 state["set"] = True
             return execute(sql, params, many, context)
 
@@ -137,7 +122,7 @@ class AuditMiddleware:
 def _clear_actor() -> None:
     try:
         with connection.cursor() as cursor:
-            cursor.execute(_SET_ACTOR, ["", "", ""])
+            cursor.execute(statements.SET_ACTOR, ["", "", ""])
     except Exception:  # noqa: BLE001
         # A broken connection is closed by Django and takes its settings with it.
         connection.close_if_unusable_or_obsolete()
@@ -200,21 +185,12 @@ def record_view(
     return event
 
 
-# Plain SQL: the ORM's insert adapts each array element on its own and costs a page
-# with 50 rows about a millisecond more (docs/performance.md).
-_INSERT_VIEWS = (
-    "INSERT INTO patients_accessevent"
-    " (user_id, remote_addr, request_id, action, model, object_ids, patient_ids) VALUES "
-)
-_VIEW_VALUES = "(%s, %s, %s, %s, %s, %s::bigint[], %s::bigint[])"
-
-
 def record_views(
     request: HttpRequest,
     shown: Iterable[tuple[type[models.Model], Iterable[int], Iterable[int]]],
 ) -> list[AccessEvent]:
     """record_view for several models at once, (model, ids, patient_ids) each: one row
-    per model with ids, all written by one INSERT."""
+    per model with ids, all written by one INSERT (patients.sql.insert_access_events)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return []
@@ -238,9 +214,8 @@ def record_views(
     for e in events:
         params += [e.user_id, e.remote_addr, e.request_id, e.action, e.model]
         params += [id_array(e.object_ids), id_array(e.patient_ids)]
-    sql = _INSERT_VIEWS + ", ".join([_VIEW_VALUES] * len(events)) + " RETURNING id, at"
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(statements.insert_access_events(len(events)), params)
         for event, (pk, at) in zip(events, cursor.fetchall(), strict=True):
             event.pk, event.at = pk, at
             event._state.adding = False  # noqa: SLF001

@@ -36,6 +36,14 @@ def is_icd10cm_code(code: str) -> bool:
     )
 
 
+def icd10cm_description(code: str) -> str:
+    """The list's words for code, or "" for a code it does not hold."""
+    try:
+        return str(_icd().get_description(code))
+    except ValueError:
+        return ""
+
+
 def validate_icd10cm(code: str) -> None:
     if not is_icd10cm_code(code):
         raise ValidationError(

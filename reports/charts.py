@@ -108,7 +108,7 @@ def stacked_columns(
     css = dict(series)
     for i, (label, stack) in enumerate(columns):
         x = left + i * slot + (slot - col_w) / 2
-        y = height - bottom
+        y: float = height - bottom
         for key, value in stack:
             h = plot_h * value / peak
             y -= h

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,8 +42,9 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
 )
-from django.db.models.functions import Extract, TruncDate, TruncWeek
+from django.db.models.functions import Extract, TruncDate, TruncMonth, TruncWeek
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
@@ -52,7 +53,16 @@ from patients.models import Appointment, ServiceCategory, primary_payer_on
 from payers.models import AuthStatus, DenialReason, Payer, RuleDefaults
 from reports import sql
 from reports.models import AtRiskVisit, DashboardRefresh, RequestFact
-from worklists.models import EventKind, ItemKind, ItemStatus, Queue, WorkItem, WorkItemEvent
+from worklists.models import (
+    ClaimDenial,
+    DenialCause,
+    EventKind,
+    ItemKind,
+    ItemStatus,
+    Queue,
+    WorkItem,
+    WorkItemEvent,
+)
 
 EXPEDITED_CLOCK_HOURS = RuleDefaults.expedited_turnaround_hours  # 72
 STANDARD_CLOCK_HOURS = RuleDefaults.standard_turnaround_days * 24  # 7 calendar days
@@ -333,7 +343,7 @@ def payers_overdue_now(f: Filters, now: dt.datetime) -> list[dict[str, Any]]:
     payer, service and department filters apply."""
     qs = RequestFact.objects.filter(
         status=AuthStatus.SUBMITTED,
-        submitted_at__lt=now - dt.timedelta(hours=1) * F("clock_hours"),
+        submitted_at__lt=now - F("clock_hours") * dt.timedelta(hours=1),
     )
     if f.payer_id:
         qs = qs.filter(payer_id=f.payer_id)
@@ -342,20 +352,22 @@ def payers_overdue_now(f: Filters, now: dt.datetime) -> list[dict[str, Any]]:
     if f.department:
         qs = qs.filter(department=f.department)
     names = dict(Payer.objects.values_list("pk", "name"))
-    rows = []
-    for row in (
-        qs.values("payer_id")
+    return [
+        {
+            "payer_id": row["payer_id"],
+            "n": row["n"],
+            "expedited": row["expedited"],
+            "payer": names.get(row["payer_id"], "(no payer)"),
+            "oldest_hours": round((now - row["oldest"]).total_seconds() / 3600),
+        }
+        for row in qs.values("payer_id")
         .annotate(
             n=Count("pk"),
             expedited=Count("pk", filter=Q(expedited=True)),
             oldest=Min("submitted_at"),
         )
         .order_by("-n", "payer_id")
-    ):
-        row["payer"] = names.get(row["payer_id"], "(no payer)")
-        row["oldest_hours"] = round((now - row.pop("oldest")).total_seconds() / 3600)
-        rows.append(row)
-    return rows
+    ]
 
 
 # --- Queue health: open work items and appointments at risk -----------------------------
@@ -417,8 +429,13 @@ def items_by_kind(f: Filters, today: dt.date) -> list[dict[str, Any]]:
     """Open items per kind and queue: how many, how many overdue, how many unclaimed."""
     labels = dict(ItemKind.choices)
     queues = dict(Queue.choices)
-    rows = list(
-        open_items(f, today)
+    return [
+        {
+            **row,
+            "kind_label": labels.get(row["kind"], row["kind"]),
+            "queue_label": queues.get(row["queue"], row["queue"]),
+        }
+        for row in open_items(f, today)
         .values("kind", "queue")
         .annotate(
             n=Count("pk"),
@@ -426,11 +443,7 @@ def items_by_kind(f: Filters, today: dt.date) -> list[dict[str, Any]]:
             unclaimed=Count("pk", filter=Q(assignee__isnull=True)),
         )
         .order_by("queue", "-n", "kind")
-    )
-    for row in rows:
-        row["kind_label"] = labels.get(row["kind"], row["kind"])
-        row["queue_label"] = queues.get(row["queue"], row["queue"])
-    return rows
+    ]
 
 
 def appointments_at_risk(f: Filters, today: dt.date) -> dict[str, list[dict[str, Any]]]:
@@ -456,14 +469,20 @@ def appointments_at_risk(f: Filters, today: dt.date) -> dict[str, list[dict[str,
     }
     names = _payer_names()
     last = f"d{max(RISK_WINDOWS)}"
-    out: dict[str, list[dict[str, Any]]] = {"department": [], "payer": []}
-    for row in qs.values("department").annotate(**windows).order_by():
-        row["group"] = row.pop("department") or "(no department)"
-        out["department"].append(row)
-    for row in qs.values("payer_id").annotate(**windows).order_by():
-        payer_id = row.pop("payer_id")
-        row["group"] = names.get(payer_id, "(no coverage)") if payer_id else "(no coverage)"
-        out["payer"].append(row)
+
+    def counted(row: Mapping[str, Any], group: str) -> dict[str, Any]:
+        return {**{key: row[key] for key in windows}, "group": group}
+
+    out = {
+        "department": [
+            counted(row, row["department"] or "(no department)")
+            for row in qs.values("department").annotate(**windows).order_by()
+        ],
+        "payer": [
+            counted(row, names.get(row["payer_id"], "(no coverage)"))
+            for row in qs.values("payer_id").annotate(**windows).order_by()
+        ],
+    }
     for rows in out.values():
         rows.sort(key=lambda r: (-r[last], r["group"]))
     return out
@@ -539,24 +558,24 @@ def productivity(f: Filters, today: dt.date) -> list[dict[str, Any]]:
         .annotate(n=Count("pk"))
         .order_by()
     )
-    for row in resolved:
-        entry(row["assignee_id"], row["period"])["resolved"] = row["n"]
+    for done in resolved:
+        entry(done["assignee_id"], done["period"])["resolved"] = done["n"]
 
     events = WorkItemEvent.objects.annotate(**event_ann).filter(
         event_q, at__gte=start, at__lt=end, actor__isnull=False
     )
-    for row in (
+    for acted in (
         events.annotate(period=trunc("at", tzinfo=tz))
         .values("actor_id", "period")
         .annotate(n=Count("pk"))
         .order_by()
     ):
-        entry(row["actor_id"], row["period"])["actions"] = row["n"]
+        entry(acted["actor_id"], acted["period"])["actions"] = acted["n"]
 
     earlier = WorkItemEvent.objects.filter(
         work_item_id=OuterRef("work_item_id"), kind=EventKind.SUBMITTED, at__lt=OuterRef("at")
     )
-    for row in (
+    for sent in (
         events.filter(kind=EventKind.SUBMITTED)
         .exclude(Exists(earlier))
         .annotate(
@@ -567,9 +586,9 @@ def productivity(f: Filters, today: dt.date) -> list[dict[str, Any]]:
         .annotate(n=Count("pk"), median=Percentile("hours", 0.5))
         .order_by()
     ):
-        cell = entry(row["actor_id"], row["period"])
-        cell["submissions"] = row["n"]
-        cell["median_to_submit"] = round(row["median"], 1)
+        cell = entry(sent["actor_id"], sent["period"])
+        cell["submissions"] = sent["n"]
+        cell["median_to_submit"] = round(sent["median"], 1)
 
     people = {
         u.pk: u.get_full_name() or u.username
@@ -599,6 +618,61 @@ def productivity_totals(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 # --- The whole page -------------------------------------------------------------------
 
 
+# --- Claims denied for their authorization (835 remittances) ---------------------------
+
+
+def _money(rows: dict[Any, list[Any]]) -> list[dict[str, Any]]:
+    return [{"key": k, "n": v[0], "dollars": v[1]} for k, v in rows.items()]
+
+
+def claim_denials(f: Filters) -> dict[str, Any]:
+    """Claim lines a payer denied for their authorization (worklists.ClaimDenial, from
+    835 remittances) whose date of service is in the range, narrowed to the payer (the
+    remittance's) and the service category of their order (the department filter does
+    not apply). Count and denied dollars per month of service, by root cause (missing,
+    expired, exceeded, wrong code, other), by payer and by billed code; and the loop's
+    score: the share of them whose order had a work item opened before the date of
+    service (authq had flagged it). One query.
+    """
+    qs = ClaimDenial.objects.filter(service_date__range=(f.start, f.end))
+    if f.payer_id:
+        qs = qs.filter(payer_id=f.payer_id)
+    if f.category:
+        qs = qs.filter(work_item__order__service_category=f.category)
+    rows = (
+        qs.annotate(month=TruncMonth("service_date"))
+        .values("month", "cause", "payer__name", "code", "flagged_before")
+        .annotate(n=Count("id"), dollars=Sum("denied_amount"))
+        .order_by()
+    )
+    months: dict[Any, list[Any]] = defaultdict(lambda: [0, 0])
+    causes: dict[Any, list[Any]] = {label: [0, 0] for label in DenialCause.labels}
+    payers: dict[Any, list[Any]] = defaultdict(lambda: [0, 0])
+    codes: dict[Any, list[Any]] = defaultdict(lambda: [0, 0])
+    flagged = total = 0
+    for row in rows:
+        cause = DenialCause(row["cause"]).label
+        for table, key in (
+            (months, row["month"]),
+            (causes, cause),
+            (payers, row["payer__name"]),
+            (codes, row["code"]),
+        ):
+            table[key][0] += row["n"]
+            table[key][1] += row["dollars"]
+        total += row["n"]
+        flagged += row["n"] if row["flagged_before"] else 0
+    return {
+        "months": _money(dict(sorted(months.items()))),
+        "causes": _money(causes),
+        "payers": sorted(_money(payers), key=lambda r: (-r["n"], r["key"])),
+        "codes": sorted(_money(codes), key=lambda r: (-r["n"], r["key"])),
+        "total": total,
+        "flagged": flagged,
+        "pct_flagged": _share(flagged, total),
+    }
+
+
 @dataclass
 class Dashboard:
     filters: Filters
@@ -619,6 +693,7 @@ class Dashboard:
     risk_payers: list[dict[str, Any]] = field(default_factory=list)
     productivity: list[dict[str, Any]] = field(default_factory=list)
     productivity_totals: list[dict[str, Any]] = field(default_factory=list)
+    claims: dict[str, Any] = field(default_factory=dict)
     refreshed: DashboardRefresh | None = None
 
 
@@ -651,6 +726,7 @@ def build(f: Filters, *, now: dt.datetime | None = None) -> Dashboard:
         board.risk_payers = risk["payer"]
         board.productivity = productivity(f, today)
         board.productivity_totals = productivity_totals(board.productivity)
+        board.claims = claim_denials(f)
         board.refreshed = DashboardRefresh.objects.filter(finished_at__isnull=False).first()
     return board
 

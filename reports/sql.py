@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from enum import Enum
 
-from django.db.models import Model
 from psycopg import sql
 
+from authq.lib.sql import table
 from patients.models import EXPEDITED_PRIORITIES, Appointment, AppointmentStatus, Order
 from payers.models import (
     APPROVED_STATUSES,
@@ -26,10 +26,6 @@ from payers.models import (
 )
 from reports.models import AtRiskVisit, RequestFact
 from worklists.models import ACTIVE_STATUSES, WorkItem
-
-
-def table(model: type[Model]) -> sql.Identifier:
-    return sql.Identifier(model._meta.db_table)
 
 
 def literal(choice: Enum) -> sql.Literal:

@@ -21,6 +21,7 @@ from patients.models import ServiceCategory
 from payers.models import Payer
 from reports import charts, figures
 from reports.export import TABLES, to_csv
+from worklists.forms import choice_field
 
 MAX_RANGE_DAYS = 731
 
@@ -49,7 +50,7 @@ class DashboardFilterForm(forms.Form):
 
     def __init__(self, *args: Any, departments: list[str], **kw: Any) -> None:
         super().__init__(*args, **kw)
-        self.fields["department"].choices = [("", "Any department")] + [
+        choice_field(self, "department").choices = [("", "Any department")] + [
             (name, name) for name in departments
         ]
         self.fields["payer"].label_from_instance = lambda p: p.name  # type: ignore[attr-defined]
@@ -71,7 +72,7 @@ class DashboardFilterForm(forms.Form):
     def messages(self) -> list[str]:
         """Each error with the label of its field ("To: ..."), for the message above the board."""
         return [
-            f"{self.fields[name].label}: {message}" if name in self.fields else message
+            f"{self.fields[name].label}: {message}" if name in self.fields else str(message)
             for name, errors in self.errors.items()
             for message in errors
         ]

@@ -11,7 +11,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-APPS = ("accounts", "patients", "payers", "worklists", "intake", "reports", "demo")
+APPS = (
+    "accounts",
+    "patients",
+    "payers",
+    "worklists",
+    "intake",
+    "x12feed",
+    "feeds",
+    "reports",
+    "fhirapi",
+    "demo",
+)
 # authq's modules besides authq.lib: the project's wiring, which no app may import.
 WIRING = (
     "authq",
@@ -32,13 +43,28 @@ WIRING = (
 # package -> the packages it may not import (besides the wiring, which none may).
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     "authq.lib": APPS,
-    "accounts": ("patients", "payers", "worklists", "intake", "reports", "demo"),
-    "patients": ("payers", "worklists", "intake", "reports", "demo"),
-    "payers": ("worklists", "intake", "reports", "demo"),
-    "worklists": ("intake", "reports", "demo"),
-    "intake": ("reports", "demo"),
-    "reports": ("intake", "demo"),
-    "demo": ("intake", "reports"),
+    "accounts": (
+        "patients",
+        "payers",
+        "worklists",
+        "intake",
+        "x12feed",
+        "feeds",
+        "reports",
+        "fhirapi",
+        "demo",
+    ),
+    "patients": ("payers", "worklists", "intake", "x12feed", "feeds", "reports", "fhirapi", "demo"),
+    "payers": ("worklists", "intake", "x12feed", "feeds", "reports", "fhirapi", "demo"),
+    "worklists": ("intake", "x12feed", "feeds", "reports", "fhirapi", "demo"),
+    "intake": ("x12feed", "feeds", "reports", "fhirapi", "demo"),
+    # Feeds above the records: nothing imports them, they import no other feed, but the
+    # live feed reads intake's import profiles (payer ids, assigning authority).
+    "x12feed": ("intake", "feeds", "reports", "fhirapi", "demo"),
+    "feeds": ("x12feed", "reports", "fhirapi", "demo"),
+    "fhirapi": ("intake", "x12feed", "feeds", "reports", "demo"),
+    "reports": ("intake", "x12feed", "feeds", "fhirapi", "demo"),
+    "demo": ("intake", "x12feed", "feeds", "reports", "fhirapi"),
 }
 
 

@@ -70,7 +70,7 @@ KEY_LABELS = {
     "next": "by",
 }
 # Ids of records that only duplicate what the event already says.
-HIDDEN_KEYS = {"notification", "peer_review", "appeal"}
+HIDDEN_KEYS = {"notification", "peer_review", "appeal", "claim_denial"}
 
 DECISION_OUTCOMES = {
     "approved": "approved",

@@ -75,7 +75,7 @@ class QueueFilterForm(forms.Form):
     """The queue page's filters; every field is optional and an empty form shows everything."""
 
     queue = forms.ChoiceField(
-        choices=[("", "STAT and routine"), *Queue.choices], required=False, widget=PlainSelect
+        choices=[("", "Every queue"), *Queue.choices], required=False, widget=PlainSelect
     )
     kind = forms.ChoiceField(
         choices=[("", "Any kind"), *ItemKind.choices], required=False, widget=PlainSelect

@@ -19,7 +19,14 @@ from authq.lib.exceptions import ActionRefused
 from patients import services as patient_services
 from patients.models import Coverage
 from payers import services as payer_services
-from payers.models import Appeal, Authorization, Document, Payer, PeerToPeerReview
+from payers.models import (
+    Appeal,
+    Authorization,
+    Document,
+    Payer,
+    PeerToPeerReview,
+    ReviewOutcome,
+)
 from worklists.claiming import claim_if_unclaimed, locked_item
 from worklists.models import (
     DismissalReason,
@@ -47,12 +54,17 @@ def _set_status(item: WorkItem, action: str) -> None:
 
 
 def verify_item_benefits(
-    item: WorkItem, coverage: Coverage, *, by: User, **benefits: Any
+    item: WorkItem, coverage: Coverage, *, by: User, source: str = "", **benefits: Any
 ) -> Coverage:
+    """The benefits form's service; `source` names where they came from when not the
+    form (an X12 271)."""
     with transaction.atomic():
         claim_if_unclaimed(item, by)
         coverage = patient_services.verify_benefits(coverage, by=by, **benefits)
-        record_work(item, EventKind.BENEFITS_VERIFIED, by, {"coverage": coverage.pk})
+        data: dict[str, object] = {"coverage": coverage.pk}
+        if source:
+            data["source"] = source
+        record_work(item, EventKind.BENEFITS_VERIFIED, by, data)
     return coverage
 
 
@@ -143,23 +155,36 @@ def _unpark(item: WorkItem) -> bool:
     )
 
 
+def _review_recorded(
+    item: WorkItem,
+    review: PeerToPeerReview | Appeal,
+    kind: str,
+    *,
+    deadline: dt.date,
+    by: User,
+    **names: object,
+) -> None:
+    """A review just recorded on the item's order: a pending one parks the item until
+    near `deadline`; the event names the review (`names`), its outcome and the parking."""
+    parked = _park(item, deadline) if review.outcome == ReviewOutcome.PENDING else None
+    data: dict[str, object] = {
+        "authorization": review.authorization_id,
+        **names,
+        "outcome": review.outcome,
+    }
+    if parked:
+        data["parked_until"] = parked.isoformat()
+    record_work(item, kind, by, data)
+
+
 def record_item_peer_review(
     item: WorkItem, authorization: Authorization, *, by: User, **review: Any
 ) -> PeerToPeerReview:
     with transaction.atomic():
         claim_if_unclaimed(item, by)
         p2p = payer_services.record_peer_review(authorization, by=by, **review)
-        parked = _park(item, p2p.request_by) if p2p.outcome == "pending" else None
-        record_work(
-            item,
-            EventKind.PEER_REVIEW,
-            by,
-            {
-                "authorization": authorization.pk,
-                "peer_review": p2p.pk,
-                "outcome": p2p.outcome,
-                **({"parked_until": parked.isoformat()} if parked else {}),
-            },
+        _review_recorded(
+            item, p2p, EventKind.PEER_REVIEW, deadline=p2p.request_by, by=by, peer_review=p2p.pk
         )
     return p2p
 
@@ -170,18 +195,14 @@ def record_item_appeal(
     with transaction.atomic():
         claim_if_unclaimed(item, by)
         record = payer_services.record_appeal(authorization, by=by, **appeal)
-        parked = _park(item, record.deadline) if record.outcome == "pending" else None
-        record_work(
+        _review_recorded(
             item,
+            record,
             EventKind.APPEAL,
-            by,
-            {
-                "authorization": authorization.pk,
-                "appeal": record.pk,
-                "level": record.level,
-                "outcome": record.outcome,
-                **({"parked_until": parked.isoformat()} if parked else {}),
-            },
+            deadline=record.deadline,
+            by=by,
+            appeal=record.pk,
+            level=record.level,
         )
     return record
 

@@ -25,11 +25,18 @@ class ItemKind(models.TextChoices):
     VISIT_LIMIT = "visit_limit", "Visit limit"
     DENIED = "denied", "Denied"
     PENDING_FOLLOW_UP = "pending_follow_up", "Pending: follow up"
+    CLAIM_DENIED_AUTH = "claim_denied_auth", "Claim denied: authorization"
+
+
+# Kinds opened by a feed (an 835 remittance), not by the scan: the scan neither updates
+# nor resolves them (worklists.scan.apply), a person closes them.
+FEED_KINDS = (ItemKind.CLAIM_DENIED_AUTH,)
 
 
 class Queue(models.TextChoices):
     STAT = "stat", "STAT"
     ROUTINE = "routine", "Routine"
+    BILLING = "billing", "Billing"
 
 
 class ItemStatus(models.TextChoices):
@@ -347,6 +354,7 @@ class EventKind(models.TextChoices):
     AUTH_REQUESTED = "auth_requested", "Authorization requested (scheduler)"
     PEER_REVIEW_OUTCOME = "peer_review_outcome", "Peer-to-peer outcome recorded"
     APPEAL_OUTCOME = "appeal_outcome", "Appeal outcome recorded"
+    CLAIM_DENIED = "claim_denied", "Claim line denied by the payer (835)"
 
 
 def event_label(kind: str) -> str:
@@ -591,3 +599,73 @@ class ParkedTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name} {self.task_id}"
+
+
+class DenialCause(models.TextChoices):
+    """Why a claim line was denied for its authorization, as authq's records of the day of
+    service tell it (worklists.claim_denials.explain)."""
+
+    MISSING = "missing", "No authorization"
+    EXPIRED = "expired", "Authorization expired or not yet started"
+    EXCEEDED = "exceeded", "Approved visits exceeded"
+    WRONG_CODE = "wrong_code", "Billed code not the authorized one"
+    OTHER = "other", "Other"
+
+
+class ClaimDenial(models.Model):
+    """A claim line a payer denied because of its authorization (an 835's CARC 15, 39,
+    197, 198, 243 or RARC N54, M62), held by its order's `claim_denied_auth` work item.
+
+    Holds codes, dates, amounts and ids; `reason` is authq's own words about its records
+    (codes and dates, no names)."""
+
+    work_item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="denials")
+    payer = models.ForeignKey("payers.Payer", on_delete=models.PROTECT, related_name="+")
+    appointment = models.ForeignKey(
+        "patients.Appointment", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    authorization = models.ForeignKey(
+        "payers.Authorization",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    claim_number = models.CharField(max_length=50)
+    service_date = models.DateField(validators=[validate_date_in_window])
+    code = models.CharField(max_length=16)
+    denied_amount = models.DecimalField(max_digits=11, decimal_places=2)
+    carcs = models.JSONField(default=list, help_text="The line's CARCs, e.g. ['CO-197'].")
+    rarcs = models.JSONField(default=list, help_text="The line's RARCs, e.g. ['N54'].")
+    remittance_date = models.DateField(validators=[validate_date_in_window])
+    appeal_deadline = models.DateField(validators=[validate_date_in_window])
+    cause = models.CharField(max_length=16, choices=DenialCause.choices)
+    reason = models.CharField(max_length=300)
+    flagged_before = models.BooleanField(
+        help_text="authq had an item open on this order before the day of service."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["service_date", "id"]
+        constraints = [
+            # A remittance sent again (another interchange) denies the same line once.
+            models.UniqueConstraint(
+                fields=["payer", "claim_number", "service_date", "code"],
+                name="worklists_claimdenial_once_per_line",
+            ),
+            models.CheckConstraint(
+                condition=Q(cause__in=DenialCause.values), name="worklists_claimdenial_cause_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(denied_amount__gte=0) & Q(denied_amount__lt=10**9),
+                name="worklists_claimdenial_amount_bounded",
+            ),
+        ]
+        indexes = [
+            # Serves the dashboard's denials by month of service.
+            models.Index(fields=["service_date"], name="worklists_denial_service_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"claim {self.claim_number} {self.code} {self.service_date}"

@@ -18,11 +18,16 @@ from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from fpdf import FPDF
 
 from patients.models import Order
 from payers.models import Authorization, AuthStatus
-from worklists.models import ItemKind, NotificationTemplate, PatientNotification, WorkItem
+from worklists.models import (
+    FEED_KINDS,
+    ItemKind,
+    NotificationTemplate,
+    PatientNotification,
+    WorkItem,
+)
 
 T = NotificationTemplate
 
@@ -68,8 +73,10 @@ def allowed_templates(
     allowed: set[str] = set()
     if AuthStatus.SUBMITTED in statuses:
         allowed.add(T.PENDING)
-    gaps = {GAP_TEMPLATES[ItemKind(kind)] for kind in open_kinds}
-    if gaps:
+    kinds = set(map(ItemKind, open_kinds))
+    gaps = {GAP_TEMPLATES[k] for k in kinds if k in GAP_TEMPLATES}
+    # A denied claim (billing) has no message of its own, but no "approved" either.
+    if gaps or kinds & set(FEED_KINDS):
         allowed |= gaps
     else:
         if AuthStatus.APPROVED in statuses:
@@ -184,6 +191,8 @@ def _latin1(text: str) -> str:
 
 def letter_pdf(notification: PatientNotification, when: dt.date) -> bytes:
     """A one-page (or longer) letter: practice, date, subject line, the body as kept."""
+    from fpdf import FPDF  # seconds to import: only where a letter is printed
+
     pdf = FPDF(format="Letter")
     pdf.set_title(_latin1(notification.subject))
     pdf.set_creator("authq")

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib.auth.models import User
-from django.db.models import Model
 from psycopg import sql
 
+from authq.lib.sql import table
 from patients.models import Appointment, Coverage, Order, Patient
 from payers.models import Authorization, Payer, RuleBookVersion
 from worklists.models import (
@@ -23,10 +23,6 @@ from worklists.models import (
     ScanRunChunk,
     WorkItem,
 )
-
-
-def table(model: type[Model]) -> sql.Identifier:
-    return sql.Identifier(model._meta.db_table)
 
 
 def literals(values: Iterable[str]) -> sql.Composed:

@@ -5,6 +5,18 @@ from __future__ import annotations
 from rest_framework.permissions import DjangoModelPermissions
 
 
+class ViewAndAddPermissions(DjangoModelPermissions):
+    """The model's view permission to read, its add permission to POST (uploads that
+    start an import: files, X12 interchanges)."""
+
+    perms_map = {
+        **DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+        "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
+    }
+
+
 class RecordPermissions(DjangoModelPermissions):
     """The model's view permission to read, change to PATCH, and add and change to POST.
 

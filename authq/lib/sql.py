@@ -5,8 +5,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Value
+from django.db.models import Field, Model, Value
 from psycopg import sql as pg_sql
+
+
+def table(model: type[Model]) -> pg_sql.Identifier:
+    """The model's table, for a statement composed with psycopg.sql (never its name typed)."""
+    return pg_sql.Identifier(model._meta.db_table)
+
+
+def columns(model: type[Model], *names: str) -> pg_sql.Composed:
+    """The columns of the model's fields `names`, comma-separated, for a statement."""
+    found = []
+    for name in names:
+        field = model._meta.get_field(name)
+        if not isinstance(field, Field) or not field.column:
+            raise TypeError(f"{model.__name__}.{name} has no column")
+        found.append(pg_sql.Identifier(field.column))
+    return pg_sql.SQL(", ").join(found)
 
 
 def id_array(ids: Iterable[int]) -> str:

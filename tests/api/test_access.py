@@ -131,6 +131,13 @@ def test_put_and_delete_are_not_offered(api, api_as, make_user):
 
 def test_the_api_root_lists_the_collections_to_signed_in_users_only(api):
     listing = api.get("/api/v1/").json()
-    assert set(listing) == {*RECORD_COLLECTIONS, "work-items", "import-profiles", "imports"}
+    assert set(listing) == {
+        *RECORD_COLLECTIONS,
+        "work-items",
+        "import-profiles",
+        "imports",
+        "hl7-messages",
+        "x12",
+    }
     assert listing["patients"] == "http://testserver/api/v1/patients/"
     assert APIClient().get("/api/v1/").status_code == 401

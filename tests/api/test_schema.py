@@ -24,6 +24,10 @@ RECORDS = {
 }
 # File imports: a multipart upload, the run to poll, its rejected rows as CSV.
 IMPORT_PATHS = {"/api/v1/imports/", "/api/v1/imports/{id}/", "/api/v1/imports/{id}/rejected-rows/"}
+# X12 interchanges: a multipart upload and the interchange to poll.
+X12_PATHS = {"/api/v1/x12/", "/api/v1/x12/{id}/"}
+# The HL7 feed's stored messages (read only).
+HL7_PATHS = {"/api/v1/hl7-messages/", "/api/v1/hl7-messages/{id}/"}
 
 
 def _schema(client: APIClient) -> dict:
@@ -36,7 +40,7 @@ def test_a_signed_in_user_gets_an_openapi_3_document_with_every_path(api):
     schema = _schema(api)
     assert schema["openapi"].startswith("3.")
     expected = {"/api/v1/auth-check/", "/api/v1/work-items/", "/api/v1/work-items/{id}/"}
-    expected |= IMPORT_PATHS
+    expected |= IMPORT_PATHS | X12_PATHS | HL7_PATHS
     for collection, key in RECORDS.items():
         expected |= {f"/api/v1/{collection}/", f"/api/v1/{collection}/{{{key}}}/"}
     assert set(schema["paths"]) == expected
@@ -50,6 +54,7 @@ def test_the_schema_offers_post_and_patch_but_no_put_or_delete(api):
         responses = paths[f"/api/v1/{collection}/"]["post"]["responses"]
         assert {code for code in responses if code.startswith("2")} == {"200", "201"}
     assert set(paths["/api/v1/work-items/"]) == {"get"}
+    assert set(paths["/api/v1/hl7-messages/"]) == {"get"}
     assert set(paths["/api/v1/auth-check/"]) == {"get"}
 
 
@@ -99,7 +104,10 @@ def test_request_bodies_are_json_only_but_the_file_upload(api):
         for path, method, op in _operations(schema)
         if "requestBody" in op
     }
+    # Imports take a file (multipart) or a JSON batch of records; X12 a file.
     upload = bodies.pop(("/api/v1/imports/", "post"))
+    assert set(upload["content"]) == {"multipart/form-data", "application/json"}
+    upload = bodies.pop(("/api/v1/x12/", "post"))
     assert set(upload["content"]) == {"multipart/form-data"}
     assert len(bodies) == 2 * len(RECORDS)
     for body in bodies.values():

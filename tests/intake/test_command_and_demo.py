@@ -49,6 +49,7 @@ def test_the_demo_ships_a_nextgen_profile_that_imports_the_sample_export():
     out = StringIO()
     call_command("seed_demo", "--patients", "5", "--seed", "3", stdout=out)
     assert "Import profiles for the Imports page: nextgen, auth-log." in out.getvalue()
+    assert ImportProfile.objects.get(name="hl7").payers["1001"] == "JUNIPER"
     profile = ImportProfile.objects.get(name="nextgen")
     before = Patient.objects.count()
     call_command("import_file", str(SAMPLE), "--profile", "nextgen", stdout=StringIO(),

@@ -159,3 +159,37 @@ def test_the_authorization_log_imports_the_practices_history(auth_profile, impor
     assert again.count("authorizations", "unchanged") == 2
     assert again.total("created") == again.total("updated") == 0
     assert Authorization.objects.count() == 2
+
+
+def test_the_authorization_log_evaluates_its_orders_once_at_the_end(auth_profile, import_file):
+    """Not once per row as the services' signal would: the orders the rows changed are
+    gathered and evaluated in the scan's chunks when the import ends."""
+    from patients.signals import orders_changed
+
+    payer, pt = f.practice()
+    orders = [f.order(pt, external_id=f"ORD-{n}") for n in range(3)]
+    for o in orders:
+        f.visit(o, timezone.localdate() + dt.timedelta(days=5))
+    from worklists.scan.apply import reevaluate_orders
+
+    reevaluate_orders([o.pk for o in orders])
+    assert WorkItem.objects.open().filter(kind="missing_auth").count() == 3
+    start = timezone.localdate().strftime("%m/%d/%Y")
+    end = (timezone.localdate() + dt.timedelta(days=60)).strftime("%m/%d/%Y")
+    rows = [
+        [f"ORD-{n}", "", "", f"AU-{n}", "Approved", start, end, "12", "10/30/2026 14:00"]
+        for n in range(3)
+    ]
+    sent: list[list[int]] = []
+
+    def listen(sender: object, *, order_ids: list[int], **_: object) -> None:
+        sent.append(order_ids)
+
+    orders_changed.connect(listen)
+    try:
+        run = import_file(auth_profile, csv_bytes(rows, header=AUTH_HEADER))
+    finally:
+        orders_changed.disconnect(listen)
+    assert run.count("authorizations", "created") == 3
+    assert sent == []  # no re-evaluation per row
+    assert WorkItem.objects.open().filter(kind="missing_auth").count() == 0

@@ -139,3 +139,20 @@ def test_an_export_larger_than_a_document_may_be_uploaded(manager, profile, sett
         "/imports/", {"profile": profile.name, "file": SimpleUploadedFile("big.csv", data)}
     )
     assert again.status_code == 413 and ImportRun.objects.count() == 1
+
+
+def test_a_json_batch_is_listed_and_shown_like_a_file(manager):
+    from intake import batches
+
+    run = batches.start_batch("patients", [{"mrn": "B1"}, {"mrn": "B2", "first_name": "Al"}],
+                              by=manager)  # fmt: skip
+    services.run_import(run.pk)
+    web = _web(manager)
+    listing = web.get("/imports/").content.decode()
+    assert "API batch of patients" in listing and "batch-patients.json" in listing
+    page = web.get(f"/imports/{run.pk}/").content.decode()
+    assert "API batch of patients" in page
+    assert 'id="rejected-count">2<' in page  # neither has a name and a birth date
+    lines = web.get(f"/imports/{run.pk}/rejected.csv").content.decode().splitlines()
+    assert lines[0] == "record,error"
+    assert lines[1].startswith('"{""mrn"":""B1""}",')

@@ -252,7 +252,7 @@ def test_the_auth_check_reads_its_authorization_once_and_audits_in_one_insert(
     sqls = [q["sql"] for q in ctx.captured_queries]
     # load_orders' read (worklists.sql.AUTHORIZATIONS), and no re-read through the ORM
     assert sum('FROM "payers_authorization"' in s for s in sqls) == 1, sqls
-    inserts = [s for s in sqls if s.startswith("INSERT INTO patients_accessevent")]
+    inserts = [s for s in sqls if s.startswith('INSERT INTO "patients_accessevent"')]
     assert len(inserts) == 1, inserts
     recorded = AccessEvent.objects.filter(user=scheduler).order_by("-id")[:2]
     assert {e.model: e.object_ids for e in recorded} == {

@@ -25,11 +25,13 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from feeds.models import Hl7Message
 from intake.models import ImportProfile, ImportRun
 from patients.models import Coverage, Order, Patient
 from payers.models import Authorization, ReviewVendor
 from tests import factories as f
 from worklists.models import ItemKind, Queue, WorkItem
+from x12feed.models import Interchange
 
 pytestmark = pytest.mark.django_db
 
@@ -171,6 +173,23 @@ EXPECTED: dict[str, Row] = {
     "api:import-list": Row("GET", (), api((M,))),
     "api:import-detail": Row("GET", ("import_run",), api((M,))),
     "api:import-rejected": Row("GET", ("import_run",), api((M,))),
+    # The HL7 feed's messages hold PHI in full: administrators only (no admin persona here).
+    "feeds:interfaces": Row("GET", (), html(())),
+    "feeds:message": Row("GET", ("hl7_message",), html(())),
+    "feeds:replay": Row("POST", ("hl7_message",), html(())),
+    "api:hl7-message-list": Row("GET", (), api(())),
+    "api:hl7-message-detail": Row("GET", ("hl7_message",), api(())),
+    # FHIR R4: bundles by those who may write records (415: the test posts no Bundle),
+    # the PAS request Bundle by those who may read requests and diagnoses.
+    "fhirapi:base": Row("POST", (), {**api((SP, I)), SP: 415, I: 415}),
+    "fhirapi:metadata": Row("GET", (), api(PERSONAS[1:])),
+    "fhirapi:claim": Row("GET", ("auth",), api(ALL_RECORD_READERS)),
+    # X12 interchanges: managers (and admins) and the integration engine that relays them.
+    "x12feed:upload": Row("GET", (), html((M, I))),
+    "x12feed:interchange": Row("GET", ("interchange",), html((M, I))),
+    "x12feed:rejected-csv": Row("GET", ("interchange",), html((M, I))),
+    "api:x12-list": Row("GET", (), api((M, I))),
+    "api:x12-detail": Row("GET", ("interchange",), api((M, I))),
     "schema": Row("GET", (), api(PERSONAS[1:])),
     "schema-ui": Row("GET", (), api(PERSONAS[1:])),
 }
@@ -260,6 +279,7 @@ def world(make_user: Any) -> dict[str, Any]:
     vendor = ReviewVendor.objects.create(payer=payer, service_category="imaging", vendor="V")
     profile = ImportProfile.objects.create(name="WORLD-PM", kind="schedule")
     run = ImportRun.objects.create(profile=profile, file_name="w.csv", sha256="0" * 64)
+    x12 = Interchange.objects.create(file_name="w.x12", sha256="1" * 64, status="done")
     item = WorkItem.objects.create(
         order=order,
         kind=ItemKind.MISSING_AUTH,
@@ -277,6 +297,10 @@ def world(make_user: Any) -> dict[str, Any]:
         "vendor": vendor.pk,
         "payer_code": payer.code,
         "import_run": run.pk,
+        "interchange": x12.pk,
+        "hl7_message": Hl7Message.objects.create(
+            control_id="W1", status="rejected", ack_code="AE", raw="MSH|^~\\&|", ack=""
+        ).pk,
         "profile_name": profile.name,
         "mrn": patient.mrn,
         "order_key": order.external_id,
@@ -307,6 +331,8 @@ MISSING = {
     "vendor": 987654,
     "payer_code": "NOPE",
     "import_run": 987654,
+    "interchange": 987654,
+    "hl7_message": 987654,
     "profile_name": "NOPE",
     "mrn": "NOPE",
     "order_key": "NOPE",

@@ -22,7 +22,7 @@ STORED = [
     "peer_review", "appeal", "document", "note", "follow_up", "notified",
     "notification_sent", "notification_failed", "notification_resent", "dismissed",
     "claimed", "released", "assigned", "auth_requested", "peer_review_outcome",
-    "appeal_outcome",
+    "appeal_outcome", "claim_denied",
 ]  # fmt: skip
 
 

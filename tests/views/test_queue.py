@@ -91,7 +91,8 @@ def test_counts_per_queue_and_kind(specialist_web: Client) -> None:
     make_item(Queue.STAT, kind=ItemKind.DENIED, due_in=-3)
     make_items(3, Queue.ROUTINE, kind=ItemKind.AUTH_EXPIRING)
     summary = specialist_web.get(QUEUE).context["summary"]
-    stat, routine = summary
+    stat, routine, billing = summary
+    assert (billing["value"], billing["n"], billing["kinds"]) == ("billing", 0, [])
     assert (stat["value"], stat["n"], stat["overdue"], stat["unclaimed"]) == ("stat", 3, 1, 3)
     assert {k["value"]: k["n"] for k in stat["kinds"]} == {"missing_auth": 2, "denied": 1}
     assert (routine["n"], [k["value"] for k in routine["kinds"]]) == (3, ["auth_expiring"])

@@ -176,5 +176,5 @@ def test_each_page_writes_its_audit_rows_and_nothing_else(
     client.get(url)  # an audit row to list on the audit page; sessions settled
     sql, rows = _view_writes(client, url)
     assert sql, "the page records what it shows"
-    assert all(s.lstrip().startswith("INSERT INTO patients_accessevent") for s in sql), sql
+    assert all(s.lstrip().startswith('INSERT INTO "patients_accessevent"') for s in sql), sql
     assert rows >= len(sql)

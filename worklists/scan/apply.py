@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -16,6 +18,7 @@ from patients.models import Order
 from worklists import sql
 from worklists.models import (
     ACTIVE_STATUSES,
+    FEED_KINDS,
     EventKind,
     ItemStatus,
     Resolution,
@@ -73,6 +76,8 @@ def apply_findings(order_ids: Sequence[int], as_of: dt.date, rules: RuleBook) ->
             statuses = [s.value for s in (*ACTIVE_STATUSES, ItemStatus.DISMISSED)]
             cursor.execute(sql.ITEMS, [id_array(locked), statuses])
             for item_id, order_id, kind, status, *fields in cursor.fetchall():
+                if kind in FEED_KINDS:
+                    continue
                 if status == ItemStatus.DISMISSED:
                     dismissed.add(_dismissal_key(order_id, kind, fields[1], fields[3]))
                 else:
@@ -169,7 +174,41 @@ def reevaluate_orders(order_ids: Sequence[int], *, as_of: dt.date | None = None)
     return apply_findings(list(order_ids), as_of or today(), RuleBook.load())
 
 
+# The orders announced inside `reevaluation_gathered()`, or None outside it.
+_gathered: ContextVar[set[int] | None] = ContextVar("gathered_orders", default=None)
+
+
 def reevaluate_when_committed(sender: object, *, order_ids: Sequence[int], **_: object) -> None:
-    """patients.signals.orders_changed receiver: re-evaluate once the change has committed."""
+    """patients.signals.orders_changed receiver: re-evaluate once the change has committed
+    (or, inside `reevaluation_gathered()`, once for the whole batch)."""
+    gathered = _gathered.get()
+    if gathered is not None:
+        gathered.update(order_ids)
+        return
     ids = list(order_ids)
     transaction.on_commit(lambda: reevaluate_orders(ids))
+
+
+def reevaluate_in_chunks(order_ids: Sequence[int]) -> None:
+    """The orders through the scan's evaluation, AUTHQ_SCAN_CHUNK_SIZE at a time."""
+    ids = sorted(set(order_ids))
+    size = settings.AUTHQ_SCAN_CHUNK_SIZE
+    for start in range(0, len(ids), size):
+        with transaction.atomic():
+            reevaluate_orders(ids[start : start + size])
+
+
+@contextmanager
+def reevaluation_gathered() -> Iterator[set[int]]:
+    """A batch of writes (a FHIR bundle) whose services announce changed orders: the
+    orders are gathered instead of re-evaluated per write, then re-evaluated once, in the
+    scan's chunks, when the batch commits (never, if it rolls back)."""
+    gathered: set[int] = set()
+    token = _gathered.set(gathered)
+    try:
+        yield gathered
+    finally:
+        _gathered.reset(token)
+    if gathered:
+        ids = sorted(gathered)
+        transaction.on_commit(lambda: reevaluate_in_chunks(ids))

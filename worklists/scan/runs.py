@@ -101,12 +101,6 @@ def run_scan(*, as_of: dt.date | None = None, trigger: str = "command") -> ScanR
 
 CHUNKED_TRIGGER = "beat"
 
-sql.RANGES = """
-SELECT min(id), max(id), count(*)
-FROM (SELECT id, (row_number() OVER (ORDER BY id) - 1) / %s AS chunk FROM patients_order) o
-GROUP BY chunk ORDER BY chunk
-"""
-
 
 @dataclass(frozen=True, slots=True)
 class ScanChunk:
@@ -181,21 +175,6 @@ def plan_chunked_scan(
             run.finished_at = timezone.now()
             run.save(update_fields=["finished_at"])
     return run, chunks
-
-
-sql.COUNT_CHUNK = """
-INSERT INTO worklists_scanrunchunk (run_id, first_id, orders, done_at)
-VALUES (%s, %s, %s, %s) ON CONFLICT (run_id, first_id) DO NOTHING RETURNING id
-"""
-
-sql.ADD_TO_RUN = """
-UPDATE worklists_scanrun
-SET orders_scanned = orders_scanned + %s, items_opened = items_opened + %s,
-    items_updated = items_updated + %s, items_resolved = items_resolved + %s,
-    progressed_at = %s
-WHERE id = %s AND finished_at IS NULL AND abandoned_at IS NULL
-RETURNING orders_scanned
-"""
 
 
 def scan_chunk(run_id: int, chunk: ScanChunk, as_of: dt.date, orders_planned: int) -> bool:

@@ -10,11 +10,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-import simple_icd_10_cm as icd
 from django.conf import settings
 
 from authq.lib import clock
 from patients.models import USED_STATUSES, Appointment, AppointmentStatus, Coverage, Order
+from patients.validators import icd10cm_description
 from payers.models import (
     Appeal,
     Authorization,
@@ -28,6 +28,7 @@ from payers.models import (
 from worklists.event_text import EventWords
 from worklists.models import (
     ACTIVE_STATUSES,
+    ClaimDenial,
     ItemKind,
     PatientNotification,
     WorkItem,
@@ -187,13 +188,7 @@ def directory(
 
 
 def diagnoses(codes: list[str]) -> list[tuple[str, str]]:
-    out = []
-    for code in codes:
-        try:
-            out.append((code, icd.get_description(code)))
-        except ValueError:
-            out.append((code, ""))
-    return out
+    return [(code, icd10cm_description(code)) for code in codes]
 
 
 def event_rows(events: list[Any], notes: list[WorkItemNote]) -> list[dict[str, Any]]:
@@ -234,6 +229,7 @@ class ItemPage:
     documents: list[Document]  # empty unless asked for
     others: list[WorkItem]  # the order's other open items
     first_gap: dt.date | None  # the day of the first visit without coverage
+    denials: list[ClaimDenial]  # the claim lines of a claim_denied_auth item
 
     @property
     def shown_items(self) -> list[WorkItem]:
@@ -298,11 +294,10 @@ def item_page(order: Order, item: WorkItem | None, *, with_documents: bool) -> I
         if with_documents
         else []
     )
-    others = list(
-        WorkItem.objects.filter(order_id=order.pk, status__in=ACTIVE_STATUSES)
-        .exclude(pk=item.pk if item else None)
-        .order_by("id")
-    )
+    open_items = WorkItem.objects.filter(order_id=order.pk, status__in=ACTIVE_STATUSES)
+    if item is not None:
+        open_items = open_items.exclude(pk=item.pk)
+    others = list(open_items.order_by("id"))
     return ItemPage(
         order=order,
         item=item,
@@ -323,4 +318,9 @@ def item_page(order: Order, item: WorkItem | None, *, with_documents: bool) -> I
         documents=documents,
         others=others,
         first_gap=next((clock.local_date(v.start) for v in visits if v.state == "gap"), None),
+        denials=(
+            list(item.denials.select_related("payer"))
+            if item and item.kind == ItemKind.CLAIM_DENIED_AUTH
+            else []
+        ),
     )

@@ -129,7 +129,8 @@ def _reviews(items: dict[int, ItemRef], today: dt.date) -> tuple[list[ReviewRow]
     total = appeals.count() + p2ps.count()
     lead = dt.timedelta(days=item_actions.PARK_LEAD_DAYS)
     rows = []
-    for record in [*appeals[:LIMIT], *p2ps[:LIMIT]]:
+    records: list[Appeal | PeerToPeerReview] = [*appeals[:LIMIT], *p2ps[:LIMIT]]
+    for record in records:
         if isinstance(record, Appeal):
             what, deadline = f"Appeal ({record.get_level_display()})", record.deadline
         else:

@@ -1,8 +1,8 @@
-"""The queue page's reads besides its rows: the choices of its filters and the overview of
-every open item by queue and kind. Returns data and writes nothing.
+"""The queue page's reads: a page's records, the choices of its filters and the overview
+of every open item by queue and kind. Returns data and writes nothing.
 
-The rows themselves are read with their markup (worklists.views.queue_rows, one
-statement per page) and recorded by worklists.views.queue.
+A page's records are one statement (worklists.sql.queue_rows); the view turns them into
+rows with their markup (worklists.views.queue_rows) and records what it shows.
 """
 
 from __future__ import annotations
@@ -10,11 +10,26 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
+from django.db import connection
+
+from authq.lib import clock
 from patients.models import Appointment
 from payers.models import Payer
-from worklists import claiming
+from worklists import claiming, paging
+from worklists import sql as statements
 from worklists.models import ItemKind, Queue
 from worklists.scan import counts
+
+
+def page_records(query: paging.PageQuery, today: dt.date) -> list[tuple[Any, ...]]:
+    """The records of the items `query` selects, in its order, one per item (the columns of
+    worklists.sql.queue_rows): the page's ids and their rows in one statement."""
+    ids_sql, ids_params = query.ids.query.sql_with_params()
+    params = [today, clock.day_start(today), today, settings.AUTHQ_TIME_ZONE, *ids_params]
+    with connection.cursor() as cursor:
+        cursor.execute(statements.queue_rows(ids_sql), params)
+        return cursor.fetchall()
 
 
 def departments() -> list[tuple[str, str]]:

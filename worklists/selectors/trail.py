@@ -95,7 +95,7 @@ def timeline(order_ids: list[int], *, note_ids: list[int] | None = None) -> list
                 )
             )
         if auth.decided_at:
-            details = [("status", auth.status)]
+            details: list[tuple[str, Any]] = [("status", auth.status)]
             if auth.determination_code:
                 details.append(("determination", auth.determination_code))
             if auth.approved_visits is not None:

@@ -17,13 +17,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.forms import Form
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from authq.lib import clock
 from authq.lib.exceptions import ActionRefused, DuplicateKey, TransitionNotAllowed
+from authq.lib.http import SignedInRequest
 from patients.audit import record_view
 from patients.models import (
     Appointment,
@@ -92,7 +93,7 @@ def _may(user: Any, action: str) -> bool:
 # what it shows and builds the forms.
 
 
-def _record_shown(request: HttpRequest, page: ItemPage) -> None:
+def _record_shown(request: SignedInRequest, page: ItemPage) -> None:
     """S25: one audit insert per kind of patient record the page shows."""
     order = page.order
     pid = [order.patient_id]
@@ -114,7 +115,7 @@ def _record_shown(request: HttpRequest, page: ItemPage) -> None:
 
 
 def _page_context(
-    request: HttpRequest,
+    request: SignedInRequest,
     item: WorkItem | None,
     bound: dict[str, Any] | None = None,
     *,
@@ -231,6 +232,7 @@ def _page_context(
         "documents": page.documents,
         "can_docs": can_docs,
         "others": others,
+        "denials": page.denials,
         "may": may,
         "forms": forms,
         "open_panel": open_panel,
@@ -251,7 +253,7 @@ def _page_context(
 
 @require_GET
 @login_required
-def item(request: HttpRequest, pk: int) -> HttpResponse:
+def item(request: SignedInRequest, pk: int) -> HttpResponse:
     work_item = scoped_item(request.user, pk)
     return render(request, "worklists/item.html", _page_context(request, work_item))
 
@@ -260,7 +262,7 @@ def item(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _act(
-    request: HttpRequest,
+    request: SignedInRequest,
     pk: int,
     action: str,
     form: Callable[[WorkItem], Any],
@@ -330,7 +332,7 @@ def _order_auths(item: WorkItem) -> Any:
 
 @require_POST
 @login_required
-def benefits(request: HttpRequest, pk: int, coverage_pk: int) -> HttpResponse:
+def benefits(request: SignedInRequest, pk: int, coverage_pk: int) -> HttpResponse:
     work_item = scoped_item(request.user, pk)
     coverage = get_object_or_404(Coverage, pk=coverage_pk, patient_id=work_item.order.patient_id)
 
@@ -350,7 +352,7 @@ def benefits(request: HttpRequest, pk: int, coverage_pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def submit(request: HttpRequest, pk: int) -> HttpResponse:
+def submit(request: SignedInRequest, pk: int) -> HttpResponse:
     def perform(item: WorkItem, data: dict[str, Any]) -> str:
         coverage = (
             Coverage.objects.primary_on(clock.today())
@@ -380,7 +382,7 @@ def submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def decide(request: HttpRequest, pk: int) -> HttpResponse:
+def decide(request: SignedInRequest, pk: int) -> HttpResponse:
     def perform(item: WorkItem, data: dict[str, Any]) -> str:
         auth = data.pop("authorization")
         channel = data.pop("channel")
@@ -409,7 +411,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def peer_review(request: HttpRequest, pk: int) -> HttpResponse:
+def peer_review(request: SignedInRequest, pk: int) -> HttpResponse:
     def perform(item: WorkItem, data: dict[str, Any]) -> str:
         item_actions.record_item_peer_review(
             item, data.pop("authorization"), by=request.user, **data
@@ -427,7 +429,7 @@ def peer_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def appeal(request: HttpRequest, pk: int) -> HttpResponse:
+def appeal(request: SignedInRequest, pk: int) -> HttpResponse:
     def perform(item: WorkItem, data: dict[str, Any]) -> str:
         item_actions.record_item_appeal(item, data.pop("authorization"), by=request.user, **data)
         return _after(item.pk, "Appeal recorded")
@@ -441,11 +443,11 @@ def appeal(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _review_outcome(
-    request: HttpRequest,
+def _review_outcome[R: (PeerToPeerReview, Appeal)](
+    request: SignedInRequest,
     pk: int,
     action: str,
-    model: type[PeerToPeerReview | Appeal],
+    model: type[R],
     review_pk: int,
 ) -> HttpResponse:
     work_item = scoped_item(request.user, pk)
@@ -482,21 +484,21 @@ def _review_outcome(
 
 @require_POST
 @login_required
-def peer_review_outcome(request: HttpRequest, pk: int, review_pk: int) -> HttpResponse:
+def peer_review_outcome(request: SignedInRequest, pk: int, review_pk: int) -> HttpResponse:
     """The outcome of a pending peer-to-peer review of the item's order."""
     return _review_outcome(request, pk, "peer_review_outcome", PeerToPeerReview, review_pk)
 
 
 @require_POST
 @login_required
-def appeal_outcome(request: HttpRequest, pk: int, appeal_pk: int) -> HttpResponse:
+def appeal_outcome(request: SignedInRequest, pk: int, appeal_pk: int) -> HttpResponse:
     """The outcome of a pending appeal of the item's order."""
     return _review_outcome(request, pk, "appeal_outcome", Appeal, appeal_pk)
 
 
 @require_POST
 @login_required
-def document(request: HttpRequest, pk: int) -> HttpResponse:
+def document(request: SignedInRequest, pk: int) -> HttpResponse:
     def perform(item: WorkItem, data: dict[str, Any]) -> str:
         upload = data["file"]
         item_actions.attach_item_document(
@@ -522,13 +524,13 @@ def document(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def document_download(request: HttpRequest, pk: int, document_pk: int) -> FileResponse:
+def document_download(request: SignedInRequest, pk: int, document_pk: int) -> FileResponse:
     """Stream a document of the item's order, to people who may see documents only."""
     work_item = scoped_item(request.user, pk)
     return send_document(request, work_item.order, document_pk)
 
 
-def send_document(request: HttpRequest, order: Order, document_pk: int) -> FileResponse:
+def send_document(request: SignedInRequest, order: Order, document_pk: int) -> FileResponse:
     """A document of `order` as a download (the caller has checked access to the order)."""
     if not request.user.has_perm("payers.view_document"):
         raise PermissionDenied
@@ -551,7 +553,7 @@ def send_document(request: HttpRequest, order: Order, document_pk: int) -> FileR
 
 @require_POST
 @login_required
-def note(request: HttpRequest, pk: int) -> HttpResponse:
+def note(request: SignedInRequest, pk: int) -> HttpResponse:
     def perform(item: WorkItem, data: dict[str, Any]) -> str:
         item_actions.add_item_note(item, by=request.user, text=data["text"])
         return "Note added"
@@ -561,7 +563,7 @@ def note(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
+def follow_up(request: SignedInRequest, pk: int) -> HttpResponse:
     def perform(item: WorkItem, data: dict[str, Any]) -> str:
         item_actions.set_item_follow_up(item, by=request.user, follow_up_on=data["follow_up_on"])
         day = data["follow_up_on"]
@@ -572,7 +574,7 @@ def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _notify_form(request: HttpRequest, item: WorkItem, *, confirm: bool) -> NotifyForm:
+def _notify_form(request: SignedInRequest, item: WorkItem, *, confirm: bool) -> NotifyForm:
     return NotifyForm(
         request.POST,
         allowed=notices.order_state(item.order_id, clock.today()),
@@ -584,7 +586,7 @@ def _notify_form(request: HttpRequest, item: WorkItem, *, confirm: bool) -> Noti
 
 @require_POST
 @login_required
-def notify_preview(request: HttpRequest, pk: int) -> HttpResponse:
+def notify_preview(request: SignedInRequest, pk: int) -> HttpResponse:
     """The exact subject and body the patient would get, with the button that sends it."""
     work_item = scoped_item(request.user, pk)
     if not _may(request.user, "notify"):
@@ -622,7 +624,7 @@ def _notified(notification: PatientNotification) -> str:
 
 @require_POST
 @login_required
-def notify(request: HttpRequest, pk: int) -> HttpResponse:
+def notify(request: SignedInRequest, pk: int) -> HttpResponse:
     """Send (or record) the message previewed; its digest must still match the text."""
 
     def perform(item: WorkItem, data: dict[str, Any]) -> str:
@@ -639,7 +641,9 @@ def notify(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _item_notification(request: HttpRequest, pk: int, notification_pk: int) -> PatientNotification:
+def _item_notification(
+    request: SignedInRequest, pk: int, notification_pk: int
+) -> PatientNotification:
     work_item = scoped_item(request.user, pk)
     if not _may(request.user, "notify"):
         raise PermissionDenied
@@ -652,7 +656,7 @@ def _item_notification(request: HttpRequest, pk: int, notification_pk: int) -> P
 
 @require_GET
 @login_required
-def notification_letter(request: HttpRequest, pk: int, notification_pk: int) -> HttpResponse:
+def notification_letter(request: SignedInRequest, pk: int, notification_pk: int) -> HttpResponse:
     """A letter notification as a PDF to print, dated the day it was recorded."""
     notification = _item_notification(request, pk, notification_pk)
     if notification.channel != NotificationChannel.LETTER:
@@ -668,7 +672,7 @@ def notification_letter(request: HttpRequest, pk: int, notification_pk: int) -> 
 
 @require_POST
 @login_required
-def notification_resend(request: HttpRequest, pk: int, notification_pk: int) -> HttpResponse:
+def notification_resend(request: SignedInRequest, pk: int, notification_pk: int) -> HttpResponse:
     """Queue a failed email again."""
     notification = _item_notification(request, pk, notification_pk)
 
@@ -683,7 +687,7 @@ def notification_resend(request: HttpRequest, pk: int, notification_pk: int) -> 
 
 @require_GET
 @login_required
-def notification_log(request: HttpRequest, pk: int) -> HttpResponse:
+def notification_log(request: SignedInRequest, pk: int) -> HttpResponse:
     """The item's notifications alone: the page polls it while an email is queued."""
     work_item = scoped_item(request.user, pk)
     notifications = list(work_item.notifications.select_related("sent_by")[:50])
@@ -702,7 +706,7 @@ def notification_log(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def dismiss(request: HttpRequest, pk: int) -> HttpResponse:
+def dismiss(request: SignedInRequest, pk: int) -> HttpResponse:
     def perform(item: WorkItem, data: dict[str, Any]) -> str:
         item_actions.dismiss_item(item, by=request.user, **data)
         return "Item dismissed: it has left the queue"

@@ -14,7 +14,6 @@ from django.contrib.auth.models import User
 from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
@@ -27,7 +26,6 @@ from authq.lib import clock
 from authq.lib.http import SignedInRequest
 from patients.audit import record_view
 from worklists import claiming, paging
-from worklists import sql as statements
 from worklists.forms import UNASSIGNED, AssignForm, QueueFilterForm, query_without
 from worklists.models import Queue, WorkItem
 from worklists.scan import counts as queue_counts
@@ -111,12 +109,7 @@ def _cached_choices(key: str, load: Callable[[], list[tuple[str, str]]], wanted:
 
 def _page(query: paging.PageQuery, markup: RowMarkup, today: dt.date) -> paging.QueuePage:
     """The page `query` asks for, its ids and rows read by one statement."""
-    ids_sql, ids_params = query.ids.query.sql_with_params()
-    params = [today, clock.day_start(today), today, settings.AUTHQ_TIME_ZONE, *ids_params]
-    with connection.cursor() as cursor:
-        cursor.execute(statements.queue_rows(ids_sql), params)
-        records = cursor.fetchall()
-    page, shown = paging.page_from(query, records)
+    page, shown = paging.page_from(query, queue_sel.page_records(query, today))
     page.rows = markup.rows(shown)
     return page
 
@@ -235,7 +228,7 @@ def _queue_context(request: SignedInRequest, params: QueryDict) -> dict[str, obj
 @require_GET
 @login_required
 def queue(request: SignedInRequest) -> HttpResponse:
-    """The STAT and routine queues in queue order, filtered, paged, refreshing itself."""
+    """The STAT, routine and billing queues in queue order, filtered, paged, refreshing itself."""
     if not can_view_items(request.user):
         raise PermissionDenied
     context = _queue_context(request, request.GET)

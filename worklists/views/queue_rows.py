@@ -46,6 +46,7 @@ KIND_SHORT = {
     ItemKind.VISIT_LIMIT: "Visit limit",
     ItemKind.DENIED: "Denied",
     ItemKind.PENDING_FOLLOW_UP: "Follow-up due",
+    ItemKind.CLAIM_DENIED_AUTH: "Claim denied",
 }
 CATEGORY_LABELS = dict(ServiceCategory.choices)
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

@@ -29,7 +29,7 @@ def can_search_audit(user: User | AnonymousUser) -> bool:
     return bool(user.has_perm("patients.view_accessevent"))
 
 
-def _require_trail(user: object) -> None:
+def _require_trail(user: User | AnonymousUser) -> None:
     if not can_view_trail(user):
         raise PermissionDenied
 

@@ -15,11 +15,12 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from authq.lib.http import SignedInRequest
 from patients.audit import record_views
 from patients.models import Order
 from worklists import auth_requests
@@ -42,13 +43,13 @@ def may_request_auth(user: Any) -> bool:
     return auth_requests.can_request_authorization(user) and item_views._may(user, "submit")
 
 
-def _selected_pk(request: HttpRequest) -> int | None:
+def _selected_pk(request: SignedInRequest) -> int | None:
     raw = request.GET.get("item", "")
     return int(raw) if raw.isdigit() and len(raw) < 12 else None
 
 
 def render_workspace(
-    request: HttpRequest,
+    request: SignedInRequest,
     order: Order,
     selected_pk: int | None = None,
     bound: dict[str, Any] | None = None,
@@ -96,14 +97,14 @@ def render_workspace(
 
 @require_GET
 @login_required
-def order_workspace(request: HttpRequest, pk: int) -> HttpResponse:
+def order_workspace(request: SignedInRequest, pk: int) -> HttpResponse:
     order = order_for_item_work(request.user, pk)
     return render_workspace(request, order, _selected_pk(request))
 
 
 @require_GET
 @login_required
-def order_document(request: HttpRequest, pk: int, document_pk: int) -> FileResponse:
+def order_document(request: SignedInRequest, pk: int, document_pk: int) -> FileResponse:
     """A document of the order, to people who may see documents only."""
     order = order_for_item_work(request.user, pk)
     return item_views.send_document(request, order, document_pk)
@@ -111,7 +112,7 @@ def order_document(request: HttpRequest, pk: int, document_pk: int) -> FileRespo
 
 @require_POST
 @login_required
-def request_auth(request: HttpRequest, pk: int) -> HttpResponse:
+def request_auth(request: SignedInRequest, pk: int) -> HttpResponse:
     """Ask for an authorization of an order with nothing open: its item goes to STAT."""
     order = order_for_item_work(request.user, pk)
     if not may_request_auth(request.user):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -10,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from demo import build as demo
+from demo.x12_samples import write_samples
 from patients.models import Patient
 from payers.models import Payer
 
@@ -48,6 +50,12 @@ class Command(BaseCommand):
             "in the practice time zone.",
         )
         parser.add_argument(
+            "--x12-dir",
+            type=Path,
+            default=None,
+            help="Where the sample X12 files go; default var/demo-x12/.",
+        )
+        parser.add_argument(
             "--if-empty",
             action="store_true",
             help="Do nothing when the database already holds patients or payers.",
@@ -60,6 +68,7 @@ class Command(BaseCommand):
         seed: int,
         as_of: dt.date | None,
         if_empty: bool,
+        x12_dir: Path | None = None,
         **options: Any,
     ) -> None:
         if Patient.objects.exists() or Payer.objects.exists():
@@ -91,12 +100,18 @@ class Command(BaseCommand):
         except (RuntimeError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
         self._report(summary)
+        samples = write_samples(x12_dir or Path(settings.BASE_DIR) / "var" / "demo-x12", as_of)
+        if samples:
+            names = ", ".join(p.name for p in samples)
+            where = samples[0].parent
+            self.stdout.write(f"Sample X12 files to import (Imports page), in {where}: {names}")
         # The import profiles of the demo's PM system, when the imports app is installed.
         try:
             call_command("loaddata", "demo_import_profiles", verbosity=0)
         except CommandError:
             return
         self.stdout.write("Import profiles for the Imports page: nextgen, auth-log.")
+        self.stdout.write("Import profile of the HL7 feed (payer ids): hl7.")
 
     def _report(self, s: demo.Summary) -> None:
         out = self.stdout.write

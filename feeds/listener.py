@@ -1,0 +1,201 @@
+"""The MLLP listener: the `hl7` library's asyncio server frames the messages; applier
+threads write them.
+
+Connections are read concurrently. Each message goes to one of AUTHQ_HL7_APPLIERS
+applier threads (each with its own database connection), chosen by the patient: the
+first identifier of PID-3. A thread applies its messages one after another in the order
+the listener read them, so the messages of one patient are applied in the order they
+were received, whichever connection brought them, while different patients' messages
+are applied side by side. Each connection waits for its ACK before its next message
+(MLLP's original mode).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import threading
+import zlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import close_old_connections, connections
+from hl7.mllp import HL7StreamReader, HL7StreamWriter, InvalidBlockError, start_hl7_server
+
+log = logging.getLogger(__name__)
+
+# Held messages are released or reported this often (seconds).
+SETTLE_SECONDS = 30.0
+# The largest message read (bytes): a bigger one is answered AR and skipped.
+MAX_MESSAGE_BYTES = 1 << 20
+
+type Handler = Callable[[str], str]
+
+
+_PID3 = re.compile(rb"(?:^|[\r\n])PID\|[^|\r\n]*\|[^|\r\n]*\|([^|^~&\r\n]*)")
+
+
+def patient_key(block: bytes) -> bytes:
+    """The first identifier of PID-3, read without parsing (b"" when there is none): the
+    messages of one patient go to the same applier. Assumes the usual `|^~&` separators;
+    a message with others goes to the first applier."""
+    found = _PID3.search(block)
+    return found.group(1).strip() if found else b""
+
+
+def decode(block: bytes) -> str:
+    """UTF-8, or Windows-1252 for the engines that still send it."""
+    try:
+        return block.decode("utf-8")
+    except UnicodeDecodeError:
+        return block.decode("cp1252", errors="replace")
+
+
+def apply_message(raw: str) -> str:
+    """The applier's work for one message: apply it, answer its ACK."""
+    from feeds.services import Outcome, ack, receive
+
+    close_old_connections()
+    try:
+        return receive(raw).ack
+    except Exception as exc:  # noqa: BLE001 - the database down: the sender sends it again
+        # The exception's text may quote the message's values: only its kind is logged.
+        log.error("hl7 message not stored (%s): answered AR", type(exc).__name__)
+        return ack(None, Outcome("rejected", "AR", "", "authq could not store it; send again."))
+
+
+def fixed_ack(raw: str) -> str:
+    """The bench's floor: a constant ACK, nothing parsed or stored."""
+    return "MSH|^~\\&|AUTHQ||||20261201000000||ACK|1|P|2.5.1\rMSA|AA|1"
+
+
+def settle() -> None:
+    from feeds.services import settle_held
+
+    close_old_connections()
+    try:
+        settle_held()
+    except Exception as exc:  # noqa: BLE001 - tried again at the next tick
+        log.error("hl7 held messages not settled (%s)", type(exc).__name__)
+
+
+def _appliers() -> list[ThreadPoolExecutor]:
+    return [
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"hl7-apply-{n}")
+        for n in range(settings.AUTHQ_HL7_APPLIERS)
+    ]
+
+
+@dataclass
+class Listener:
+    host: str
+    port: int
+    handle: Handler = apply_message
+    settle_every: float | None = SETTLE_SECONDS
+    appliers: list[ThreadPoolExecutor] = field(default_factory=_appliers)
+    bound_port: int = 0
+    server: asyncio.Server | None = None
+
+    def applier(self, block: bytes) -> ThreadPoolExecutor:
+        return self.appliers[zlib.crc32(patient_key(block)) % len(self.appliers)]
+
+    async def start(self) -> asyncio.Server:
+        self.server = await start_hl7_server(
+            self.client, self.host, self.port, limit=MAX_MESSAGE_BYTES
+        )
+        self.bound_port = self.server.sockets[0].getsockname()[1]
+        return self.server
+
+    async def serve_forever(self, on_ready: Callable[[int], None] | None = None) -> None:
+        server = await self.start()
+        if on_ready:
+            on_ready(self.bound_port)
+        ticker = asyncio.create_task(self.tick()) if self.settle_every else None
+        try:
+            async with server:
+                await server.serve_forever()
+        finally:
+            if ticker:
+                ticker.cancel()
+            self.close_database()
+
+    async def tick(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self.settle_every or SETTLE_SECONDS)
+            # Held messages are settled by the first applier, between its messages.
+            await loop.run_in_executor(self.appliers[0], settle)
+
+    async def client(self, reader: HL7StreamReader, writer: HL7StreamWriter) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                try:
+                    block = await reader.readblock()
+                except asyncio.IncompleteReadError:
+                    break  # the sender closed the connection
+                except (InvalidBlockError, ValueError):
+                    # Not an MLLP block (or too big): answered AR, stored as unreadable.
+                    block = b"\x00unreadable block"
+                answer = await loop.run_in_executor(self.applier(block), self.handle, decode(block))
+                writer.writeblock(answer.encode("utf-8"))
+                await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+
+    def close_database(self) -> None:
+        # In each applier's thread: a connection belongs to the thread that opened it.
+        for applier in self.appliers:
+            applier.submit(connections.close_all).result()
+
+
+class ListenerThread:
+    """A listener in a thread of its own (tests, the bench): start(), then stop()."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, handle: Handler = apply_message):
+        self.listener = Listener(host, port, handle=handle, settle_every=None)
+        self.loop = asyncio.new_event_loop()
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="hl7-listener", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self.listener.bound_port
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+
+        async def main() -> None:
+            server = await self.listener.start()
+            self.ready.set()
+            async with server:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await server.serve_forever()
+
+        self.loop.run_until_complete(main())
+
+    def start(self) -> ListenerThread:
+        self.thread.start()
+        if not self.ready.wait(10):
+            raise RuntimeError("the HL7 listener did not start")
+        return self
+
+    def stop(self) -> None:
+        server = self.listener.server
+        if server is not None:
+            self.loop.call_soon_threadsafe(server.close)
+            for task in asyncio.all_tasks(self.loop):
+                self.loop.call_soon_threadsafe(task.cancel)
+        self.thread.join(10)
+        self.listener.close_database()
+        for applier in self.listener.appliers:
+            applier.shutdown(wait=True)
+        self.loop.close()

@@ -1,0 +1,476 @@
+"""Applying HL7 v2 messages: one message, one transaction, one ACK.
+
+A message is read (hl7map), then written through the REST API's serializers and the
+services behind them (the same validation, natural keys and re-evaluation as the API and
+the file imports), and stored with its status and ACK in the same transaction. Its
+control id (MSH-10) is unique: a message sent again is answered with the ACK it got the
+first time and not applied again. A visit for an order not known yet is held, applied
+when the order arrives, and reported (rejected) after AUTHQ_HL7_HOLD_MINUTES.
+
+Nothing here logs a message's content or its error (PHI): only ids, types and ACK codes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
+
+import hl7
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from rest_framework.exceptions import ValidationError as ApiValidationError
+
+from authq.lib.exceptions import ActionRefused
+from feeds import hl7map
+from feeds.hl7map import FieldError, Header, Record, Unreadable
+from feeds.models import AckCode, Hl7Message, MessageStatus
+from intake.models import ImportProfile
+from patients.api import (
+    AppointmentSerializer,
+    CoverageSerializer,
+    OrderSerializer,
+    PatientSerializer,
+)
+from patients.models import AppointmentStatus, Order, Patient
+from patients.services import update_appointment
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+log = logging.getLogger(__name__)
+
+
+# The feed's settings: the import profile's payer ids and assigning authority
+
+
+@dataclass(frozen=True)
+class FeedProfile:
+    authority: str
+    payers: dict[str, str]
+
+
+_PROFILE_SECONDS = 2.0
+_profile_cache: tuple[float, FeedProfile] | None = None
+
+
+def forget_profile() -> None:
+    """Read the profile (and the feed's account) again on the next message (tests, after
+    editing the profile or emptying the database)."""
+    global _profile_cache, _user_cache
+    _profile_cache = None
+    _user_cache = None
+
+
+def feed_profile(*, fresh: bool = False) -> FeedProfile:
+    """The import profile named AUTHQ_HL7_PROFILE (read again every 2 seconds: an admin's
+    edit reaches the listener at once); without one, payer ids are payer codes and the
+    MRN is PID-3's first identifier."""
+    global _profile_cache
+    now = time.monotonic()
+    if not fresh and _profile_cache and now - _profile_cache[0] < _PROFILE_SECONDS:
+        return _profile_cache[1]
+    found = (
+        ImportProfile.objects.filter(name=settings.AUTHQ_HL7_PROFILE)
+        .values_list("assigning_authority", "payers")
+        .first()
+    )
+    authority, payers = found if found else ("", {})
+    profile = FeedProfile(authority, {k.strip().lower(): v for k, v in payers.items()})
+    _profile_cache = (now, profile)
+    return profile
+
+
+_user_cache: User | None = None
+
+
+def feed_user() -> User:
+    """The account the feed's writes are recorded under (it cannot sign in); looked up
+    once per process."""
+    global _user_cache
+    if _user_cache is not None:
+        return _user_cache
+    user_model = get_user_model()
+    user, created = user_model.objects.get_or_create(
+        username=settings.AUTHQ_HL7_USER, defaults={"first_name": "HL7 feed"}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    _user_cache = user
+    return user
+
+
+# Receiving
+
+
+@dataclass
+class Outcome:
+    status: str
+    ack_code: str
+    error_field: str = ""
+    error: str = ""
+    order_key: str = ""
+
+
+@dataclass
+class Received:
+    message: Hl7Message | None
+    ack: str
+    duplicate: bool = False
+
+
+def receive(raw: str, *, user: User | None = None) -> Received:
+    """Apply one message as received by the listener and answer its ACK."""
+    try:
+        message = hl7map.parse(raw)
+        head = hl7map.header(message)
+    except Unreadable as exc:
+        return _store_unreadable(raw, None, exc.where, str(exc))
+    if not hl7map.supported(head):
+        return _store_unreadable(
+            raw, head, "MSH-9", f"{head.message_type} is not a message type this feed takes."
+        )
+    user = user or feed_user()
+    try:
+        with transaction.atomic():
+            known = (
+                Hl7Message.objects.select_for_update().filter(control_id=head.control_id).first()
+            )
+            if known is not None:
+                return _again(known)
+            _act_as(user, f"hl7-{head.control_id}"[:64])
+            outcome = apply(message, head, user=user)
+            stored = Hl7Message.objects.create(
+                control_id=head.control_id,
+                message_type=head.message_type,
+                raw=raw,
+                status=outcome.status,
+                ack_code=outcome.ack_code,
+                error_field=outcome.error_field,
+                error=outcome.error,
+                order_key=outcome.order_key,
+                applied_at=timezone.now() if outcome.status == MessageStatus.APPLIED else None,
+                ack=ack(head, outcome),
+            )
+    except IntegrityError:
+        # Another listener stored this control id meanwhile: nothing of ours was kept.
+        known = Hl7Message.objects.filter(control_id=head.control_id).first()
+        if known is None:
+            raise
+        return _again(known)
+    log.info("hl7 %s %s: %s", stored.pk, head.message_type, stored.ack_code)
+    return Received(stored, stored.ack)
+
+
+def _again(known: Hl7Message) -> Received:
+    Hl7Message.objects.filter(pk=known.pk).update(times_received=F("times_received") + 1)
+    log.info("hl7 %s received again: answered its first ACK", known.pk)
+    return Received(known, known.ack, duplicate=True)
+
+
+def _store_unreadable(raw: str, head: Header | None, where: str, error: str) -> Received:
+    outcome = Outcome(MessageStatus.REJECTED, AckCode.AR, where, error)
+    text = ack(head, outcome)
+    control_id = head.control_id if head else None
+    try:
+        with transaction.atomic():
+            if control_id is not None:
+                known = Hl7Message.objects.filter(control_id=control_id).first()
+                if known is not None:
+                    return _again(known)
+            stored = Hl7Message.objects.create(
+                control_id=control_id,
+                message_type=head.message_type[:16] if head else "",
+                raw=raw,
+                status=outcome.status,
+                ack_code=outcome.ack_code,
+                error_field=where,
+                error=error,
+                ack=text,
+            )
+    except IntegrityError:
+        known = Hl7Message.objects.filter(control_id=control_id).first()
+        if known is None:
+            raise
+        return _again(known)
+    log.info("hl7 %s unreadable: AR", stored.pk)
+    return Received(stored, text)
+
+
+def _act_as(user: User, request_id: str) -> None:
+    """The access audit's triggers record this account (and the message) as the actor
+    of this transaction's writes, as the API's middleware does for a person."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('authq.user_id', %s, true), "
+            "set_config('authq.request_id', %s, true)",
+            [str(user.pk), request_id],
+        )
+
+
+# Applying
+
+
+def apply(message: hl7.Message, head: Header, *, user: User, release: bool = True) -> Outcome:
+    """Write what the message says, all or nothing (a savepoint), and say how it went.
+    `release`: first apply the messages held for the same order (not while releasing)."""
+    try:
+        with transaction.atomic():
+            return _apply(message, head, user, release)
+    except FieldError as exc:
+        return Outcome(MessageStatus.REJECTED, AckCode.AE, exc.where, str(exc))
+
+
+def _apply(message: hl7.Message, head: Header, user: User, release: bool) -> Outcome:
+    profile = feed_profile()
+    context = {"request": SimpleNamespace(user=user)}
+    if head.code == "ADT":
+        person = hl7map.patient(message, profile.authority)
+        _save(PatientSerializer, person, "PID-3", context)
+        for coverage in hl7map.coverages(message, profile.payers, person.values["mrn"]):
+            _save(CoverageSerializer, coverage, "IN1", context)
+        return Outcome(MessageStatus.APPLIED, AckCode.AA)
+    mrn = hl7map.mrn(message, profile.authority)
+    if head.code in ("ORM", "OMG"):
+        ordered = hl7map.order(message, mrn)
+        external_id = ordered.record.values["external_id"]
+        if ordered.cancel:
+            found = Order.objects.filter(external_id=external_id).select_related("patient").first()
+            if found is None:
+                raise FieldError("ORC-2", f"No order {external_id} to cancel.")
+            _check_owner(found, mrn, "ORC-2")
+            for booked in found.appointments.filter(status=AppointmentStatus.BOOKED):
+                update_appointment(booked, status=AppointmentStatus.CANCELLED)
+            return Outcome(MessageStatus.APPLIED, AckCode.AA)
+        _ensure_patient(message, mrn, profile, context)
+        _save(OrderSerializer, ordered.record, "ORC-2", context)
+        release_held(external_id, user=user)
+        return Outcome(MessageStatus.APPLIED, AckCode.AA)
+    # SIU
+    visit, order_key = hl7map.appointment(message, head.event)
+    found = Order.objects.filter(external_id=order_key).select_related("patient").first()
+    if found is None:
+        return Outcome(
+            MessageStatus.HELD,
+            AckCode.AA,
+            "SCH-26",
+            f"Held until order {order_key} arrives.",
+            order_key=order_key,
+        )
+    _check_owner(found, mrn, "SCH-26")
+    # Messages held for this order go first: a patient's messages apply in order.
+    if release:
+        release_held(order_key, user=user)
+    _save(AppointmentSerializer, visit, "SCH-2", context)
+    return Outcome(MessageStatus.APPLIED, AckCode.AA)
+
+
+def _check_owner(order: Order, mrn: str, where: str) -> None:
+    if order.patient.mrn != mrn:
+        raise FieldError(
+            where,
+            f"Belongs to another patient: order {order.external_id} is stored under another "
+            "MRN; a record never moves to another patient.",
+        )
+
+
+def _ensure_patient(
+    message: hl7.Message, mrn: str, profile: FeedProfile, context: dict[str, Any]
+) -> None:
+    """An order's patient from its PID when authq does not know the MRN yet (ADT messages
+    keep a known patient's details; an order message does not overwrite them)."""
+    if Patient.objects.filter(mrn=mrn).exists():
+        return
+    _save(PatientSerializer, hl7map.patient(message, profile.authority), "PID-3", context)
+
+
+def _save(serializer_class: Any, record: Record, default: str, context: dict[str, Any]) -> Any:
+    """One record through its API serializer; its first fault as a FieldError."""
+    serializer = serializer_class(data=record.values, context=context, partial=True)
+    try:
+        if serializer.is_valid():
+            return serializer.save()
+        errors = serializer.errors
+    except ApiValidationError as exc:
+        errors = exc.detail
+    except ActionRefused as exc:
+        raise FieldError(record.where(exc.field or "", default), str(exc)) from None
+    name, messages = next(iter(errors.items()))
+    where = record.where(name, default)
+    raise FieldError(where, f"{name}: {_flatten(messages)}")
+
+
+def _flatten(messages: Any) -> str:
+    if isinstance(messages, dict):
+        return " ".join(_flatten(v) for v in messages.values())
+    if isinstance(messages, list | tuple):
+        return " ".join(_flatten(m) for m in messages)
+    return str(messages)
+
+
+# Held messages
+
+
+def release_held(order_key: str, *, user: User) -> int:
+    """Apply the messages held for this order, in the order received; how many."""
+    held = list(Hl7Message.objects.held_for(order_key).select_for_update())
+    for each in held:
+        _reapply(each, user=user)
+    return len(held)
+
+
+def _reapply(stored: Hl7Message, *, user: User) -> Hl7Message:
+    """Apply a stored message again (released, or replayed); its new status is saved."""
+    try:
+        message = hl7map.parse(stored.raw)
+        head = hl7map.header(message)
+    except Unreadable as exc:
+        outcome = Outcome(MessageStatus.REJECTED, AckCode.AR, exc.where, str(exc))
+    else:
+        if not hl7map.supported(head):
+            outcome = Outcome(MessageStatus.REJECTED, AckCode.AR, "MSH-9", "Not supported.")
+        else:
+            outcome = apply(message, head, user=user, release=False)
+    stored.status = outcome.status
+    stored.error_field = outcome.error_field
+    stored.error = outcome.error
+    stored.order_key = outcome.order_key
+    fields = ["status", "error_field", "error", "order_key"]
+    if outcome.status == MessageStatus.APPLIED:
+        stored.applied_at = timezone.now()
+        fields.append("applied_at")
+    stored.save(update_fields=fields)
+    return stored
+
+
+def settle_held(*, now: dt.datetime | None = None) -> tuple[int, int]:
+    """Release held messages whose order arrived by another path (a file, the API), and
+    report (reject) those that waited AUTHQ_HL7_HOLD_MINUTES in vain: (released, expired).
+    The listener runs this every 30 seconds."""
+    now = now or timezone.now()
+    released = expired = 0
+    keys = (
+        Hl7Message.objects.filter(status=MessageStatus.HELD)
+        .values_list("order_key", flat=True)
+        .distinct()
+    )
+    arrived = set(
+        Order.objects.filter(external_id__in=list(keys)).values_list("external_id", flat=True)
+    )
+    user = feed_user()
+    for key in sorted(arrived):
+        with transaction.atomic():
+            _act_as(user, f"hl7-release-{key}"[:64])
+            released += release_held(key, user=user)
+    cutoff = now - dt.timedelta(minutes=settings.AUTHQ_HL7_HOLD_MINUTES)
+    with transaction.atomic():
+        for stale in Hl7Message.objects.select_for_update().filter(
+            status=MessageStatus.HELD, received_at__lt=cutoff
+        ):
+            stale.status = MessageStatus.REJECTED
+            stale.error_field = "SCH-26"
+            stale.error = (
+                f"Order {stale.order_key} did not arrive within "
+                f"{settings.AUTHQ_HL7_HOLD_MINUTES} minutes; replay this message once it has."
+            )
+            stale.save(update_fields=["status", "error_field", "error"])
+            expired += 1
+    if released or expired:
+        log.info("hl7 held messages: %s released, %s reported", released, expired)
+    return released, expired
+
+
+# Replaying
+
+
+class NotReplayable(ActionRefused):
+    pass
+
+
+def replay(stored: Hl7Message, *, by: User) -> Hl7Message:
+    """Apply a rejected message again, after its cause was fixed; recorded as `by`'s."""
+    with transaction.atomic():
+        current = Hl7Message.objects.select_for_update().get(pk=stored.pk)
+        if current.status != MessageStatus.REJECTED:
+            raise NotReplayable("status", "Only a rejected message can be replayed.")
+        _act_as(by, f"hl7-replay-{current.pk}")
+        current = _reapply(current, user=by)
+        current.replays += 1
+        current.replayed_at = timezone.now()
+        current.replayed_by = by
+        current.save(update_fields=["replays", "replayed_at", "replayed_by"])
+    log.info("hl7 %s replayed: %s", current.pk, current.status)
+    return current
+
+
+# ACKs
+
+
+def _escape(text: str) -> str:
+    """A text for an ACK field, in the ACK's own encoding characters (^~\\&)."""
+    out = text.replace("\\", "\\E\\").replace("|", "\\F\\").replace("^", "\\S\\")
+    out = out.replace("&", "\\T\\").replace("~", "\\R\\")
+    return " ".join(out.split())[:500]
+
+
+def _location(where: str) -> str:
+    """ERR-2 (segment^sequence^field) for `PID-7` or `IN1[2]-12`."""
+    segment, _, position = where.partition("-")
+    sequence = "1"
+    if "[" in segment:
+        segment, _, rest = segment.partition("[")
+        sequence = rest.rstrip("]")
+    if not position:
+        return f"{_escape(segment)}^{sequence}"
+    return f"{_escape(segment)}^{sequence}^{_escape(position)}"
+
+
+# HL7 table 0357: the error code an ERR segment gives.
+_ERROR_CODES = {
+    AckCode.AE: "207^Application internal error^HL70357",
+    AckCode.AR: "200^Unsupported message type^HL70357",
+}
+
+
+def ack(head: Header | None, outcome: Outcome) -> str:
+    """The ACK message (original mode) for a message and how it went."""
+    stamp = timezone.now().astimezone(dt.UTC).strftime("%Y%m%d%H%M%S+0000")
+    event = head.event if head else ""
+    msh = "|".join(
+        [
+            "MSH",
+            "^~\\&",
+            _escape(head.receiving_application) if head else "AUTHQ",
+            _escape(head.receiving_facility) if head else "",
+            _escape(head.sending_application) if head else "",
+            _escape(head.sending_facility) if head else "",
+            stamp,
+            "",
+            f"ACK^{_escape(event)}^ACK" if event else "ACK",
+            uuid.uuid4().hex[:20],
+            _escape(head.processing_id) if head else "P",
+            _escape(head.version) if head else "2.5.1",
+        ]
+    )
+    text = "Applied" if outcome.ack_code == AckCode.AA else outcome.error
+    if outcome.status == MessageStatus.HELD:
+        text = outcome.error
+    msa = f"MSA|{outcome.ack_code}|{_escape(head.control_id) if head else ''}|{_escape(text)}"
+    segments = [msh, msa]
+    if outcome.ack_code != AckCode.AA:
+        message = (
+            f"{outcome.error_field}: {outcome.error}" if outcome.error_field else outcome.error
+        )
+        segments.append(
+            f"ERR||{_location(outcome.error_field) if outcome.error_field else ''}|"
+            f"{_ERROR_CODES[AckCode(outcome.ack_code)]}|E||||{_escape(message)}"
+        )
+    return "\r".join(segments)
