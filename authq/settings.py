@@ -461,6 +461,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # Tasks retried on a transient error (a database error) try this many times in all, with
 # a growing wait between, then are parked (worklists.ParkedTask) for an administrator.
 AUTHQ_TASK_MAX_ATTEMPTS = 5
+# The first of those waits; each next one doubles it: 2, 4, 8, 16 s by default, so that
+# a database away for up to 30 s (a restart) costs no task.
+AUTHQ_TASK_RETRY_SECONDS = env_int("AUTHQ_TASK_RETRY_SECONDS", 2)
+if not 1 <= AUTHQ_TASK_RETRY_SECONDS <= 60:
+    raise ImproperlyConfigured("AUTHQ_TASK_RETRY_SECONDS must be 1 to 60")
 CELERY_TIMEZONE = "UTC"
 AUTHQ_DASHBOARD_REFRESH_MINUTES = env_int("AUTHQ_DASHBOARD_REFRESH_MINUTES", 5)
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")

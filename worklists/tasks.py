@@ -14,12 +14,15 @@ from worklists.models import ScanRun
 from worklists.scan import counts, runs
 
 # A database that went away (restarted, connection cut) is transient: the task runs again
-# after 1, 2, 4, 8 s (jittered), AUTHQ_TASK_MAX_ATTEMPTS attempts in all.
+# after 2, 4, 8, 16 s (AUTHQ_TASK_RETRY_SECONDS doubled), AUTHQ_TASK_MAX_ATTEMPTS attempts
+# in all, so a restart of up to 30 s loses nothing. No jitter: Celery's is "full" (any
+# wait from 0 up), which could spend all the attempts within a second of a restart.
 RETRY_ON_DATABASE_ERRORS: dict[str, Any] = {
     "autoretry_for": (OperationalError, InterfaceError),
-    "retry_backoff": 1,
-    "retry_backoff_max": 60,
-    "retry_jitter": True,
+    "retry_backoff": settings.AUTHQ_TASK_RETRY_SECONDS,
+    # Below the broker's visibility timeout, as every countdown (see max_countdown).
+    "retry_backoff_max": min(60, settings.AUTHQ_BROKER_VISIBILITY_SECONDS // 2),
+    "retry_jitter": False,
     "max_retries": settings.AUTHQ_TASK_MAX_ATTEMPTS - 1,
 }
 
@@ -85,7 +88,20 @@ def enqueue_chunks(
     ).apply_async(queue=queue or None)  # type: ignore[arg-type]
 
 
-@shared_task(base=ParkingTask, name="worklists.tasks.scan_chunk", **RETRY_ON_DATABASE_ERRORS)
+class ScanChunkTask(ParkingTask):
+    """A chunk parked will never be counted, so its run can never finish: the run is
+    abandoned at once, and the next scan (beat's or command's) need not wait for it to
+    go stale (AUTHQ_SCAN_STALE_MINUTES)."""
+
+    def on_failure(
+        self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any
+    ) -> None:
+        super().on_failure(exc, task_id, args, kwargs, einfo)
+        if args:
+            runs.abandon_run(args[0])
+
+
+@shared_task(base=ScanChunkTask, name="worklists.tasks.scan_chunk", **RETRY_ON_DATABASE_ERRORS)
 def scan_chunk(
     run_id: int, first_id: int, last_id: int | None, planned: int, as_of: str, orders_planned: int
 ) -> bool:

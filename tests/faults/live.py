@@ -127,16 +127,22 @@ class Answer:
     ended: float
 
 
-class Person:
-    """One signed-in person's HTTP client against a live server (no redirects followed)."""
+def session_cookie(user: User) -> str:
+    """The Cookie header of a browser `user` signed in with (a session row, written now)."""
+    client = Client()
+    client.force_login(user)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return f"{settings.SESSION_COOKIE_NAME}={session}; csrftoken={CSRF}"
 
-    def __init__(self, server: WebServer, user: User) -> None:
-        client = Client()
-        client.force_login(user)
-        session = client.cookies[settings.SESSION_COOKIE_NAME].value
+
+class Person:
+    """One signed-in person's HTTP client against a live server (no redirects followed);
+    signed in now, or with the cookie of an earlier sign-in."""
+
+    def __init__(self, server: WebServer, user: User, cookie: str | None = None) -> None:
         self.user = user
         self.port = server.port
-        self.cookie = f"{settings.SESSION_COOKIE_NAME}={session}; csrftoken={CSRF}"
+        self.cookie = cookie or session_cookie(user)
 
     def request(
         self, method: str, path: str, form: dict[str, str] | None = None, *, htmx: bool = False

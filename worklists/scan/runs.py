@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -133,6 +133,19 @@ def abandon_stale_runs() -> int:
         log.warning("scan run %s abandoned: no chunk finished for %s minutes", run_id,
                     settings.AUTHQ_SCAN_STALE_MINUTES)  # fmt: skip
     return abandoned
+
+
+def abandon_run(run_id: int) -> bool:
+    """Mark a chunked run abandoned (one of its chunks failed for good); False when it
+    was over already or the database cannot take it (then the stale rule above will)."""
+    try:
+        abandoned = _live_chunked_runs().filter(pk=run_id).update(abandoned_at=timezone.now())
+    except DatabaseError:
+        log.exception("scan run %s could not be marked abandoned", run_id)
+        return False
+    if abandoned:
+        log.warning("scan run %s abandoned: one of its chunks failed for good", run_id)
+    return bool(abandoned)
 
 
 def _chunked_run_in_flight() -> bool:
