@@ -14,8 +14,10 @@ booked visits the file no longer lists are cancelled.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -169,7 +171,8 @@ def _run(run_id: int, progress: Progress | None) -> ImportRun:
     size = settings.AUTHQ_IMPORT_CHUNK_ROWS
     try:
         for chunk in _chunks(rows, size):
-            run = applier.apply(chunk)
+            with _collector_paused():
+                run = applier.apply(chunk)
             if progress:
                 progress(run)
         return finish(run)
@@ -181,6 +184,21 @@ def _run(run_id: int, progress: Progress | None) -> ImportRun:
         # A fault of authq's: the run says so (the task is parked with the details).
         _fail(ImportRun.objects.get(pk=run_id), "The import stopped on an internal error.")
         raise
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """A chunk makes a few hundred thousand short-lived objects, freed by their reference
+    counts; the cyclic collector's passes over them and over the long-lived tables (the
+    ICD-10-CM list) cost a fifth of the chunk's time. Paused for the chunk; it resumes
+    between chunks, so cycles left behind are still collected."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _chunks(rows: Iterator[tuple[int, list[Any]]], size: int) -> Iterator[list[Any]]:
