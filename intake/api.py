@@ -85,8 +85,25 @@ class ImportProfileViewSet(RecordViewSet):
     lookup_field = "name"
 
 
-# Reading imports needs the view permission, starting one the add permission.
-ImportPermissions = ViewAndAddPermissions
+def _is_json(request: Request) -> bool:
+    return request.content_type.split(";")[0].strip() == "application/json"
+
+
+class ImportPermissions(ViewAndAddPermissions):
+    """Reading imports needs the view permission, a file import the add permission. A
+    JSON batch needs send_batch (the view then checks the resource's write permissions);
+    a sender of batches without the view permission reads its own runs (get_queryset)."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        if user.has_perm("intake.send_batch") and (
+            request.method in ("GET", "HEAD", "OPTIONS")
+            or (request.method == "POST" and _is_json(request))
+        ):
+            return True
+        if request.method == "POST" and _is_json(request):
+            return False
+        return super().has_permission(request, view)
 
 
 class RejectedRowSerializer(serializers.Serializer):
@@ -210,6 +227,12 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     parser_classes = [MultiPartParser, BoundedJSONParser]
     lookup_value_regex = "[0-9]+"
 
+    def get_queryset(self) -> Any:
+        queryset = super().get_queryset()
+        if self.request.user.has_perm("intake.view_importrun"):
+            return queryset
+        return queryset.filter(created_by=self.request.user)
+
     @extend_schema(
         request={
             "multipart/form-data": ImportUploadSerializer,
@@ -225,7 +248,7 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         "its resource's POST too.",
     )
     def create(self, request: Request) -> Response:
-        if request.content_type.split(";")[0].strip() == "application/json":
+        if _is_json(request):
             return self.create_batch(request)
         upload = ImportUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)

@@ -255,6 +255,9 @@ class ImportRun(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # Files are imported with add_importrun; JSON batches of the API need this one
+        # (and the resource's write permissions), and see only the runs of their sender.
+        permissions = [("send_batch", "Can send a JSON batch of records")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=RunStatus.values), name="intake_importrun_status_valid"

@@ -1,4 +1,6 @@
-"""Who imports: managers and administrators.
+"""Who imports: managers and administrators import files; administrators and the
+integration role (the practice's interface engine) send JSON batches of the records
+they may write (the batch checks the resource's add and change permissions too).
 
 accounts.roles builds the groups and must not know this app, so the import
 permissions are added to its table of roles when this app loads (intake is listed
@@ -24,7 +26,10 @@ IMPORT_PERMISSIONS: dict[str, list[str]] = {
         "intake.add_importprofile",
         "intake.change_importprofile",
         "intake.delete_importprofile",
+        "intake.send_batch",
     ],
+    # Sees only the runs it sent (ImportViewSet.get_queryset), never the Imports page.
+    roles.INTEGRATION: ["intake.send_batch"],
 }
 
 

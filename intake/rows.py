@@ -127,28 +127,30 @@ class Reader:
 
     def datetime(self, column: str, cell: Cell) -> dt.datetime | None:
         """A date-time; one without an offset is in the practice's time zone."""
-        value: dt.datetime | None = None
         if isinstance(cell, dt.datetime):
-            value = cell
-        elif isinstance(cell, dt.date):
+            return cell if cell.tzinfo is not None else cell.replace(tzinfo=self.zone)
+        if isinstance(cell, dt.date):
             raise CellError(column, f"'{cell.isoformat()}' has no time of day.")
-        else:
-            text = self.text(cell)
-            if not text:
-                return None
-            for attempt in (
-                # Wall-clock time: the practice's zone is applied below.
-                lambda: dt.datetime.strptime(text, self.profile.datetime_format),  # noqa: DTZ007
-                lambda: dt.datetime.fromisoformat(text),
-            ):
-                try:
-                    value = attempt()
-                    break
-                except ValueError:
-                    continue
-            if value is None:
-                example = _SAMPLE_DAY.strftime(self.profile.datetime_format)
-                raise CellError(column, f"'{text}' is not a date and time like {example}.")
+        text = self.text(cell)
+        if not text:
+            return None
+        return self.remembered("datetime", column, text, self._datetime)
+
+    def _datetime(self, text: str) -> dt.datetime:
+        value: dt.datetime | None = None
+        for attempt in (
+            # Wall-clock time: the practice's zone is applied below.
+            lambda: dt.datetime.strptime(text, self.profile.datetime_format),  # noqa: DTZ007
+            lambda: dt.datetime.fromisoformat(text),
+        ):
+            try:
+                value = attempt()
+                break
+            except ValueError:
+                continue
+        if value is None:
+            example = _SAMPLE_DAY.strftime(self.profile.datetime_format)
+            raise CellError("", f"'{text}' is not a date and time like {example}.")
         if value.tzinfo is None:
             value = value.replace(tzinfo=self.zone)
         return value
@@ -256,40 +258,93 @@ class ModelChecker:
         self.verdicts[key] = verdict
         return verdict
 
-    def faults(
-        self,
-        model: type[models.Model],
-        values: dict[str, Any],
-        columns: dict[str, str],
-        *,
-        new: bool,
-        clean_only: bool = False,
-    ) -> list[Fault]:
-        """Faults of a record given `values`, on the row's canonical columns (`columns`
-        maps model fields to them). An update checks only the fields the row gives; a new
-        record every field, with its default where the row gives none. Relations are not
-        read again (as in authq.lib.writes.checked). `clean_only`: the values passed their
-        fields' validators already (the API's serializer fields, built from the same model
-        fields)."""
-        # Field messages (str) or the model's ValidationErrors, read alike below.
-        errors: dict[str, list[Any]] = {}
-        for name, automatic, default in () if clean_only else self.plan(model):
-            if name in values:
-                value = values[name]
-            elif not new or automatic:
-                continue
-            else:
-                value = default
-            messages = self.field_messages(model, name, value)
-            if messages:
-                errors[name] = messages
-        if not errors:
-            try:
-                self.record(model, values).clean()
-            except ValidationError as exc:
-                errors = {k: list(v) for k, v in exc.update_error_dict({}).items()}
-        faults = []
-        for name, messages in errors.items():
-            text = " ".join(m for e in messages for m in ValidationError(e).messages)
-            faults.append(Fault(columns.get(name, ""), text))
-        return faults
+    def check_columns(self, records: list[Record], *, clean_only: bool = False) -> None:
+        """The faults of many records (a chunk's), added to their rows, found column by
+        column: each field's distinct values among the records are checked once, by the
+        field itself (field_messages: the validators the API's serializer fields and
+        Model.clean_fields run), then a record's verdict is a lookup per field. clean()
+        runs once per distinct record, its natural keys aside: clean() compares a record's
+        fields with each other, a key is checked by its own validators."""
+        by_model: dict[type[models.Model], list[Record]] = {}
+        for record in records:
+            by_model.setdefault(record.model, []).append(record)
+        for model, group in by_model.items():
+            verdicts: dict[str, dict[Any, list[str] | None]] = {}
+            if not clean_only:
+                for name, automatic, default in self.plan(model):
+                    distinct: dict[Any, Any] = {}
+                    for r in group:
+                        if name in r.values:
+                            value = r.values[name]
+                            distinct.setdefault(_hashable(value), value)
+                        elif r.new and not automatic:
+                            distinct[_DEFAULT] = default
+                    verdicts[name] = {
+                        key: self.field_messages(model, name, value)
+                        for key, value in distinct.items()
+                    }
+            keys = {f.name for f in model._meta.concrete_fields if f.unique}
+            cleaned: dict[Any, dict[str, list[Any]]] = {}
+            for r in group:
+                errors: dict[str, list[Any]] = {}
+                values = r.values
+                for name, found in verdicts.items():
+                    if name in values:
+                        value = values[name]
+                        messages = found[value if type(value) is not list else tuple(value)]
+                    elif r.new and _DEFAULT in found:
+                        messages = found[_DEFAULT]
+                    else:
+                        continue
+                    if messages:
+                        errors[name] = messages
+                if not errors:
+                    key = (r.new, *(
+                        (k, v if type(v) is not list else tuple(v))
+                        for k, v in values.items()
+                        if k not in keys
+                    ))  # fmt: skip
+                    errors = cleaned.get(key)  # type: ignore[assignment]
+                    if errors is None:
+                        errors = cleaned[key] = self.clean_errors(model, values)
+                if errors:
+                    r.row.faults.extend(_as_faults(errors, r.columns))
+
+    def clean_errors(
+        self, model: type[models.Model], values: dict[str, Any]
+    ) -> dict[str, list[Any]]:
+        try:
+            self.record(model, values).clean()
+        except ValidationError as exc:
+            return {k: list(v) for k, v in exc.update_error_dict({}).items()}
+        return {}
+
+
+@dataclass
+class Record:
+    """One record a row gives: its model, its values by field, the row's columns of its
+    fields, and whether it is new."""
+
+    row: Row
+    model: type[models.Model]
+    values: dict[str, Any]
+    columns: dict[str, str]
+    new: bool
+
+
+# A field the row leaves out, on a new record: its default is checked.
+_DEFAULT = object()
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if type(value) is list else value
+
+
+def _as_faults(errors: dict[str, list[Any]], columns: dict[str, str]) -> list[Fault]:
+    return [
+        Fault(
+            columns.get(name, ""),
+            " ".join(m for e in messages for m in ValidationError(e).messages),
+        )
+        for name, messages in errors.items()
+    ]

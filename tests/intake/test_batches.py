@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accounts import roles
@@ -164,12 +165,49 @@ def test_a_batch_is_refused_whole_when_its_shape_is_wrong(api_as, admin_user):
     assert not ImportRun.objects.exists()
 
 
-@pytest.mark.parametrize("role", [roles.MANAGER, roles.SPECIALIST, roles.INTEGRATION, None])
-def test_a_batch_needs_the_import_and_the_resource_permissions(api_as, make_user, role):
+@pytest.mark.parametrize("role", [roles.MANAGER, roles.SPECIALIST, roles.SCHEDULER, None])
+def test_a_batch_needs_the_batch_and_the_resource_permissions(api_as, make_user, role):
+    # Managers import files, specialists write one record at a time: neither sends batches.
     client = api_as(make_user("someone", role))
     answer = _post(client, {"resource": "patients", "records": [{"mrn": "X"}]})
     assert answer.status_code == 403
     assert not ImportRun.objects.exists() and not Patient.objects.exists()
+
+
+@pytest.mark.parametrize("role", [roles.INTEGRATION, roles.ADMIN])
+def test_the_interface_engine_and_admins_send_batches_of_the_records_they_write(
+    api_as, make_user, role
+):
+    _payer, patient = f.practice()
+    order = f.order(patient)
+    client = api_as(make_user("sender", role))
+    records = [{"external_id": "E1", "order": order.external_id, "start": _start(3)}]
+    answer = _post(client, {"resource": "appointments", "records": records}, wait=False)
+    assert answer.status_code == 202, answer.json()
+    assert client.get(answer["Location"]).status_code == 200
+    done = _post(client, {"resource": "appointments", "records": records})
+    assert done.status_code == 200 and done.json()["rejected"] == 0
+    assert Appointment.objects.filter(external_id="E1", order=order).exists()
+
+
+def test_a_batch_sender_reads_its_own_runs_only(api_as, make_user, integration, profile):
+    other = make_user("engine2", roles.INTEGRATION)
+    mine = _post(api_as(integration), {"resource": "patients", "records": []}, wait=False)
+    theirs = _post(api_as(other), {"resource": "patients", "records": []}, wait=False)
+    client = api_as(integration)
+    listed = client.get("/api/v1/imports/").json()["results"]
+    assert [r["id"] for r in listed] == [mine.json()["id"]]
+    assert client.get(theirs["Location"]).status_code == 404
+    assert client.get(theirs["Location"] + "rejected-rows/").status_code == 404
+    # A file is not a batch: the engine imports no files, nor sees the profiles.
+    upload = client.post(
+        "/api/v1/imports/",
+        {"file": SimpleUploadedFile("x.csv", b"mrn\n1\n"), "profile": profile.name},
+        format="multipart",
+    )
+    assert upload.status_code == 403
+    assert client.get("/api/v1/import-profiles/").status_code == 403
+    assert ImportRun.objects.count() == 2
 
 
 def test_the_schema_describes_json_batches(api_as, admin_user):
