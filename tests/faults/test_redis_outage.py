@@ -1,4 +1,4 @@
-"""R3: Redis stopped for 30 s while 20 specialists work (pages, claim, a note, a patient email)
+"""R3: Redis stopped for a minute while 20 specialists work (pages, claim, a note, a patient email)
 through a live server: every request succeeds (sessions and lockouts are in PostgreSQL,
 the cache fails open), and the emails the task queue could not take while it was down
 are handed to it when it returns and sent, each once."""
@@ -30,7 +30,9 @@ from worklists.models import NotificationStatus, PatientNotification, WorkItem
 pytestmark = [pytest.mark.fault, pytest.mark.django_db(transaction=True)]
 
 PEOPLE = 20
-OUTAGE_SECONDS = 30  # at least: the round of work under way then finishes first
+OUTAGE_SECONDS = (
+    60  # a minute, as R3 says; at least: the round of work under way then finishes first
+)
 NOTIFY = {"notify-template": "requesting", "notify-channel": "email", "notify-extra": ""}
 
 
