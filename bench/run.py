@@ -1029,6 +1029,9 @@ def main() -> int:
     parser.add_argument(
         "--import-rows", type=int, default=100_000, help="schedule rows of the import step"
     )
+    parser.add_argument(
+        "--hl7-messages", type=int, default=HL7_MESSAGES, help="SIU messages of the hl7 step"
+    )
     args = parser.parse_args()
     steps = set(args.only.split(","))
     (ROOT / "var").mkdir(exist_ok=True)
@@ -1088,7 +1091,7 @@ def main() -> int:
         if "import" in steps:
             results["import"] = bench_import(args.import_rows)
         if "hl7" in steps:
-            results["hl7"] = bench_hl7(env, HL7_MESSAGES)
+            results["hl7"] = bench_hl7(env, args.hl7_messages)
         if "workers" in steps:
             clean_previous_runs()  # the scan must not resolve 80,000 bench items here
             results["workers"] = bench_workers(env, (1, 2), runs=2)
