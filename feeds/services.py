@@ -25,7 +25,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as ModelValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import F
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
@@ -315,19 +315,9 @@ def _apply(message: hl7.Message, head: Header, user: User, release: bool) -> Out
         return Outcome(MessageStatus.APPLIED, AckCode.AA)
     # SIU
     visit, order_key = hl7map.appointment(message, head.event)
-    # The order, its patient's MRN and whether visits wait for it, in one statement.
-    known = (
-        Order.objects.filter(external_id=order_key)
-        .annotate(
-            waiting=Exists(
-                Hl7Message.objects.filter(
-                    status=MessageStatus.HELD, order_key=OuterRef("external_id")
-                )
-            )
-        )
-        .values_list("pk", "patient__mrn", "waiting")
-        .first()
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_ORDER_OF_VISIT, [order_key])
+        known = cursor.fetchone()
     if known is None:
         return Outcome(
             MessageStatus.HELD,
@@ -345,21 +335,54 @@ def _apply(message: hl7.Message, head: Header, user: User, release: bool) -> Out
     return Outcome(MessageStatus.APPLIED, AckCode.AA)
 
 
-def _save_visit(visit: Record, order_id: int) -> Appointment:
+# The order of a visit, its patient's MRN and whether visits are held for it.
+_ORDER_OF_VISIT = """
+SELECT o.id, p.mrn, EXISTS (
+    SELECT 1 FROM feeds_hl7message h WHERE h.status = 'held' AND h.order_key = o.external_id
+)
+FROM patients_order o JOIN patients_patient p ON p.id = o.patient_id
+WHERE o.external_id = %s
+"""
+
+# A new visit in one statement; an external_id stored already inserts nothing.
+_NEW_VISIT = """
+INSERT INTO patients_appointment
+    (external_id, order_id, start, status, department, created_at, updated_at)
+VALUES (%s, %s, %s, %s, %s, now(), now())
+ON CONFLICT (external_id) DO NOTHING
+RETURNING id
+"""
+
+
+def _save_visit(visit: Record, order_id: int) -> None:
     """The visit created or updated by its external_id, checked by the Appointment model's
-    own rules (its fields' validators and clean(): the API's rules), in two statements."""
+    own rules (its fields' validators and clean(): the API's rules): a new visit in one
+    statement, a known one re-read under lock and updated."""
     values = dict(visit.values)
     external_id = values.pop("external_id")
     values.pop("order")
     if "start" in values:
         values["start"] = dt.datetime.fromisoformat(values["start"])
+    new = Appointment(external_id=external_id, order_id=order_id, **values)
+    refused: ModelValidationError | None = None
+    try:
+        checked(new)
+    except ModelValidationError as exc:
+        refused = exc  # as a new visit; it may be a change of a known one
+    if refused is None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _NEW_VISIT, [external_id, order_id, new.start, new.status, new.department]
+            )
+            if cursor.fetchone() is not None:
+                announce_orders_changed([order_id])
+                return
     current = Appointment.objects.select_for_update().filter(external_id=external_id).first()
     try:
         if current is None:
-            record = checked(Appointment(external_id=external_id, order_id=order_id, **values))
-            record.save(force_insert=True)
-            announce_orders_changed([order_id])
-            return record
+            raise refused or ModelValidationError(
+                {"external_id": "Stored and removed meanwhile; send the message again."}
+            )
         before = current.order_id
         current.order_id = order_id
         for name, value in values.items():
@@ -370,7 +393,6 @@ def _save_visit(visit: Record, order_id: int) -> Appointment:
         name, messages = next(iter(model_error_dict(exc).items()))
         raise FieldError(visit.where(name, "SCH-2"), f"{name}: {' '.join(messages)}") from None
     announce_orders_changed([before, order_id])
-    return current
 
 
 def _check_owner(order: Order, mrn: str, where: str) -> None:
