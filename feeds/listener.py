@@ -22,6 +22,7 @@ import contextlib
 import logging
 import re
 import threading
+import time
 import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -64,16 +65,31 @@ def decode(block: bytes) -> str:
         return block.decode("cp1252", errors="replace")
 
 
+# An applier checks its database connection (Django's health check, a round trip, and
+# CONN_MAX_AGE) at most this often (seconds), and after any failure: not per message.
+CONNECTION_CHECK_SECONDS = 1.0
+_checked = threading.local()
+
+
+def _check_connection() -> None:
+    now = time.monotonic()
+    if now - getattr(_checked, "at", -CONNECTION_CHECK_SECONDS) >= CONNECTION_CHECK_SECONDS:
+        close_old_connections()
+        _checked.at = now
+
+
 def apply_message(raw: str) -> str:
     """The applier's work for one message: apply it, answer its ACK."""
     from feeds.services import Outcome, ack, receive
 
-    close_old_connections()
+    _check_connection()
     try:
         return receive(raw, defer_reevaluation=True).ack
     except Exception as exc:  # noqa: BLE001 - the database down: the sender sends it again
         # The exception's text may quote the message's values: only its kind is logged.
         log.error("hl7 message not stored (%s): answered AR", type(exc).__name__)
+        connections.close_all()  # this thread's: the next message connects anew
+        _checked.at = -CONNECTION_CHECK_SECONDS
         return ack(None, Outcome("rejected", "AR", "", "authq could not store it; send again."))
 
 

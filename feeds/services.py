@@ -2,9 +2,14 @@
 
 A message is read (hl7map), then written through the REST API's serializers and the
 services behind them (the same validation, natural keys and re-evaluation as the API and
-the file imports), and stored with its status and ACK in the same transaction. Its
-control id (MSH-10) is unique: a message sent again is answered with the ACK it got the
-first time and not applied again. A visit for an order not known yet is held, applied
+the file imports), and stored with its status and ACK in the same transaction. A visit
+(SIU), the feed's most frequent message, skips the serializer for speed: it is checked by
+the Appointment model's own rules (authq.lib.writes.checked: its fields' validators and
+clean(), which the API's serializer also asks) and written in one statement. Its control
+id (MSH-10) is unique: a message sent again is answered with the ACK it got the first
+time and not applied again. The listener stores the orders a message changed with it and
+re-evaluates them right after the ACK (`reevaluate_pending`); other callers re-evaluate
+them when the message commits. A visit for an order not known yet is held, applied
 when the order arrives, and reported (rejected) after AUTHQ_HL7_HOLD_MINUTES.
 
 Nothing here logs a message's content or its error (PHI): only ids, types and ACK codes.
