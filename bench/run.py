@@ -786,10 +786,27 @@ def _listener(env: dict[str, str], *extra: str) -> tuple[subprocess.Popen[bytes]
     raise SystemExit("bench: the HL7 listener did not start")
 
 
+def _commit_floor(n: int = 300) -> dict[str, float]:
+    """One durable commit (a one-row INSERT, fsync'd WAL) on this machine: the least an
+    ACK sent after its message's commit can wait, whatever the code does."""
+    from django.db import connection
+
+    sql("CREATE TABLE IF NOT EXISTS bench_commit_floor (x int)")
+    times = []
+    with connection.cursor() as cursor:
+        for _ in range(n):
+            started = time.perf_counter()
+            cursor.execute("INSERT INTO bench_commit_floor VALUES (1)")  # autocommit
+            times.append(time.perf_counter() - started)
+    sql("DROP TABLE bench_commit_floor")
+    return summary(times)
+
+
 def bench_hl7(env: dict[str, str], count: int) -> dict[str, Any]:
     """SIU bookings over MLLP to the listener (its own process): over 1 connection and 4,
     each beside the floor of the same connections answering a fixed ACK unparsed."""
-    figures: dict[str, Any] = {"messages": count}
+    figures: dict[str, Any] = {"messages": count, "commit": _commit_floor()}
+    say(f"hl7: one durable commit p50 {figures['commit']['p50_ms']} ms")
     sql("DELETE FROM feeds_hl7message WHERE control_id LIKE 'bench-%%'")
     for connections in (1, 4):
         messages = _siu_messages(count, f"c{connections}")
@@ -990,7 +1007,8 @@ def table(r: dict[str, Any]) -> str:
             row(f"HL7 SIU^S12 over MLLP, {n} connection(s)", fig, fig["floor"], target,
                 f"**{fig['per_s']} messages/s** (floor, fixed ACK: {fig['floor']['per_s']}/s); "
                 f"{h['messages']:,} messages, each committed before its ACK; every order "
-                f"re-evaluated {fig['queue_lag_s']} s after the last ACK")  # fmt: skip
+                f"re-evaluated {fig['queue_lag_s']} s after the last ACK; one durable commit "
+                f"alone: p50 {h['commit']['p50_ms']} ms, p95 {h['commit']['p95_ms']} ms")  # fmt: skip
     if "workers" in r:
         k = r["workers"]
         # The beat's scan, its chunks shared by Celery workers, against the full scan's floor
