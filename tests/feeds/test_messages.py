@@ -139,3 +139,13 @@ def test_a_visit_outside_the_years_authq_takes_is_named_in_sch_11(sender: Sender
     assert "start" in str(ack.extract_field("ERR", 1, 8))
     assert not Appointment.objects.exists()
     assert Hl7Message.objects.get(control_id="C2").status == "rejected"
+
+
+def test_a_resent_rejected_message_gets_its_first_ae_and_one_row(sender: Sender) -> None:
+    first = sender.send(adt("C1", birth="20991301"))
+    again = sender.send(adt("C1", birth="20991301"))
+    assert ack_code(again) == "AE"
+    assert str(again) == str(first)
+    stored = Hl7Message.objects.get(control_id="C1")
+    assert (stored.status, stored.times_received) == ("rejected", 2)
+    assert not Patient.objects.exists()
