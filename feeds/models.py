@@ -7,6 +7,7 @@ is never logged.
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
@@ -55,6 +56,13 @@ class Hl7Message(models.Model):
         default="",
         help_text="The placer order number a held message waits for.",
     )
+    pending_orders = ArrayField(
+        models.BigIntegerField(),
+        null=True,
+        blank=True,
+        help_text="Orders the message changed whose queue is not re-evaluated yet "
+        "(the listener's re-evaluator empties it within a second of the commit).",
+    )
     times_received = models.PositiveIntegerField(default=1)
     applied_at = models.DateTimeField(null=True, blank=True)
     replays = models.PositiveIntegerField(default=0)
@@ -91,6 +99,12 @@ class Hl7Message(models.Model):
             models.Index(fields=["status", "-received_at"], name="feeds_msg_status_newest"),
             # Serves the counts per hour of the last day.
             models.Index(fields=["received_at"], name="feeds_msg_received"),
+            # Serves the re-evaluator: applied messages whose orders wait for the scan.
+            models.Index(
+                fields=["id"],
+                condition=Q(pending_orders__isnull=False),
+                name="feeds_msg_pending_orders",
+            ),
             # Serves the release of held messages when their order arrives.
             models.Index(
                 fields=["order_key", "id"],

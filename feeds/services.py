@@ -2,9 +2,14 @@
 
 A message is read (hl7map), then written through the REST API's serializers and the
 services behind them (the same validation, natural keys and re-evaluation as the API and
-the file imports), and stored with its status and ACK in the same transaction. Its
-control id (MSH-10) is unique: a message sent again is answered with the ACK it got the
-first time and not applied again. A visit for an order not known yet is held, applied
+the file imports), and stored with its status and ACK in the same transaction. A visit
+(SIU), the feed's most frequent message, skips the serializer for speed: it is checked by
+the Appointment model's own rules (authq.lib.writes.checked: its fields' validators and
+clean(), which the API's serializer also asks) and written in one statement. Its control
+id (MSH-10) is unique: a message sent again is answered with the ACK it got the first
+time and not applied again. The listener stores the orders a message changed with it and
+re-evaluates them right after the ACK (`reevaluate_pending`); other callers re-evaluate
+them when the message commits. A visit for an order not known yet is held, applied
 when the order arrives, and reported (rejected) after AUTHQ_HL7_HOLD_MINUTES.
 
 Nothing here logs a message's content or its error (PHI): only ids, types and ACK codes.
@@ -23,24 +28,28 @@ from typing import TYPE_CHECKING, Any
 import hl7
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as ModelValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
 from authq.lib.exceptions import ActionRefused
+from authq.lib.records import model_error_dict
+from authq.lib.writes import checked
 from feeds import hl7map
 from feeds.hl7map import FieldError, Header, Record, Unreadable
 from feeds.models import AckCode, Hl7Message, MessageStatus
 from intake.models import ImportProfile
 from patients.api import (
-    AppointmentSerializer,
     CoverageSerializer,
     OrderSerializer,
     PatientSerializer,
 )
-from patients.models import AppointmentStatus, Order, Patient
+from patients.models import Appointment, AppointmentStatus, Order, Patient
 from patients.services import update_appointment
+from patients.signals import announce_orders_changed
+from worklists.scan.apply import orders_gathered, reevaluate_in_chunks
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -122,13 +131,22 @@ class Outcome:
 
 @dataclass
 class Received:
-    message: Hl7Message | None
+    message_id: int | None
     ack: str
     duplicate: bool = False
+    pending: bool = False  # orders wait for reevaluate_pending()
 
 
-def receive(raw: str, *, user: User | None = None) -> Received:
-    """Apply one message as received by the listener and answer its ACK."""
+class _Duplicate(Exception):
+    """The control id is stored already: what this transaction wrote is rolled back."""
+
+
+def receive(raw: str, *, user: User | None = None, defer_reevaluation: bool = False) -> Received:
+    """Apply one message as received by the listener and answer its ACK.
+
+    `defer_reevaluation` (the listener): the orders the message changed are stored with it
+    (`pending_orders`, in the same transaction) instead of re-evaluated before the ACK;
+    the listener's re-evaluator takes them within a second (`reevaluate_pending`)."""
     try:
         message = hl7map.parse(raw)
         head = hl7map.header(message)
@@ -139,41 +157,87 @@ def receive(raw: str, *, user: User | None = None) -> Received:
             raw, head, "MSH-9", f"{head.message_type} is not a message type this feed takes."
         )
     user = user or feed_user()
+    pending: list[int] | None = None
     try:
-        with transaction.atomic():
-            known = (
-                Hl7Message.objects.select_for_update().filter(control_id=head.control_id).first()
-            )
-            if known is not None:
-                return _again(known)
-            _act_as(user, f"hl7-{head.control_id}"[:64])
-            outcome = apply(message, head, user=user)
-            stored = Hl7Message.objects.create(
-                control_id=head.control_id,
-                message_type=head.message_type,
-                raw=raw,
-                status=outcome.status,
-                ack_code=outcome.ack_code,
-                error_field=outcome.error_field,
-                error=outcome.error,
-                order_key=outcome.order_key,
-                applied_at=timezone.now() if outcome.status == MessageStatus.APPLIED else None,
-                ack=ack(head, outcome),
-            )
+        try:
+            with transaction.atomic():
+                _act_as(user, f"hl7-{head.control_id}"[:64])
+                with orders_gathered() as changed:
+                    outcome = _apply(message, head, user, True)
+                if changed and defer_reevaluation:
+                    pending = sorted(changed)
+                text = ack(head, outcome)
+                stored_id = _store(raw, head, outcome, text, pending)
+                if stored_id is None:
+                    raise _Duplicate
+                if changed and not defer_reevaluation:
+                    ids = sorted(changed)
+                    transaction.on_commit(lambda: reevaluate_in_chunks(ids))
+        except FieldError as exc:
+            # The whole transaction was rolled back: nothing of the message is kept but
+            # its row, stored rejected in a transaction of its own.
+            pending = None
+            outcome = Outcome(MessageStatus.REJECTED, AckCode.AE, exc.where, str(exc))
+            text = ack(head, outcome)
+            with transaction.atomic():
+                stored_id = _store(raw, head, outcome, text, None)
+                if stored_id is None:
+                    raise _Duplicate from None
+    except _Duplicate:
+        known = Hl7Message.objects.filter(control_id=head.control_id).first()
+        assert known is not None
+        return _again(known)
     except IntegrityError:
         # Another listener stored this control id meanwhile: nothing of ours was kept.
         known = Hl7Message.objects.filter(control_id=head.control_id).first()
         if known is None:
             raise
         return _again(known)
-    log.info("hl7 %s %s: %s", stored.pk, head.message_type, stored.ack_code)
-    return Received(stored, stored.ack)
+    log.info("hl7 %s %s: %s", stored_id, head.message_type, outcome.ack_code)
+    return Received(stored_id, text, pending=bool(pending))
+
+
+# One statement stores the message: a control id stored already (a resend, or another
+# listener's copy committed meanwhile) inserts nothing, and the caller rolls back.
+_STORE = """
+INSERT INTO feeds_hl7message
+    (control_id, message_type, received_at, status, ack_code, error_field, error, raw, ack,
+     order_key, pending_orders, times_received, applied_at, replays)
+VALUES (%s, %s, now(), %s, %s, %s, %s, %s, %s, %s, %s, 1, %s, 0)
+ON CONFLICT (control_id) WHERE control_id IS NOT NULL DO NOTHING
+RETURNING id
+"""
+
+
+def _store(
+    raw: str, head: Header, outcome: Outcome, text: str, pending: list[int] | None
+) -> int | None:
+    applied_at = timezone.now() if outcome.status == MessageStatus.APPLIED else None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _STORE,
+            [
+                head.control_id,
+                head.message_type,
+                outcome.status,
+                outcome.ack_code,
+                outcome.error_field,
+                outcome.error,
+                raw,
+                text,
+                outcome.order_key,
+                pending,
+                applied_at,
+            ],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def _again(known: Hl7Message) -> Received:
     Hl7Message.objects.filter(pk=known.pk).update(times_received=F("times_received") + 1)
     log.info("hl7 %s received again: answered its first ACK", known.pk)
-    return Received(known, known.ack, duplicate=True)
+    return Received(known.pk, known.ack, duplicate=True)
 
 
 def _store_unreadable(raw: str, head: Header | None, where: str, error: str) -> Received:
@@ -202,7 +266,7 @@ def _store_unreadable(raw: str, head: Header | None, where: str, error: str) -> 
             raise
         return _again(known)
     log.info("hl7 %s unreadable: AR", stored.pk)
-    return Received(stored, text)
+    return Received(stored.pk, text)
 
 
 def _act_as(user: User, request_id: str) -> None:
@@ -256,8 +320,10 @@ def _apply(message: hl7.Message, head: Header, user: User, release: bool) -> Out
         return Outcome(MessageStatus.APPLIED, AckCode.AA)
     # SIU
     visit, order_key = hl7map.appointment(message, head.event)
-    found = Order.objects.filter(external_id=order_key).select_related("patient").first()
-    if found is None:
+    with connection.cursor() as cursor:
+        cursor.execute(_ORDER_OF_VISIT, [order_key])
+        known = cursor.fetchone()
+    if known is None:
         return Outcome(
             MessageStatus.HELD,
             AckCode.AA,
@@ -265,19 +331,84 @@ def _apply(message: hl7.Message, head: Header, user: User, release: bool) -> Out
             f"Held until order {order_key} arrives.",
             order_key=order_key,
         )
-    _check_owner(found, mrn, "SCH-26")
+    order_id, owner, waiting = known
+    _check_mrn(owner, mrn, order_key, "SCH-26")
     # Messages held for this order go first: a patient's messages apply in order.
-    if release:
+    if release and waiting:
         release_held(order_key, user=user)
-    _save(AppointmentSerializer, visit, "SCH-2", context)
+    _save_visit(visit, order_id)
     return Outcome(MessageStatus.APPLIED, AckCode.AA)
 
 
+# The order of a visit, its patient's MRN and whether visits are held for it.
+_ORDER_OF_VISIT = """
+SELECT o.id, p.mrn, EXISTS (
+    SELECT 1 FROM feeds_hl7message h WHERE h.status = 'held' AND h.order_key = o.external_id
+)
+FROM patients_order o JOIN patients_patient p ON p.id = o.patient_id
+WHERE o.external_id = %s
+"""
+
+# A new visit in one statement; an external_id stored already inserts nothing.
+_NEW_VISIT = """
+INSERT INTO patients_appointment
+    (external_id, order_id, start, status, department, created_at, updated_at)
+VALUES (%s, %s, %s, %s, %s, now(), now())
+ON CONFLICT (external_id) DO NOTHING
+RETURNING id
+"""
+
+
+def _save_visit(visit: Record, order_id: int) -> None:
+    """The visit created or updated by its external_id, checked by the Appointment model's
+    own rules (its fields' validators and clean(): the API's rules): a new visit in one
+    statement, a known one re-read under lock and updated."""
+    values = dict(visit.values)
+    external_id = values.pop("external_id")
+    values.pop("order")
+    if "start" in values:
+        values["start"] = dt.datetime.fromisoformat(values["start"])
+    new = Appointment(external_id=external_id, order_id=order_id, **values)
+    refused: ModelValidationError | None = None
+    try:
+        checked(new)
+    except ModelValidationError as exc:
+        refused = exc  # as a new visit; it may be a change of a known one
+    if refused is None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _NEW_VISIT, [external_id, order_id, new.start, new.status, new.department]
+            )
+            if cursor.fetchone() is not None:
+                announce_orders_changed([order_id])
+                return
+    current = Appointment.objects.select_for_update().filter(external_id=external_id).first()
+    try:
+        if current is None:
+            raise refused or ModelValidationError(
+                {"external_id": "Stored and removed meanwhile; send the message again."}
+            )
+        before = current.order_id
+        current.order_id = order_id
+        for name, value in values.items():
+            setattr(current, name, value)
+        checked(current)
+        current.save(update_fields=[*values, "order", "updated_at"])
+    except ModelValidationError as exc:
+        name, messages = next(iter(model_error_dict(exc).items()))
+        raise FieldError(visit.where(name, "SCH-2"), f"{name}: {' '.join(messages)}") from None
+    announce_orders_changed([before, order_id])
+
+
 def _check_owner(order: Order, mrn: str, where: str) -> None:
-    if order.patient.mrn != mrn:
+    _check_mrn(order.patient.mrn, mrn, order.external_id, where)
+
+
+def _check_mrn(owner: str, mrn: str, external_id: str, where: str) -> None:
+    if owner != mrn:
         raise FieldError(
             where,
-            f"Belongs to another patient: order {order.external_id} is stored under another "
+            f"Belongs to another patient: order {external_id} is stored under another "
             "MRN; a record never moves to another patient.",
         )
 
@@ -386,6 +517,38 @@ def settle_held(*, now: dt.datetime | None = None) -> tuple[int, int]:
     if released or expired:
         log.info("hl7 held messages: %s released, %s reported", released, expired)
     return released, expired
+
+
+# Re-evaluating the queue after the ACK
+
+# Applied messages whose orders wait, oldest first; taken by one re-evaluator at a time.
+_TAKE_PENDING = """
+WITH taken AS (
+    SELECT id, pending_orders FROM feeds_hl7message WHERE pending_orders IS NOT NULL
+    ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
+)
+UPDATE feeds_hl7message m SET pending_orders = NULL FROM taken WHERE m.id = taken.id
+RETURNING taken.pending_orders
+"""
+
+
+def reevaluate_pending(*, batch: int = 500) -> int:
+    """Re-evaluate the orders of the messages applied with `defer_reevaluation`, a batch of
+    messages at a time, each batch's orders once (the scan's set-based chunks), in the
+    transaction that empties their `pending_orders`: a crash leaves them for the next
+    call. How many orders."""
+    total = 0
+    while True:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(_TAKE_PENDING, [batch])
+                rows = cursor.fetchall()
+            ids = sorted({order_id for (pending,) in rows for order_id in pending or ()})
+            if ids:
+                reevaluate_in_chunks(ids)
+        total += len(ids)
+        if len(rows) < batch:
+            return total
 
 
 # Replaying

@@ -119,3 +119,33 @@ def test_a_resent_message_is_acknowledged_and_not_applied_twice(sender: Sender) 
     assert Appointment.objects.get(external_id="APT1").department == "moved by hand"
     stored = Hl7Message.objects.get(control_id="C2")
     assert stored.times_received == 2
+
+
+def test_a_visit_cannot_move_to_another_patients_order(sender: Sender) -> None:
+    sender.send(orm("C1"))
+    sender.send(orm("C2", "ORD2", mrn="M0002"))
+    assert ack_code(sender.send(siu("C3"))) == "AA"
+    # The same visit id, now under another patient's order: the Appointment model's rule.
+    ack = sender.send(siu("C4", "S13", order_id="ORD2", mrn="M0002"))
+    assert (ack_code(ack), err_location(ack)) == ("AE", "SCH-26")
+    assert "another patient" in str(ack.extract_field("ERR", 1, 8))
+    assert Appointment.objects.get(external_id="APT1").order.external_id == "ORD1"
+
+
+def test_a_visit_outside_the_years_authq_takes_is_named_in_sch_11(sender: Sender) -> None:
+    sender.send(orm("C1"))
+    ack = sender.send(siu("C2", start="18991210093000"))
+    assert (ack_code(ack), err_location(ack)) == ("AE", "SCH-11")
+    assert "start" in str(ack.extract_field("ERR", 1, 8))
+    assert not Appointment.objects.exists()
+    assert Hl7Message.objects.get(control_id="C2").status == "rejected"
+
+
+def test_a_resent_rejected_message_gets_its_first_ae_and_one_row(sender: Sender) -> None:
+    first = sender.send(adt("C1", birth="20991301"))
+    again = sender.send(adt("C1", birth="20991301"))
+    assert ack_code(again) == "AE"
+    assert str(again) == str(first)
+    stored = Hl7Message.objects.get(control_id="C1")
+    assert (stored.status, stored.times_received) == ("rejected", 2)
+    assert not Patient.objects.exists()

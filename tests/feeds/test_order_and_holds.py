@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
+from collections.abc import Callable
 
 import pytest
 from django.conf import settings
@@ -14,6 +16,7 @@ from authq.lib.clock import today
 from feeds import services
 from feeds.listener import ListenerThread
 from feeds.models import Hl7Message
+from intake.models import ImportProfile
 from patients.models import AccessEvent, Appointment
 from payers.models import Payer
 from tests import factories as f
@@ -98,16 +101,49 @@ def test_settling_releases_a_held_visit_whose_order_came_by_file(sender: Sender)
     assert Appointment.objects.filter(external_id="APT1").exists()
 
 
-def test_a_booking_reaches_the_queue_at_once(sender: Sender) -> None:
+def _within_a_second(check: Callable[[], bool]) -> float | None:
+    """Seconds until `check()` held, or None if it did not within one second."""
+    started = time.monotonic()
+    while time.monotonic() - started < 1.0:
+        if check():
+            return time.monotonic() - started
+        time.sleep(0.02)
+    return None
+
+
+def test_a_booking_reaches_the_queue_within_a_second(sender: Sender) -> None:
     day = today() + dt.timedelta(days=7)
     sender.send(adt("C1"))
     f.rule(Payer.objects.get(code="JUNIPER"), auth_required=True)
     sender.send(orm("C2"))
+    assert _within_a_second(lambda: not Hl7Message.objects.exclude(pending_orders=None).exists())
     assert not WorkItem.objects.filter(order__external_id="ORD1", status="open").exists()
     ack = sender.send(siu("C3", start=day.strftime("%Y%m%d") + "093000"))
     assert ack_code(ack) == "AA"
-    # The ACK came after the commit and the order's re-evaluation.
-    assert WorkItem.objects.filter(order__external_id="ORD1").exists()
+    # The ACK came after the commit; the listener's re-evaluator follows within a second.
+    assert _within_a_second(lambda: WorkItem.objects.filter(order__external_id="ORD1").exists())
+    assert Hl7Message.objects.get(control_id="C3").pending_orders is None
+
+
+def test_orders_left_pending_by_a_stopped_listener_are_reevaluated_later(
+    feed_profile: ImportProfile,
+) -> None:
+    day = today() + dt.timedelta(days=7)
+    order = f.order(f.patient(mrn="M0001"), external_id="ORD1")
+    f.coverage(order.patient, Payer.objects.get(code="JUNIPER"))
+    f.rule(Payer.objects.get(code="JUNIPER"), auth_required=True)
+    # Applied and acknowledged as the listener does it, and no re-evaluator ran after it.
+    received = services.receive(
+        siu("C1", start=day.strftime("%Y%m%d") + "093000"), defer_reevaluation=True
+    )
+    assert received.pending and "|AA|" in received.ack
+    assert Hl7Message.objects.get(control_id="C1").pending_orders == [order.pk]
+    assert not WorkItem.objects.filter(order=order).exists()
+    # The pending orders were committed with the message: the next listener takes them.
+    assert services.reevaluate_pending() == 1
+    assert WorkItem.objects.filter(order=order).exists()
+    assert Hl7Message.objects.get(control_id="C1").pending_orders is None
+    assert services.reevaluate_pending() == 0
 
 
 def test_the_feeds_writes_are_recorded_in_the_access_audit(sender: Sender) -> None:

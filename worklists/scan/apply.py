@@ -199,16 +199,25 @@ def reevaluate_in_chunks(order_ids: Sequence[int]) -> None:
 
 
 @contextmanager
-def reevaluation_gathered() -> Iterator[set[int]]:
-    """A batch of writes (a FHIR bundle) whose services announce changed orders: the
-    orders are gathered instead of re-evaluated per write, then re-evaluated once, in the
-    scan's chunks, when the batch commits (never, if it rolls back)."""
+def orders_gathered() -> Iterator[set[int]]:
+    """The orders the services announce inside this block, gathered and not re-evaluated:
+    the caller re-evaluates them (the HL7 feed stores them with the message and
+    re-evaluates them in batches, right after the commit)."""
     gathered: set[int] = set()
     token = _gathered.set(gathered)
     try:
         yield gathered
     finally:
         _gathered.reset(token)
+
+
+@contextmanager
+def reevaluation_gathered() -> Iterator[set[int]]:
+    """A batch of writes (a FHIR bundle) whose services announce changed orders: the
+    orders are gathered instead of re-evaluated per write, then re-evaluated once, in the
+    scan's chunks, when the batch commits (never, if it rolls back)."""
+    with orders_gathered() as gathered:
+        yield gathered
     if gathered:
         ids = sorted(gathered)
         transaction.on_commit(lambda: reevaluate_in_chunks(ids))

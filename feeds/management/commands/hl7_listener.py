@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from feeds.listener import Listener, fixed_ack
+from feeds.listener import SWITCH_INTERVAL, Listener, fixed_ack
 
 
 class Command(BaseCommand):
@@ -25,6 +26,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        sys.setswitchinterval(SWITCH_INTERVAL)
         listener = Listener(options["host"], options["port"])
         if options["fixed_ack"]:
             listener.handle = fixed_ack
