@@ -4,10 +4,12 @@ permissions, the group names the page header shows)."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission, User
+from django.db import connection
 from django.db.models import CharField, Q, QuerySet, Value
 from django.db.models.functions import Concat
 
@@ -35,10 +37,25 @@ def _permissions_and_roles(user_id: int) -> QuerySet[Permission, tuple[str, str]
     return permissions.union(roles, all=True).order_by()
 
 
+# Stands for the person's id while the statement is compiled (no user has it).
+_ANYONE = -271828
+
+
+@cache
+def _statement() -> tuple[str, tuple[Any, ...]]:
+    """The query's SQL and parameters, compiled once per process: compiling it cost ~1.7 ms
+    on every request (more than running it), and every request asks."""
+    sql, params = _permissions_and_roles(_ANYONE).query.sql_with_params()
+    return sql, tuple(params)
+
+
 def load_permissions_and_roles(user: Any) -> None:
     """Read the person's permissions and role names once and keep them on the object
     (Django's `_perm_cache` and `role_names`); later checks in the request cost nothing."""
-    rows = list(_permissions_and_roles(user.pk))
+    sql, params = _statement()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk if p == _ANYONE else p for p in params])
+        rows = cursor.fetchall()
     user._perm_cache = {name for kind, name in rows if kind == "perm"}
     user.role_names = sorted(name for kind, name in rows if kind == "role")
 
