@@ -48,8 +48,8 @@ from patients.api import (
 )
 from patients.models import Appointment, AppointmentStatus, Order, Patient
 from patients.services import update_appointment
-from patients.signals import announce_orders_changed
-from worklists.scan.apply import orders_gathered, reevaluate_in_chunks
+from patients.signals import announce_orders_changed, collect_orders_changed
+from worklists.scan.apply import reevaluate_in_chunks
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -162,7 +162,7 @@ def receive(raw: str, *, user: User | None = None, defer_reevaluation: bool = Fa
         try:
             with transaction.atomic():
                 _act_as(user, f"hl7-{head.control_id}"[:64])
-                with orders_gathered() as changed:
+                with collect_orders_changed() as changed:
                     outcome = _apply(message, head, user, True)
                 if changed and defer_reevaluation:
                     pending = sorted(changed)

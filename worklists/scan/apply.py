@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -15,6 +14,7 @@ from django.utils import timezone
 from authq.lib.clock import today
 from authq.lib.sql import id_array
 from patients.models import Order
+from patients.signals import collect_orders_changed
 from worklists import sql
 from worklists.models import (
     ACTIVE_STATUSES,
@@ -174,17 +174,9 @@ def reevaluate_orders(order_ids: Sequence[int], *, as_of: dt.date | None = None)
     return apply_findings(list(order_ids), as_of or today(), RuleBook.load())
 
 
-# The orders announced inside `reevaluation_gathered()`, or None outside it.
-_gathered: ContextVar[set[int] | None] = ContextVar("gathered_orders", default=None)
-
-
 def reevaluate_when_committed(sender: object, *, order_ids: Sequence[int], **_: object) -> None:
-    """patients.signals.orders_changed receiver: re-evaluate once the change has committed
-    (or, inside `reevaluation_gathered()`, once for the whole batch)."""
-    gathered = _gathered.get()
-    if gathered is not None:
-        gathered.update(order_ids)
-        return
+    """patients.signals.orders_changed receiver: re-evaluate once the change has committed.
+    (A batch writer collects the orders at the sender instead: collect_orders_changed.)"""
     ids = list(order_ids)
     transaction.on_commit(lambda: reevaluate_orders(ids))
 
@@ -199,24 +191,11 @@ def reevaluate_in_chunks(order_ids: Sequence[int]) -> None:
 
 
 @contextmanager
-def orders_gathered() -> Iterator[set[int]]:
-    """The orders the services announce inside this block, gathered and not re-evaluated:
-    the caller re-evaluates them (the HL7 feed stores them with the message and
-    re-evaluates them in batches, right after the commit)."""
-    gathered: set[int] = set()
-    token = _gathered.set(gathered)
-    try:
-        yield gathered
-    finally:
-        _gathered.reset(token)
-
-
-@contextmanager
 def reevaluation_gathered() -> Iterator[set[int]]:
     """A batch of writes (a FHIR bundle) whose services announce changed orders: the
     orders are gathered instead of re-evaluated per write, then re-evaluated once, in the
     scan's chunks, when the batch commits (never, if it rolls back)."""
-    with orders_gathered() as gathered:
+    with collect_orders_changed() as gathered:
         yield gathered
     if gathered:
         ids = sorted(gathered)
