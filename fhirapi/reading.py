@@ -17,6 +17,7 @@ from typing import Any
 import pydantic
 from fhir.resources.R4B.bundle import BundleEntry
 
+from fhirapi.faults import Fault
 from patients.models import Priority, ServiceCategory
 
 # The resources POST /fhir/ takes, in the order they are applied: a record's parents
@@ -65,17 +66,6 @@ FIELD_PATHS = {
     "ServiceRequest": {"patient": "subject", "service_category": "category", "code": "code"},
     "Appointment": {"order": "basedOn", "start": "start", "status": "status"},
 }  # fmt: skip
-
-
-@dataclass
-class Fault:
-    """Why an entry is refused: the FHIRPath at fault, the message, the issue's code
-    (OperationOutcome.issue.code) and the HTTP status of the entry's answer."""
-
-    path: str
-    message: str
-    code: str = "invalid"
-    status: str = "400 Bad Request"
 
 
 @dataclass

@@ -14,8 +14,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fhirapi import pas, services
-from fhirapi.reading import Fault
+# The FHIR models take seconds to import: loaded on the first FHIR request, not with the
+# URLconf that every web worker loads (tests/test_startup.py).
+from fhirapi.faults import Fault
 from patients.audit import record_views
 from patients.models import Coverage, Order, Patient
 from payers.models import Authorization
@@ -44,6 +45,8 @@ def _dump(resource: Any) -> dict[str, Any]:
 
 
 def _outcome(status: int, faults: list[Fault], **headers: str) -> Response:
+    from fhirapi import services
+
     return Response(
         _dump(services.operation_outcome(faults)),
         status=status,
@@ -85,6 +88,8 @@ class BundleView(FhirView):
     """POST a batch or transaction Bundle; the answer has one entry per entry sent."""
 
     def post(self, request: Request) -> Response:
+        from fhirapi import services
+
         if not services.can_write_any(request.user):
             raise PermissionDenied("You may not write records.")
         media = request.content_type.split(";")[0].strip().lower()
@@ -107,6 +112,8 @@ class MetadataView(FhirView):
     """The CapabilityStatement: what this server supports."""
 
     def get(self, request: Request) -> Response:
+        from fhirapi import pas
+
         return Response(_dump(pas.capability_statement(self.base(request))))
 
 
@@ -114,6 +121,8 @@ class ClaimView(FhirView):
     """An authorization request as a Da Vinci PAS request Bundle."""
 
     def get(self, request: Request, pk: int) -> Response:
+        from fhirapi import pas
+
         if not all(request.user.has_perm(p) for p in CLAIM_PERMISSIONS):
             raise PermissionDenied("You may not read authorization requests.")
         shown = pas.request_records(pk)

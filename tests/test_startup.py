@@ -1,7 +1,7 @@
 """A web worker's first request loads the URLconf: it must not load the heavy lists.
 
 simple_icd_10_cm parses the whole ICD-10-CM list when imported (10-20 s on a busy
-machine) and fpdf its fonts (seconds): every gunicorn worker and Celery worker would
+machine), fpdf its fonts and fhir.resources its models (seconds each): every gunicorn worker and Celery worker would
 pay that on its first request, and clients time out behind it.
 """
 
@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 
-HEAVY = ("simple_icd_10_cm", "fpdf")
+HEAVY = ("simple_icd_10_cm", "fpdf", "fhir.resources")
 
 
 def test_loading_the_urlconf_and_every_app_leaves_the_heavy_lists_unloaded() -> None:
